@@ -1,0 +1,600 @@
+"""Local services manager: real PostgreSQL, Redis, MongoDB-wire and Cassandra for dev and tests.
+
+No Docker here, so the project starts the four servers itself, each on a fixed loopback port
+(overridable by environment variable), with data under `.services/`. Every process is tracked by a
+PID file we wrote (or PostgreSQL's own `postmaster.pid`), never found by a name pattern.
+
+Usage: python scripts/services.py up|down|status|reset [store ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICES = Path(os.environ.get("QUARTET_SERVICES_DIR", ROOT / ".services")).resolve()
+HOST = "127.0.0.1"
+
+PG_PORT = int(os.environ.get("QUARTET_PG_PORT", "55432"))
+REDIS_PORT = int(os.environ.get("QUARTET_REDIS_PORT", "56379"))
+MONGO_PORT = int(os.environ.get("QUARTET_MONGO_PORT", "57017"))
+CASSANDRA_PORT = int(os.environ.get("QUARTET_CASSANDRA_PORT", "59042"))
+CASSANDRA_STORAGE_PORT = int(os.environ.get("QUARTET_CASSANDRA_STORAGE_PORT", "59070"))
+CASSANDRA_JMX_PORT = int(os.environ.get("QUARTET_CASSANDRA_JMX_PORT", "59199"))
+PG_DATABASES = ("quartet", "quartet_test")
+PG_BIN = Path(os.environ.get("QUARTET_PG_BIN", "/usr/lib/postgresql/15/bin"))
+CASSANDRA_POM = ROOT / "scripts" / "cassandra-pom.xml"
+START_TIMEOUT = float(os.environ.get("QUARTET_SERVICES_TIMEOUT", "240"))
+
+APT_PACKAGES = {
+    "postgres": ["postgresql-15", "postgresql-contrib"],
+    "redis": ["redis-server"],
+    "cassandra": ["openjdk-17-jre-headless", "maven"],
+}
+
+
+class ServiceError(RuntimeError):
+    """A server could not be installed, started or reached."""
+
+
+def _log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return f"(no log at {path})"
+
+
+def _pid_alive(pid: int, marker: str) -> bool:
+    """True when `pid` runs and its command line mentions `marker` (guards against PID reuse)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return False
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    if stat.rsplit(")", 1)[1].split()[0] == "Z":
+        return False
+    return marker in cmdline
+
+
+def _read_pid(pidfile: Path) -> int | None:
+    try:
+        return int(pidfile.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _stop_pid(pid: int, marker: str, timeout: float = 60.0) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while _pid_alive(pid, marker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if _pid_alive(pid, marker):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _ensure_commands(store: str, commands: list[str]) -> None:
+    """Install the store's Debian packages with apt when a command is missing and we are root."""
+    missing = [c for c in commands if shutil.which(c) is None and not Path(c).exists()]
+    if not missing:
+        return
+    packages = APT_PACKAGES[store]
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        raise ServiceError(
+            f"{store}: missing {', '.join(missing)}; install the Debian packages "
+            f"{' '.join(packages)} (apt-get install {' '.join(packages)})"
+        )
+    _log(f"{store}: installing {' '.join(packages)} with apt-get")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", *packages]):
+        result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise ServiceError(f"{store}: {' '.join(cmd)} failed:\n{result.stderr[-2000:]}")
+
+
+def _spawn(cmd: list[str], log: Path, pidfile: Path, env: dict[str, str] | None = None) -> int:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            cmd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=env,
+            cwd=log.parent,
+        )
+    pidfile.write_text(f"{proc.pid}\n")
+    return proc.pid
+
+
+@dataclass
+class Service:
+    """One local server: how to start it, how to tell it is ours and alive, how to query it."""
+
+    name: str
+    port: int
+
+    @property
+    def dir(self) -> Path:
+        return SERVICES / self.name
+
+    @property
+    def log(self) -> Path:
+        return self.dir / f"{self.name}.log"
+
+    @property
+    def pidfile(self) -> Path:
+        return self.dir / f"{self.name}.pid"
+
+    @property
+    def marker(self) -> str:
+        return str(self.port)
+
+    def pid(self) -> int | None:
+        pid = _read_pid(self.pidfile)
+        return pid if pid is not None and _pid_alive(pid, self.marker) else None
+
+    def prepare(self) -> None:
+        """Install and initialise (slow, idempotent) before start."""
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        pid = self.pid()
+        if pid is not None:
+            _stop_pid(pid, self.marker)
+        self.pidfile.unlink(missing_ok=True)
+
+    async def version(self) -> str:
+        """Answer a real query through the app's driver; return the server version."""
+        raise NotImplementedError
+
+    def wipe(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Postgres(Service):
+    def __init__(self) -> None:
+        super().__init__("postgres", PG_PORT)
+
+    @property
+    def dir(self) -> Path:
+        # The postgres user cannot enter a checkout under /root: keep the cluster in a
+        # per-checkout directory under /var/tmp and point .services/postgres at it.
+        digest = hashlib.sha1(str(SERVICES).encode()).hexdigest()[:12]
+        return Path(os.environ.get("QUARTET_PG_DATA_ROOT", f"/var/tmp/quartet-{digest}"))
+
+    @property
+    def data(self) -> Path:
+        return self.dir / "data"
+
+    @property
+    def log(self) -> Path:
+        return self.dir / "postgres.log"
+
+    @property
+    def pidfile(self) -> Path:
+        return self.data / "postmaster.pid"
+
+    @property
+    def marker(self) -> str:
+        return str(self.data)
+
+    def _as_postgres(self, *cmd: str) -> list[str]:
+        if os.geteuid() == 0:
+            return ["runuser", "-u", "postgres", "--", *cmd]
+        return list(cmd)
+
+    def prepare(self) -> None:
+        _ensure_commands("postgres", [str(PG_BIN / "initdb"), str(PG_BIN / "pg_ctl")])
+        SERVICES.mkdir(parents=True, exist_ok=True)
+        link = SERVICES / "postgres"
+        if not link.is_symlink():
+            shutil.rmtree(link, ignore_errors=True)
+            link.symlink_to(self.dir)
+        if (self.data / "PG_VERSION").exists():
+            return
+        self.dir.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            user = pwd.getpwnam("postgres")
+            os.chown(self.dir, user.pw_uid, user.pw_gid)
+        cmd = self._as_postgres(
+            str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres",
+            "--auth-local=trust", "--auth-host=trust", "-E", "UTF8", "--locale=C.UTF-8",
+        )
+        result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise ServiceError(f"postgres: initdb failed:\n{result.stdout}{result.stderr}")
+        with (self.data / "postgresql.conf").open("a") as conf:
+            conf.write(
+                "\n# quartet local services\n"
+                f"listen_addresses = '{HOST}'\nport = {PG_PORT}\n"
+                f"unix_socket_directories = '{self.dir}'\n"
+                "shared_preload_libraries = 'pg_stat_statements'\n"
+                "pg_stat_statements.track = all\nmax_connections = 200\n"
+                "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
+            )
+
+    def start(self) -> None:
+        cmd = self._as_postgres(
+            str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60",
+            "start",
+        )
+        result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise ServiceError(f"postgres: pg_ctl start failed:\n{result.stdout}{result.stderr}")
+
+    def stop(self) -> None:
+        if self.pid() is None:
+            return
+        cmd = self._as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w",
+                                "stop")
+        subprocess.run(cmd, capture_output=True, check=False)
+
+    async def version(self) -> str:
+        import asyncpg
+
+        conn = await asyncpg.connect(host=HOST, port=PG_PORT, user="postgres", database="postgres")
+        try:
+            await conn.fetchval("SELECT 1")
+            existing = {r["datname"] for r in await conn.fetch("SELECT datname FROM pg_database")}
+            for db in PG_DATABASES:
+                if db not in existing:
+                    await conn.execute(f'CREATE DATABASE "{db}"')
+            for db in PG_DATABASES:
+                dbconn = await asyncpg.connect(host=HOST, port=PG_PORT, user="postgres", database=db)
+                try:
+                    await dbconn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+                finally:
+                    await dbconn.close()
+            return str(await conn.fetchval("SHOW server_version")).split()[0]
+        finally:
+            await conn.close()
+
+    def wipe(self) -> None:
+        if self.dir.exists():
+            shutil.rmtree(self.dir, ignore_errors=True)
+        (SERVICES / "postgres").unlink(missing_ok=True)
+
+
+class Redis(Service):
+    def __init__(self) -> None:
+        super().__init__("redis", REDIS_PORT)
+
+    def prepare(self) -> None:
+        _ensure_commands("redis", ["redis-server"])
+        self.dir.mkdir(parents=True, exist_ok=True)
+
+    def start(self) -> None:
+        cmd = [
+            "redis-server", "--port", str(REDIS_PORT), "--bind", HOST, "--daemonize", "yes",
+            "--pidfile", str(self.pidfile), "--logfile", str(self.log), "--dir", str(self.dir),
+            "--appendonly", "yes", "--appendfsync", "everysec", "--save", "60 1",
+            "--maxclients", "2000",
+        ]
+        result = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=self.dir)
+        if result.returncode != 0:
+            raise ServiceError(f"redis: start failed:\n{result.stdout}{result.stderr}")
+
+    async def version(self) -> str:
+        from redis.asyncio import Redis as Client
+
+        client = Client(host=HOST, port=REDIS_PORT, socket_connect_timeout=2)
+        try:
+            await client.ping()
+            return str((await client.info("server"))["redis_version"])
+        finally:
+            await client.aclose()
+
+
+class Mongo(Service):
+    def __init__(self) -> None:
+        super().__init__("mongo", MONGO_PORT)
+
+    def start(self) -> None:
+        exe = Path(sys.executable).parent / "secantusd-py"
+        if not exe.exists():
+            raise ServiceError("mongo: secantusd-py is missing; run `make install` first")
+        (self.dir / "data").mkdir(parents=True, exist_ok=True)
+        cmd = [
+            str(exe), "--host", HOST, "--port", str(MONGO_PORT),
+            "--storage-path", str(self.dir / "data"), "--log-level", "WARNING",
+        ]
+        _spawn(cmd, self.log, self.pidfile)
+
+    async def version(self) -> str:
+        from pymongo import AsyncMongoClient
+
+        client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
+            HOST, MONGO_PORT, directConnection=True, serverSelectionTimeoutMS=2000
+        )
+        try:
+            await client.admin.command("ping")
+            info = await client.admin.command("buildInfo")
+            return str(info.get("version", "?"))
+        finally:
+            await client.close()
+
+
+class Cassandra(Service):
+    def __init__(self) -> None:
+        super().__init__("cassandra", CASSANDRA_PORT)
+
+    @property
+    def lib(self) -> Path:
+        return self.dir / "lib"
+
+    @property
+    def marker(self) -> str:
+        return str(self.dir / "cassandra.yaml")
+
+    def prepare(self) -> None:
+        _ensure_commands("cassandra", ["java", "mvn"])
+        self.dir.mkdir(parents=True, exist_ok=True)
+        stamp = self.lib / ".pom-sha1"
+        pom_sha = hashlib.sha1(CASSANDRA_POM.read_bytes()).hexdigest()
+        if not (stamp.exists() and stamp.read_text() == pom_sha):
+            _log("cassandra: resolving cassandra-all and its runtime dependencies with Maven")
+            shutil.rmtree(self.lib, ignore_errors=True)
+            cmd = [
+                "mvn", "-B", "-q", "-f", str(CASSANDRA_POM), "dependency:copy-dependencies",
+                "-DincludeScope=runtime", f"-DoutputDirectory={self.lib}",
+            ]
+            result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if result.returncode != 0:
+                raise ServiceError(f"cassandra: maven failed:\n{result.stdout[-3000:]}")
+            stamp.write_text(pom_sha)
+        self._write_config()
+
+    def _write_config(self) -> None:
+        d = self.dir
+        for sub in ("data", "commitlog", "saved_caches", "hints", "cdc", "logs", "tmp", "triggers"):
+            (d / sub).mkdir(exist_ok=True)
+        (d / "cassandra.yaml").write_text(
+            f"""# Written by scripts/services.py: a single local node for dev and tests.
+cluster_name: quartet-local
+num_tokens: 1
+initial_token: 0
+partitioner: org.apache.cassandra.dht.Murmur3Partitioner
+endpoint_snitch: SimpleSnitch
+seed_provider:
+  - class_name: org.apache.cassandra.locator.SimpleSeedProvider
+    parameters:
+      - seeds: "{HOST}:{CASSANDRA_STORAGE_PORT}"
+listen_address: {HOST}
+rpc_address: {HOST}
+storage_port: {CASSANDRA_STORAGE_PORT}
+native_transport_port: {CASSANDRA_PORT}
+start_native_transport: true
+data_file_directories:
+  - {d / "data"}
+commitlog_directory: {d / "commitlog"}
+saved_caches_directory: {d / "saved_caches"}
+hints_directory: {d / "hints"}
+cdc_raw_directory: {d / "cdc"}
+commitlog_sync: periodic
+commitlog_sync_period: 10000ms
+authenticator: AllowAllAuthenticator
+authorizer: AllowAllAuthorizer
+auto_snapshot: false
+snapshot_before_compaction: false
+concurrent_reads: 8
+concurrent_writes: 16
+memtable_allocation_type: heap_buffers
+read_request_timeout: 10000ms
+write_request_timeout: 5000ms
+range_request_timeout: 20000ms
+request_timeout: 20000ms
+dynamic_snitch: false
+"""
+        )
+        (d / "logback.xml").write_text(
+            f"""<configuration scan="false">
+  <appender name="FILE" class="ch.qos.logback.core.FileAppender">
+    <file>{self.log}</file>
+    <encoder><pattern>%-5level [%thread] %date{{ISO8601}} %F:%L - %msg%n</pattern></encoder>
+  </appender>
+  <root level="INFO"><appender-ref ref="FILE"/></root>
+  <logger name="org.apache.cassandra" level="INFO"/>
+  <logger name="com.thinkaurelius.thrift" level="ERROR"/>
+</configuration>
+"""
+        )
+
+    def _java_command(self) -> list[str]:
+        jars = sorted(self.lib.glob("*.jar"))
+        jamm = next((j for j in jars if j.name.startswith("jamm-")), None)
+        exports = [
+            "java.base/jdk.internal.misc", "java.management.rmi/com.sun.jmx.remote.internal.rmi",
+            "java.management/com.sun.jmx.remote.security", "java.rmi/sun.rmi.registry",
+            "java.rmi/sun.rmi.server", "java.sql/java.sql", "java.base/java.lang.ref",
+            "jdk.unsupported/sun.misc",
+        ]
+        opens = [
+            "java.base/java.lang.module", "java.base/jdk.internal.loader",
+            "java.base/jdk.internal.ref", "java.base/jdk.internal.reflect",
+            "java.base/jdk.internal.math", "java.base/jdk.internal.module",
+            "java.base/jdk.internal.util.jar", "jdk.management/com.sun.management.internal",
+            "java.base/sun.nio.ch", "java.base/java.io", "java.base/java.lang.reflect",
+            "java.base/java.lang", "java.base/java.util", "java.base/java.nio",
+        ]
+        java = shutil.which("java") or "java"
+        jdk_home = Path(java).resolve().parent.parent
+        if (jdk_home / "jmods" / "jdk.compiler.jmod").exists() or (
+            jdk_home / "bin" / "javac"
+        ).exists():
+            exports += ["jdk.attach/sun.tools.attach", "jdk.compiler/com.sun.tools.javac.file"]
+            opens += ["jdk.compiler/com.sun.tools.javac"]
+        d = self.dir
+        cmd = [
+            java, "-Xms1G", "-Xmx1G", "-Xmn256M", "-Xss256k", "-XX:+UseG1GC",
+            "-XX:+ExitOnOutOfMemoryError",
+            "-Djdk.attach.allowAttachSelf=true", "-Dio.netty.tryReflectionSetAccessible=true",
+            *[f"--add-exports={e}=ALL-UNNAMED" for e in exports],
+            *[f"--add-opens={o}=ALL-UNNAMED" for o in opens],
+            f"-Dcassandra.config=file://{d / 'cassandra.yaml'}",
+            f"-Dcassandra.storagedir={d}", f"-Dcassandra.logdir={d / 'logs'}",
+            f"-Dlogback.configurationFile=file://{d / 'logback.xml'}",
+            "-Dcassandra-foreground=yes", "-Dcassandra.skip_wait_for_gossip_to_settle=0",
+            f"-Dcassandra.jmx.local.port={CASSANDRA_JMX_PORT}",
+            "-Dchronicle.analytics.disable=true", "-Djava.net.preferIPv4Stack=true",
+            f"-Djava.io.tmpdir={d / 'tmp'}", f"-Djna.tmpdir={d / 'tmp'}",
+            "-Dcassandra.ring_delay_ms=0", "-Dcassandra.superuser_setup_delay_ms=0",
+            f"-Dcassandra.triggers_dir={d / 'triggers'}",
+        ]
+        if jamm is not None:
+            cmd.append(f"-javaagent:{jamm}")
+        cmd += ["-cp", ":".join(str(j) for j in jars), "org.apache.cassandra.service.CassandraDaemon"]
+        return cmd
+
+    def start(self) -> None:
+        self.log.unlink(missing_ok=True)
+        _spawn(self._java_command(), self.dir / "logs" / "stdout.log", self.pidfile)
+
+    async def version(self) -> str:
+        if "Startup complete" not in _tail(self.log, 400):
+            raise ServiceError("cassandra: not started yet")
+        from cassandra.cluster import Cluster
+
+        def query() -> str:
+            cluster = Cluster([HOST], port=CASSANDRA_PORT, connect_timeout=3,
+                              control_connection_timeout=3)
+            try:
+                session = cluster.connect()
+                row = session.execute("SELECT release_version FROM system.local").one()
+                return str(row.release_version)
+            finally:
+                cluster.shutdown()
+
+        return await asyncio.get_running_loop().run_in_executor(None, query)
+
+
+ALL: dict[str, Callable[[], Service]] = {
+    "postgres": Postgres, "redis": Redis, "mongo": Mongo, "cassandra": Cassandra,
+}
+
+
+async def _probe(service: Service) -> str | None:
+    try:
+        return await asyncio.wait_for(service.version(), timeout=10)
+    except Exception:  # noqa: BLE001 - any failure means "not answering yet"
+        return None
+
+
+def _wait_ready(service: Service, started: float) -> str:
+    deadline = started + START_TIMEOUT
+    while time.monotonic() < deadline:
+        version = asyncio.run(_probe(service))
+        if version is not None:
+            return version
+        if service.name != "postgres" and service.pid() is None:
+            raise ServiceError(f"{service.name}: process exited during start-up")
+        time.sleep(0.5)
+    raise ServiceError(f"{service.name}: did not answer within {START_TIMEOUT:.0f}s")
+
+
+def _up_one(service: Service) -> str:
+    t0 = time.monotonic()
+    try:
+        if service.pid() is not None:
+            version = _wait_ready(service, t0)
+            return f"{service.name:<10} up       {version:<12} already running (pid {service.pid()})"
+        service.prepare()
+        t_start = time.monotonic()
+        service.start()
+        version = _wait_ready(service, t_start)
+        prep = t_start - t0
+        return (
+            f"{service.name:<10} started  {version:<12} in {time.monotonic() - t_start:5.1f}s"
+            + (f" (+{prep:.1f}s setup)" if prep >= 0.5 else "")
+            + f" on {HOST}:{service.port}"
+        )
+    except ServiceError as exc:
+        raise ServiceError(f"{exc}\n--- last lines of {service.log} ---\n{_tail(service.log)}")
+
+
+def cmd_up(services: list[Service]) -> int:
+    SERVICES.mkdir(parents=True, exist_ok=True)
+    failures = 0
+    # Cassandra is by far the slowest: every store starts at once and is awaited on its own.
+    with ThreadPoolExecutor(max_workers=len(services)) as pool:
+        futures = {s.name: pool.submit(_up_one, s) for s in services}
+        for name, future in futures.items():
+            try:
+                _log(future.result())
+            except ServiceError as exc:
+                failures += 1
+                _log(f"{name:<10} FAILED\n{exc}")
+    return 1 if failures else 0
+
+
+def cmd_down(services: list[Service]) -> int:
+    for s in services:
+        pid = s.pid()
+        s.stop()
+        _log(f"{s.name:<10} {'stopped' if pid else 'not running'}")
+    return 0
+
+
+def cmd_status(services: list[Service]) -> int:
+    down = 0
+    for s in services:
+        pid = s.pid()
+        version = asyncio.run(_probe(s)) if pid else None
+        if pid and version:
+            _log(f"{s.name:<10} up       {version:<12} pid {pid:<8} {HOST}:{s.port}")
+        else:
+            down += 1
+            state = f"starting (pid {pid})" if pid else "down"
+            _log(f"{s.name:<10} {state}")
+    return 1 if down else 0
+
+
+def cmd_reset(services: list[Service]) -> int:
+    cmd_down(services)
+    for s in services:
+        s.wipe()
+        _log(f"{s.name:<10} data wiped")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("action", choices=["up", "down", "status", "reset"])
+    parser.add_argument("stores", nargs="*", metavar="store", help=" | ".join(ALL))
+    args = parser.parse_args(argv)
+    unknown = set(args.stores) - set(ALL)
+    if unknown:
+        parser.error(f"unknown store(s): {', '.join(sorted(unknown))}")
+    services = [ALL[name]() for name in (args.stores or ALL)]
+    action = {"up": cmd_up, "down": cmd_down, "status": cmd_status, "reset": cmd_reset}
+    try:
+        return action[args.action](services)
+    except ServiceError as exc:
+        _log(str(exc))
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
