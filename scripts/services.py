@@ -182,8 +182,8 @@ class Postgres(Service):
     def dir(self) -> Path:
         # The postgres user cannot enter a checkout under /root: keep the cluster in a
         # per-checkout directory under /var/tmp and point .services/postgres at it.
-        digest = hashlib.sha1(str(SERVICES).encode()).hexdigest()[:12]
-        return Path(os.environ.get("QUARTET_PG_DATA_ROOT", f"/var/tmp/quartet-{digest}"))
+        digest = hashlib.sha256(str(SERVICES).encode()).hexdigest()[:12]
+        return Path(os.environ.get("QUARTET_PG_DATA_ROOT", f"/var/tmp/quartet-{digest}"))  # noqa: S108
 
     @property
     def data(self) -> Path:
@@ -220,8 +220,16 @@ class Postgres(Service):
             user = pwd.getpwnam("postgres")
             os.chown(self.dir, user.pw_uid, user.pw_gid)
         cmd = self._as_postgres(
-            str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres",
-            "--auth-local=trust", "--auth-host=trust", "-E", "UTF8", "--locale=C.UTF-8",
+            str(PG_BIN / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth-local=trust",
+            "--auth-host=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
         )
         result = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if result.returncode != 0:
@@ -238,7 +246,14 @@ class Postgres(Service):
 
     def start(self) -> None:
         cmd = self._as_postgres(
-            str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60",
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-w",
+            "-t",
+            "60",
             "start",
         )
         result = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -248,8 +263,9 @@ class Postgres(Service):
     def stop(self) -> None:
         if self.pid() is None:
             return
-        cmd = self._as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w",
-                                "stop")
+        cmd = self._as_postgres(
+            str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"
+        )
         subprocess.run(cmd, capture_output=True, check=False)
 
     async def version(self) -> str:
@@ -263,7 +279,9 @@ class Postgres(Service):
                 if db not in existing:
                     await conn.execute(f'CREATE DATABASE "{db}"')
             for db in PG_DATABASES:
-                dbconn = await asyncpg.connect(host=HOST, port=PG_PORT, user="postgres", database=db)
+                dbconn = await asyncpg.connect(
+                    host=HOST, port=PG_PORT, user="postgres", database=db
+                )
                 try:
                     await dbconn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
                 finally:
@@ -288,10 +306,27 @@ class Redis(Service):
 
     def start(self) -> None:
         cmd = [
-            "redis-server", "--port", str(REDIS_PORT), "--bind", HOST, "--daemonize", "yes",
-            "--pidfile", str(self.pidfile), "--logfile", str(self.log), "--dir", str(self.dir),
-            "--appendonly", "yes", "--appendfsync", "everysec", "--save", "60 1",
-            "--maxclients", "2000",
+            "redis-server",
+            "--port",
+            str(REDIS_PORT),
+            "--bind",
+            HOST,
+            "--daemonize",
+            "yes",
+            "--pidfile",
+            str(self.pidfile),
+            "--logfile",
+            str(self.log),
+            "--dir",
+            str(self.dir),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+            "--save",
+            "60 1",
+            "--maxclients",
+            "2000",
         ]
         result = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=self.dir)
         if result.returncode != 0:
@@ -318,8 +353,15 @@ class Mongo(Service):
             raise ServiceError("mongo: secantusd-py is missing; run `make install` first")
         (self.dir / "data").mkdir(parents=True, exist_ok=True)
         cmd = [
-            str(exe), "--host", HOST, "--port", str(MONGO_PORT),
-            "--storage-path", str(self.dir / "data"), "--log-level", "WARNING",
+            str(exe),
+            "--host",
+            HOST,
+            "--port",
+            str(MONGO_PORT),
+            "--storage-path",
+            str(self.dir / "data"),
+            "--log-level",
+            "WARNING",
         ]
         _spawn(cmd, self.log, self.pidfile)
 
@@ -352,14 +394,20 @@ class Cassandra(Service):
     def prepare(self) -> None:
         _ensure_commands("cassandra", ["java", "mvn"])
         self.dir.mkdir(parents=True, exist_ok=True)
-        stamp = self.lib / ".pom-sha1"
-        pom_sha = hashlib.sha1(CASSANDRA_POM.read_bytes()).hexdigest()
+        stamp = self.lib / ".pom-sha256"
+        pom_sha = hashlib.sha256(CASSANDRA_POM.read_bytes()).hexdigest()
         if not (stamp.exists() and stamp.read_text() == pom_sha):
             _log("cassandra: resolving cassandra-all and its runtime dependencies with Maven")
             shutil.rmtree(self.lib, ignore_errors=True)
             cmd = [
-                "mvn", "-B", "-q", "-f", str(CASSANDRA_POM), "dependency:copy-dependencies",
-                "-DincludeScope=runtime", f"-DoutputDirectory={self.lib}",
+                "mvn",
+                "-B",
+                "-q",
+                "-f",
+                str(CASSANDRA_POM),
+                "dependency:copy-dependencies",
+                "-DincludeScope=runtime",
+                f"-DoutputDirectory={self.lib}",
             ]
             result = subprocess.run(cmd, capture_output=True, text=True, check=False)
             if result.returncode != 0:
@@ -426,18 +474,30 @@ dynamic_snitch: false
         jars = sorted(self.lib.glob("*.jar"))
         jamm = next((j for j in jars if j.name.startswith("jamm-")), None)
         exports = [
-            "java.base/jdk.internal.misc", "java.management.rmi/com.sun.jmx.remote.internal.rmi",
-            "java.management/com.sun.jmx.remote.security", "java.rmi/sun.rmi.registry",
-            "java.rmi/sun.rmi.server", "java.sql/java.sql", "java.base/java.lang.ref",
+            "java.base/jdk.internal.misc",
+            "java.management.rmi/com.sun.jmx.remote.internal.rmi",
+            "java.management/com.sun.jmx.remote.security",
+            "java.rmi/sun.rmi.registry",
+            "java.rmi/sun.rmi.server",
+            "java.sql/java.sql",
+            "java.base/java.lang.ref",
             "jdk.unsupported/sun.misc",
         ]
         opens = [
-            "java.base/java.lang.module", "java.base/jdk.internal.loader",
-            "java.base/jdk.internal.ref", "java.base/jdk.internal.reflect",
-            "java.base/jdk.internal.math", "java.base/jdk.internal.module",
-            "java.base/jdk.internal.util.jar", "jdk.management/com.sun.management.internal",
-            "java.base/sun.nio.ch", "java.base/java.io", "java.base/java.lang.reflect",
-            "java.base/java.lang", "java.base/java.util", "java.base/java.nio",
+            "java.base/java.lang.module",
+            "java.base/jdk.internal.loader",
+            "java.base/jdk.internal.ref",
+            "java.base/jdk.internal.reflect",
+            "java.base/jdk.internal.math",
+            "java.base/jdk.internal.module",
+            "java.base/jdk.internal.util.jar",
+            "jdk.management/com.sun.management.internal",
+            "java.base/sun.nio.ch",
+            "java.base/java.io",
+            "java.base/java.lang.reflect",
+            "java.base/java.lang",
+            "java.base/java.util",
+            "java.base/java.nio",
         ]
         java = shutil.which("java") or "java"
         jdk_home = Path(java).resolve().parent.parent
@@ -448,24 +508,39 @@ dynamic_snitch: false
             opens += ["jdk.compiler/com.sun.tools.javac"]
         d = self.dir
         cmd = [
-            java, "-Xms1G", "-Xmx1G", "-Xmn256M", "-Xss256k", "-XX:+UseG1GC",
+            java,
+            "-Xms1G",
+            "-Xmx1G",
+            "-Xmn256M",
+            "-Xss256k",
+            "-XX:+UseG1GC",
             "-XX:+ExitOnOutOfMemoryError",
-            "-Djdk.attach.allowAttachSelf=true", "-Dio.netty.tryReflectionSetAccessible=true",
+            "-Djdk.attach.allowAttachSelf=true",
+            "-Dio.netty.tryReflectionSetAccessible=true",
             *[f"--add-exports={e}=ALL-UNNAMED" for e in exports],
             *[f"--add-opens={o}=ALL-UNNAMED" for o in opens],
             f"-Dcassandra.config=file://{d / 'cassandra.yaml'}",
-            f"-Dcassandra.storagedir={d}", f"-Dcassandra.logdir={d / 'logs'}",
+            f"-Dcassandra.storagedir={d}",
+            f"-Dcassandra.logdir={d / 'logs'}",
             f"-Dlogback.configurationFile=file://{d / 'logback.xml'}",
-            "-Dcassandra-foreground=yes", "-Dcassandra.skip_wait_for_gossip_to_settle=0",
+            "-Dcassandra-foreground=yes",
+            "-Dcassandra.skip_wait_for_gossip_to_settle=0",
             f"-Dcassandra.jmx.local.port={CASSANDRA_JMX_PORT}",
-            "-Dchronicle.analytics.disable=true", "-Djava.net.preferIPv4Stack=true",
-            f"-Djava.io.tmpdir={d / 'tmp'}", f"-Djna.tmpdir={d / 'tmp'}",
-            "-Dcassandra.ring_delay_ms=0", "-Dcassandra.superuser_setup_delay_ms=0",
+            "-Dchronicle.analytics.disable=true",
+            "-Djava.net.preferIPv4Stack=true",
+            f"-Djava.io.tmpdir={d / 'tmp'}",
+            f"-Djna.tmpdir={d / 'tmp'}",
+            "-Dcassandra.ring_delay_ms=0",
+            "-Dcassandra.superuser_setup_delay_ms=0",
             f"-Dcassandra.triggers_dir={d / 'triggers'}",
         ]
         if jamm is not None:
             cmd.append(f"-javaagent:{jamm}")
-        cmd += ["-cp", ":".join(str(j) for j in jars), "org.apache.cassandra.service.CassandraDaemon"]
+        cmd += [
+            "-cp",
+            ":".join(str(j) for j in jars),
+            "org.apache.cassandra.service.CassandraDaemon",
+        ]
         return cmd
 
     def start(self) -> None:
@@ -478,8 +553,9 @@ dynamic_snitch: false
         from cassandra.cluster import Cluster
 
         def query() -> str:
-            cluster = Cluster([HOST], port=CASSANDRA_PORT, connect_timeout=3,
-                              control_connection_timeout=3)
+            cluster = Cluster(
+                [HOST], port=CASSANDRA_PORT, connect_timeout=3, control_connection_timeout=3
+            )
             try:
                 session = cluster.connect()
                 row = session.execute("SELECT release_version FROM system.local").one()
@@ -491,14 +567,17 @@ dynamic_snitch: false
 
 
 ALL: dict[str, Callable[[], Service]] = {
-    "postgres": Postgres, "redis": Redis, "mongo": Mongo, "cassandra": Cassandra,
+    "postgres": Postgres,
+    "redis": Redis,
+    "mongo": Mongo,
+    "cassandra": Cassandra,
 }
 
 
 async def _probe(service: Service) -> str | None:
     try:
         return await asyncio.wait_for(service.version(), timeout=10)
-    except Exception:  # noqa: BLE001 - any failure means "not answering yet"
+    except Exception:
         return None
 
 
@@ -519,7 +598,8 @@ def _up_one(service: Service) -> str:
     try:
         if service.pid() is not None:
             version = _wait_ready(service, t0)
-            return f"{service.name:<10} up       {version:<12} already running (pid {service.pid()})"
+            pid = service.pid()
+            return f"{service.name:<10} up       {version:<12} already running (pid {pid})"
         service.prepare()
         t_start = time.monotonic()
         service.start()
@@ -531,7 +611,8 @@ def _up_one(service: Service) -> str:
             + f" on {HOST}:{service.port}"
         )
     except ServiceError as exc:
-        raise ServiceError(f"{exc}\n--- last lines of {service.log} ---\n{_tail(service.log)}")
+        tail = _tail(service.log)
+        raise ServiceError(f"{exc}\n--- last lines of {service.log} ---\n{tail}") from None
 
 
 def cmd_up(services: list[Service]) -> int:

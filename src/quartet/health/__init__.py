@@ -1,0 +1,1 @@
+"""Liveness, readiness and database probes (no API prefix, for Kubernetes and load balancers)."""

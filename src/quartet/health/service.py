@@ -1,0 +1,52 @@
+"""Probes: every store pinged concurrently, each under its own short timeout."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from quartet import __version__
+from quartet.health.repository import DatabaseProbeRepository
+from quartet.health.schemas import DatabaseOut, HealthOut, ReadinessOut, StoreStatus
+from quartet.settings import Settings
+from quartet.stores.registry import STORE_NAMES, Stores
+
+
+def health(settings: Settings) -> HealthOut:
+    return HealthOut(
+        status="ok",
+        service=settings.PROJECT_NAME,
+        version=__version__,
+        environment=settings.ENVIRONMENT,
+    )
+
+
+async def _check(stores: Stores, name: str, limit_s: float) -> StoreStatus:
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(limit_s):
+            version = await stores.ping(name)
+    except Exception as error:
+        reason = "timed out" if isinstance(error, TimeoutError) else type(error).__name__
+        return StoreStatus(
+            status="unavailable",
+            latency_ms=round((time.perf_counter() - started) * 1000, 2),
+            error=reason,
+        )
+    return StoreStatus(
+        status="ok", latency_ms=round((time.perf_counter() - started) * 1000, 2), version=version
+    )
+
+
+async def readiness(stores: Stores) -> ReadinessOut:
+    timeout = stores.settings.HEALTH_CHECK_TIMEOUT
+    results = await asyncio.gather(*(_check(stores, name, timeout) for name in STORE_NAMES))
+    by_name = dict(zip(STORE_NAMES, results, strict=True))
+    failed = [name for name, status in by_name.items() if status.status != "ok"]
+    return ReadinessOut(status="unavailable" if failed else "ok", stores=by_name, failed=failed)
+
+
+async def database(stores: Stores) -> DatabaseOut:
+    repo = DatabaseProbeRepository(stores.engine)
+    version, name = await repo.server_facts()
+    return DatabaseOut(status="ok", version=version, database=name, pool=repo.pool_state())

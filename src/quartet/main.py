@@ -1,0 +1,78 @@
+"""Application factory: routers, middleware, error handlers, and a lifespan over every store."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from quartet import __version__
+from quartet.core.errors import install_error_handlers
+from quartet.core.logging import configure_logging
+from quartet.core.middleware import (
+    BodySizeLimitMiddleware,
+    RequestIdMiddleware,
+    SecurityHeadersMiddleware,
+    UnhandledErrorMiddleware,
+)
+from quartet.health.router import router as health_router
+from quartet.settings import Settings, get_settings
+from quartet.stores.registry import Stores, error_translations
+
+
+def api_router(settings: Settings) -> APIRouter:
+    """Every versioned domain router under `API_V1_STR`."""
+    return APIRouter(prefix=settings.API_V1_STR)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.LOG_LEVEL, settings.LOG_JSON)
+    stores = Stores(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await stores.open()
+        try:
+            yield
+        finally:
+            await stores.close()
+
+    app = FastAPI(
+        title=settings.PROJECT_NAME,
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.stores = stores
+
+    install_error_handlers(app, error_translations())
+    app.include_router(health_router)
+    app.include_router(api_router(settings))
+
+    # Added innermost first: the request id wraps everything, so every answer and log has it.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.MAX_REQUEST_BODY_BYTES)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.BACKEND_CORS_ORIGINS,
+        allow_credentials="*" not in settings.BACKEND_CORS_ORIGINS,
+        allow_methods=["*"],
+        allow_headers=["*"],
+        expose_headers=["X-Request-ID", "Retry-After"],
+    )
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.ENVIRONMENT == "production")
+    app.add_middleware(UnhandledErrorMiddleware)
+    app.add_middleware(RequestIdMiddleware)
+    return app
+
+
+def __getattr__(name: str) -> FastAPI:
+    """`quartet.main:app` for uvicorn, built on first access (importing stays side-effect free)."""
+    if name == "app":
+        app = create_app()
+        globals()["app"] = app
+        return app
+    raise AttributeError(name)

@@ -1,0 +1,134 @@
+"""One settings object for the whole app, read from the environment (and `.env`).
+
+Defaults target the local services started by `make services-up`, so `make dev` and `make test`
+need no configuration; every connection setting stays overridable for real deployments.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"  # noqa: S105 - refused in production
+DEV_SUPERUSER_PASSWORD = "change-me-superuser-1"  # noqa: S105 - refused in production
+
+Environment = Literal["dev", "test", "production"]
+StrList = Annotated[list[str], NoDecode]
+
+
+def _split_list(value: Any) -> Any:
+    """Accept a JSON array or a comma-separated string for list settings."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [item.strip() for item in text.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every knob of the app. Env names follow seed 004 where it has one."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=True)
+
+    ENVIRONMENT: Environment = "dev"
+    PROJECT_NAME: str = "Quartet"
+    API_V1_STR: str = "/api/v1"
+    SECRET_KEY: SecretStr = SecretStr(DEV_SECRET_KEY)
+    BACKEND_CORS_ORIGINS: StrList = ["http://localhost:5173", "http://localhost:3000"]
+    LOG_LEVEL: str = "INFO"
+    LOG_JSON: bool = True
+    MAX_REQUEST_BODY_BYTES: int = Field(default=1_048_576, ge=1024)
+    TRUSTED_PROXIES: StrList = []
+
+    # PostgreSQL
+    DATABASE_URL: str = "postgresql+asyncpg://postgres@127.0.0.1:55432/quartet"
+    DB_POOL_SIZE: int = Field(default=10, ge=1)
+    DB_MAX_OVERFLOW: int = Field(default=20, ge=0)
+    DB_POOL_TIMEOUT: float = Field(default=10.0, gt=0)
+    DB_POOL_RECYCLE: int = 1800
+    DB_QUERY_TIMEOUT: float = Field(default=30.0, gt=0, description="statement_timeout, seconds")
+    DB_CONNECT_TIMEOUT: float = Field(default=5.0, gt=0)
+    DB_ECHO: bool = False
+    DB_RETRY_MAX_ATTEMPTS: int = Field(default=4, ge=1, le=20)
+    DB_RETRY_BASE_DELAY: float = Field(default=0.05, ge=0)
+    DB_RETRY_MAX_DELAY: float = Field(default=2.0, ge=0)
+
+    # Redis
+    REDIS_URL: str = "redis://127.0.0.1:56379/0"
+    REDIS_MAX_CONNECTIONS: int = Field(default=100, ge=1)
+    REDIS_TIMEOUT: float = Field(default=2.0, gt=0)
+    REDIS_KEY_PREFIX: str = "quartet:"
+
+    # MongoDB
+    MONGODB_URL: str = "mongodb://127.0.0.1:57017/?directConnection=true"
+    MONGODB_DB: str = "quartet"
+    MONGODB_TIMEOUT_MS: int = Field(default=3000, ge=100)
+
+    # Cassandra
+    CASSANDRA_CONTACT_POINTS: StrList = ["127.0.0.1"]
+    CASSANDRA_PORT: int = 59042
+    CASSANDRA_KEYSPACE: str = Field(default="quartet", pattern=r"^[a-z][a-z0-9_]{0,47}$")
+    CASSANDRA_REPLICATION: dict[str, Any] = {"class": "SimpleStrategy", "replication_factor": 1}
+    CASSANDRA_LOCAL_DC: str = "datacenter1"
+    CASSANDRA_CONSISTENCY: str = "LOCAL_QUORUM"
+    CASSANDRA_CONNECT_TIMEOUT: float = Field(default=5.0, gt=0)
+    CASSANDRA_REQUEST_TIMEOUT: float = Field(default=10.0, gt=0)
+
+    # Monitoring, probes, limits
+    SLOW_QUERY_MS: float = Field(default=200.0, ge=0)
+    SLOW_QUERY_LOG_SIZE: int = Field(default=100, ge=1)
+    HEALTH_CHECK_TIMEOUT: float = Field(default=2.0, gt=0)
+    RATE_LIMIT_PER_MINUTE: int = Field(default=60, ge=1)
+    AUTH_RATE_LIMIT_PER_MINUTE: int = Field(default=20, ge=1)
+
+    # First superuser (quartet db seed)
+    FIRST_SUPERUSER_EMAIL: str = "admin@example.com"
+    FIRST_SUPERUSER_PASSWORD: SecretStr = SecretStr(DEV_SUPERUSER_PASSWORD)
+
+    _split = field_validator(
+        "BACKEND_CORS_ORIGINS", "TRUSTED_PROXIES", "CASSANDRA_CONTACT_POINTS", mode="before"
+    )(_split_list)
+
+    @field_validator("API_V1_STR")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        """Accept `prod/v1` as well as `/api/v1` (seed 003's MODE prefix)."""
+        value = "/" + value.strip("/")
+        return "" if value == "/" else value
+
+    @field_validator("CASSANDRA_REPLICATION", mode="before")
+    @classmethod
+    def _replication(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.ENVIRONMENT != "production":
+            return self
+        problems = []
+        if self.SECRET_KEY.get_secret_value() == DEV_SECRET_KEY:
+            problems.append("SECRET_KEY is the development default; set a long random value")
+        if len(self.SECRET_KEY.get_secret_value()) < 32:
+            problems.append("SECRET_KEY must be at least 32 characters")
+        if "*" in self.BACKEND_CORS_ORIGINS:
+            problems.append("BACKEND_CORS_ORIGINS contains '*'; list the SPA origins explicitly")
+        if self.FIRST_SUPERUSER_PASSWORD.get_secret_value() == DEV_SUPERUSER_PASSWORD:
+            problems.append("FIRST_SUPERUSER_PASSWORD is the development default")
+        if problems:
+            raise ValueError("refusing to start in production: " + "; ".join(problems))
+        return self
+
+    @property
+    def is_dev(self) -> bool:
+        return self.ENVIRONMENT in ("dev", "test")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,242 @@
+"""Cassandra through cassandra-driver, bridged to asyncio.
+
+The driver runs its own I/O thread; `execute_async` returns a `ResponseFuture` whose callbacks
+we hand back to the event loop with `call_soon_threadsafe`. Statements are prepared once and
+cached; reads page with the driver's paging state (an opaque cursor for clients). The cluster
+connects lazily and reconnects by itself, so a Cassandra outage never stops the app starting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cassandra import (
+    ConsistencyLevel,
+    DriverException,
+    OperationTimedOut,
+    ReadTimeout,
+    Unavailable,
+    WriteTimeout,
+)
+from cassandra.cluster import (
+    EXEC_PROFILE_DEFAULT,
+    Cluster,
+    ExecutionProfile,
+    NoHostAvailable,
+    ResponseFuture,
+    Session,
+)
+from cassandra.policies import (
+    DCAwareRoundRobinPolicy,
+    ExponentialReconnectionPolicy,
+    TokenAwarePolicy,
+)
+from cassandra.query import BatchStatement, BatchType, PreparedStatement, dict_factory
+
+from quartet.core.errors import StoreUnavailableError
+from quartet.settings import Settings
+from quartet.stores.monitoring import QueryMonitor, normalise_sql
+
+logger = logging.getLogger(__name__)
+
+Row = dict[str, Any]
+_SAFE_OPTION = re.compile(r"^[A-Za-z0-9_.]+$")
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of rows and the driver's paging state for the next one (None at the end)."""
+
+    rows: list[Row]
+    paging_state: bytes | None
+
+
+class CassandraStore:
+    """A lazily connected session with prepared-statement caching and an asyncio bridge."""
+
+    def __init__(self, settings: Settings, monitor: QueryMonitor | None = None) -> None:
+        self.settings = settings
+        self.keyspace = settings.CASSANDRA_KEYSPACE
+        self.monitor = monitor
+        self._cluster: Cluster | None = None
+        self._session: Session | None = None
+        self._prepared: dict[str, PreparedStatement] = {}
+        self._lock = asyncio.Lock()
+
+    def _new_cluster(self) -> Cluster:
+        profile = ExecutionProfile(
+            load_balancing_policy=TokenAwarePolicy(
+                DCAwareRoundRobinPolicy(local_dc=self.settings.CASSANDRA_LOCAL_DC)
+            ),
+            consistency_level=ConsistencyLevel.name_to_value[self.settings.CASSANDRA_CONSISTENCY],
+            request_timeout=self.settings.CASSANDRA_REQUEST_TIMEOUT,
+            row_factory=dict_factory,
+        )
+        return Cluster(
+            contact_points=self.settings.CASSANDRA_CONTACT_POINTS,
+            port=self.settings.CASSANDRA_PORT,
+            execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+            connect_timeout=self.settings.CASSANDRA_CONNECT_TIMEOUT,
+            control_connection_timeout=self.settings.CASSANDRA_CONNECT_TIMEOUT,
+            reconnection_policy=ExponentialReconnectionPolicy(base_delay=0.5, max_delay=10.0),
+            protocol_version=5,
+        )
+
+    async def session(self) -> Session:
+        """The connected session, connecting on first use (a failed attempt is retried later)."""
+        if self._session is not None:
+            return self._session
+        async with self._lock:
+            if self._session is None:
+                cluster = self._new_cluster()
+                loop = asyncio.get_running_loop()
+                try:
+                    self._session = await loop.run_in_executor(None, cluster.connect)
+                except BaseException:
+                    await loop.run_in_executor(None, cluster.shutdown)
+                    raise
+                self._cluster = cluster
+        return self._session
+
+    async def connect(self) -> bool:
+        """Try to connect now (at start-up); an outage is logged, not raised."""
+        try:
+            await self.session()
+        except (DriverException, NoHostAvailable, OSError) as error:
+            logger.warning("cassandra not reachable yet: %s", type(error).__name__)
+            return False
+        return True
+
+    async def close(self) -> None:
+        cluster, self._cluster, self._session = self._cluster, None, None
+        self._prepared.clear()
+        if cluster is not None:
+            await asyncio.get_running_loop().run_in_executor(None, cluster.shutdown)
+
+    async def prepare(self, query: str) -> PreparedStatement:
+        statement = self._prepared.get(query)
+        if statement is None:
+            session = await self.session()
+            statement = await asyncio.get_running_loop().run_in_executor(
+                None, session.prepare, query
+            )
+            self._prepared[query] = statement
+        return statement
+
+    async def execute(
+        self,
+        query: str,
+        params: Sequence[Any] = (),
+        *,
+        fetch_size: int | None = None,
+        paging_state: bytes | None = None,
+    ) -> Page:
+        """Run a prepared statement and return one page of rows."""
+        statement = await self.prepare(query)
+        bound = statement.bind(params)
+        if fetch_size is not None:
+            bound.fetch_size = fetch_size
+        session = await self.session()
+        return await self._resolve(session.execute_async(bound, paging_state=paging_state), query)
+
+    async def execute_batch(
+        self, statements: Sequence[tuple[str, Sequence[Any]]], *, logged: bool = True
+    ) -> None:
+        """Several prepared writes as one batch (logged: all tables of one entity or none)."""
+        batch = BatchStatement(batch_type=BatchType.LOGGED if logged else BatchType.UNLOGGED)
+        for query, params in statements:
+            batch.add(await self.prepare(query), params)
+        session = await self.session()
+        label = "BATCH " + "; ".join(sorted({q for q, _ in statements}))
+        await self._resolve(session.execute_async(batch), label)
+
+    async def iterate(
+        self, query: str, params: Sequence[Any] = (), *, fetch_size: int = 500
+    ) -> AsyncIterator[Row]:
+        """Every row of a query, fetching page after page without blocking the loop."""
+        paging_state: bytes | None = None
+        while True:
+            page = await self.execute(
+                query, params, fetch_size=fetch_size, paging_state=paging_state
+            )
+            for row in page.rows:
+                yield row
+            if page.paging_state is None:
+                return
+            paging_state = page.paging_state
+
+    async def execute_ddl(self, statement: str) -> None:
+        """Schema statements only (not prepared); the driver waits for schema agreement."""
+        session = await self.session()
+        await self._resolve(session.execute_async(statement), statement)
+
+    def _resolve(self, response: ResponseFuture, query: str) -> asyncio.Future[Page]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Page] = loop.create_future()
+        started = time.perf_counter()
+        label = normalise_sql(query)
+
+        def finish(error: BaseException | None) -> None:
+            elapsed = time.perf_counter() - started
+            if future.cancelled():
+                return
+            if error is not None:
+                if self.monitor is not None:
+                    self.monitor.record(label, elapsed, failed=True)
+                future.set_exception(error)
+                return
+            result = response.result()  # already complete: returns at once
+            rows = list(result.current_rows)
+            if self.monitor is not None:
+                self.monitor.record(label, elapsed, len(rows))
+            future.set_result(Page(rows, result.paging_state))
+
+        response.add_callbacks(
+            callback=lambda _rows: loop.call_soon_threadsafe(finish, None),
+            errback=lambda error: loop.call_soon_threadsafe(finish, error),
+        )
+        return future
+
+    async def ping(self) -> str:
+        page = await self.execute("SELECT release_version FROM system.local")
+        return str(page.rows[0]["release_version"])
+
+    def replication_cql(self) -> str:
+        """The keyspace's replication map as CQL, from settings (values checked, not quoted in)."""
+        items = []
+        for key, value in self.settings.CASSANDRA_REPLICATION.items():
+            if not (_SAFE_OPTION.match(str(key)) and _SAFE_OPTION.match(str(value))):
+                raise ValueError(f"unsafe CASSANDRA_REPLICATION entry {key!r}: {value!r}")
+            items.append(f"'{key}': '{value}'")
+        return "{" + ", ".join(items) + "}"
+
+    async def apply_schema(self, tables: Sequence[str]) -> None:
+        """Create the keyspace and every table idempotently; `{ks}` in DDL is the keyspace."""
+        await self.execute_ddl(
+            f"CREATE KEYSPACE IF NOT EXISTS {self.keyspace} "
+            f"WITH replication = {self.replication_cql()}"
+        )
+        for ddl in tables:
+            await self.execute_ddl(ddl.format(ks=self.keyspace))
+
+    async def drop_keyspace(self) -> None:
+        await self.execute_ddl(f"DROP KEYSPACE IF EXISTS {self.keyspace}")
+
+
+def translate_error(_: Exception) -> StoreUnavailableError:
+    return StoreUnavailableError("cassandra")
+
+
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    NoHostAvailable,
+    OperationTimedOut,
+    Unavailable,
+    ReadTimeout,
+    WriteTimeout,
+)

@@ -1,0 +1,52 @@
+"""`Annotated` dependency aliases for the stores; endpoints hand these to services/repositories."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quartet.stores.cassandra import CassandraStore
+from quartet.stores.mongo import MongoDatabase
+from quartet.stores.postgres import TransactionRunner, unit_of_work
+from quartet.stores.registry import Stores
+
+
+def get_stores(request: Request) -> Stores:
+    stores: Stores = request.app.state.stores
+    return stores
+
+
+StoresDep = Annotated[Stores, Depends(get_stores)]
+
+
+async def get_db_session(stores: StoresDep) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work: commits before the response is sent, rolls back on error."""
+    async with unit_of_work(stores.sessionmaker) as session:
+        yield session
+
+
+def get_transactions(stores: StoresDep) -> TransactionRunner:
+    return stores.transactions
+
+
+def get_redis(stores: StoresDep) -> Redis:
+    return stores.redis
+
+
+def get_mongo(stores: StoresDep) -> MongoDatabase:
+    return stores.mongo
+
+
+def get_cassandra(stores: StoresDep) -> CassandraStore:
+    return stores.cassandra
+
+
+DbSession = Annotated[AsyncSession, Depends(get_db_session, scope="function")]
+Transactions = Annotated[TransactionRunner, Depends(get_transactions)]
+RedisDep = Annotated[Redis, Depends(get_redis)]
+MongoDb = Annotated[MongoDatabase, Depends(get_mongo)]
+Cassandra = Annotated[CassandraStore, Depends(get_cassandra)]

@@ -1,0 +1,226 @@
+"""PostgreSQL over SQLAlchemy's async engine and asyncpg: engine, sessions, unit of work, retry.
+
+The request owns the unit of work (`unit_of_work`): commit on success, roll back on any error.
+Services never commit. `TransactionRunner.run` re-runs a whole transaction on serialization
+failure, deadlock or a dropped connection, but never after a commit that may have gone through.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import asyncpg
+from sqlalchemy import event, exc, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from quartet.core.errors import StoreUnavailableError
+from quartet.settings import Settings
+from quartet.stores.monitoring import QueryMonitor, normalise_sql
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
+
+
+def create_engine(settings: Settings, monitor: QueryMonitor | None = None) -> AsyncEngine:
+    """The app's engine: pool sizing, recycle and a server-side statement timeout from settings."""
+    engine = create_async_engine(
+        settings.DATABASE_URL,
+        pool_size=settings.DB_POOL_SIZE,
+        max_overflow=settings.DB_MAX_OVERFLOW,
+        pool_timeout=settings.DB_POOL_TIMEOUT,
+        pool_recycle=settings.DB_POOL_RECYCLE,
+        pool_pre_ping=True,
+        echo=settings.DB_ECHO,
+        connect_args={
+            "timeout": settings.DB_CONNECT_TIMEOUT,
+            "command_timeout": settings.DB_QUERY_TIMEOUT + 5,
+            "server_settings": {
+                "statement_timeout": str(int(settings.DB_QUERY_TIMEOUT * 1000)),
+                "application_name": settings.PROJECT_NAME.lower(),
+                "timezone": "UTC",
+            },
+        },
+    )
+    if monitor is not None:
+        attach_monitor(engine, monitor)
+    return engine
+
+
+def attach_monitor(engine: AsyncEngine, monitor: QueryMonitor) -> None:
+    """Time every statement through SQLAlchemy cursor events (parameters never recorded)."""
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _before(conn: Connection, cursor: Any, statement: str, *_: Any) -> None:
+        conn.info.setdefault("quartet_query_start", []).append(time.perf_counter())
+
+    @event.listens_for(engine.sync_engine, "after_cursor_execute")
+    def _after(conn: Connection, cursor: Any, statement: str, *_: Any) -> None:
+        started = conn.info["quartet_query_start"].pop()
+        rowcount = getattr(cursor, "rowcount", -1)
+        monitor.record(normalise_sql(statement), time.perf_counter() - started, rowcount)
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _error(context: Any) -> None:
+        conn = context.connection
+        stack = conn.info.get("quartet_query_start") if conn is not None else None
+        if stack and context.statement:
+            started = stack.pop()
+            monitor.record(
+                normalise_sql(context.statement), time.perf_counter() - started, failed=True
+            )
+
+
+def create_sessionmaker(engine: AsyncEngine | Any) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded objects usable after commit (no implicit lazy loads)."""
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+@asynccontextmanager
+async def unit_of_work(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """One transaction: commit when the block succeeds, roll back when anything raises."""
+    async with sessionmaker() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    orig = getattr(error, "orig", None)
+    for candidate in (error, orig, getattr(orig, "__cause__", None)):
+        state = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if state:
+            return str(state)
+    return None
+
+
+def is_connection_error(error: BaseException) -> bool:
+    """The connection to PostgreSQL is gone or could not be made."""
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, exc.TimeoutError):  # pool checkout timed out
+        return True
+    if isinstance(error, exc.InterfaceError | exc.OperationalError) and _sqlstate(error) is None:
+        return True
+    root = getattr(error, "orig", None) or error
+    cause = getattr(root, "__cause__", None)
+    return isinstance(
+        root, OSError | asyncpg.ConnectionDoesNotExistError | asyncpg.CannotConnectNowError
+    ) or isinstance(cause, OSError | asyncpg.ConnectionDoesNotExistError)
+
+
+def is_retryable(error: BaseException) -> bool:
+    return _sqlstate(error) in RETRYABLE_SQLSTATES or is_connection_error(error)
+
+
+class CommitOutcomeUnknownError(Exception):
+    """The connection dropped during COMMIT: the transaction may have committed, so no retry."""
+
+
+class TransactionRunner:
+    """Runs `work(session)` in its own transaction, re-running it on transient failures.
+
+    Safe to retry: serialization failure (40001) and deadlock (40P01) anywhere, and a dropped
+    connection before COMMIT was sent. Never retried: a connection lost during COMMIT (the write
+    may have landed), or any other error.
+    """
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+        self.sessionmaker = sessionmaker
+        self.max_attempts = settings.DB_RETRY_MAX_ATTEMPTS
+        self.base_delay = settings.DB_RETRY_BASE_DELAY
+        self.max_delay = settings.DB_RETRY_MAX_DELAY
+
+    async def run(
+        self, work: Callable[[AsyncSession], Awaitable[T]], *, isolation_level: str | None = None
+    ) -> T:
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(is_retryable),
+            stop=stop_after_attempt(self.max_attempts),
+            wait=wait_exponential_jitter(initial=self.base_delay, max=self.max_delay),
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._once(work, isolation_level)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _once(
+        self, work: Callable[[AsyncSession], Awaitable[T]], isolation_level: str | None
+    ) -> T:
+        async with self.sessionmaker() as session:
+            try:
+                if isolation_level is not None:
+                    await session.connection(execution_options={"isolation_level": isolation_level})
+                result = await work(session)
+            except BaseException:
+                await session.rollback()
+                raise
+            try:
+                await session.commit()
+            except Exception as error:
+                if is_connection_error(error):
+                    raise CommitOutcomeUnknownError(
+                        "connection lost during COMMIT; not retried"
+                    ) from error
+                raise
+            return result
+
+    @staticmethod
+    def _log_retry(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        logger.warning(
+            "retrying transaction (attempt %d) after %s",
+            state.attempt_number,
+            type(error).__name__,
+            extra={
+                "attempt": state.attempt_number,
+                "sqlstate": error and _sqlstate(error),
+                "sleep_s": round(state.upcoming_sleep, 3),
+            },
+        )
+
+
+async def ping(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+
+
+def translate_error(error: Exception) -> StoreUnavailableError:
+    """Map a driver error to 503 when PostgreSQL is unreachable; re-raise anything else."""
+    if is_connection_error(error) or isinstance(error, CommitOutcomeUnknownError):
+        return StoreUnavailableError("postgres")
+    raise error
+
+
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    exc.DBAPIError,
+    exc.TimeoutError,
+    CommitOutcomeUnknownError,
+    ConnectionRefusedError,
+    asyncpg.CannotConnectNowError,
+)

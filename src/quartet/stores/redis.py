@@ -1,0 +1,39 @@
+"""Redis over `redis.asyncio`: one connection pool for the process, keys under one prefix."""
+
+from __future__ import annotations
+
+from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from quartet.core.errors import StoreUnavailableError
+from quartet.settings import Settings
+
+RedisClient = Redis
+
+
+def create_client(settings: Settings) -> Redis:
+    """A client over one bounded pool; commands time out quickly so a dead Redis answers 503."""
+    pool = ConnectionPool.from_url(
+        settings.REDIS_URL,
+        max_connections=settings.REDIS_MAX_CONNECTIONS,
+        socket_timeout=settings.REDIS_TIMEOUT,
+        socket_connect_timeout=settings.REDIS_TIMEOUT,
+        health_check_interval=30,
+        retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), retries=1),
+        decode_responses=True,
+    )
+    return Redis(connection_pool=pool)
+
+
+async def ping(client: Redis) -> None:
+    await client.ping()
+
+
+def translate_error(_: Exception) -> StoreUnavailableError:
+    return StoreUnavailableError("redis")
+
+
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutError)

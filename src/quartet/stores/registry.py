@@ -1,0 +1,92 @@
+"""All four stores of one app instance, opened and closed together by the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pymongo import AsyncMongoClient
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from quartet.core.errors import AppError
+from quartet.settings import Settings
+from quartet.stores import cassandra, mongo, postgres, redis
+from quartet.stores.cassandra import CassandraStore
+from quartet.stores.monitoring import QueryMonitor
+
+logger = logging.getLogger(__name__)
+
+STORE_NAMES = ("postgres", "redis", "mongodb", "cassandra")
+
+
+class Stores:
+    """Clients, pools and query monitors; nothing connects until `open()`."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.monitors = {
+            name: QueryMonitor(
+                name, slow_ms=settings.SLOW_QUERY_MS, slow_log_size=settings.SLOW_QUERY_LOG_SIZE
+            )
+            for name in ("postgres", "mongodb", "cassandra")
+        }
+        self.engine: AsyncEngine = postgres.create_engine(settings, self.monitors["postgres"])
+        self.sessionmaker: async_sessionmaker[AsyncSession] = postgres.create_sessionmaker(
+            self.engine
+        )
+        self.redis: Redis = redis.create_client(settings)
+        self.mongo_client: AsyncMongoClient[mongo.MongoDocument] = mongo.create_client(
+            settings, self.monitors["mongodb"]
+        )
+        self.mongo: mongo.MongoDatabase = mongo.database(self.mongo_client, settings.MONGODB_DB)
+        self.cassandra = CassandraStore(settings, self.monitors["cassandra"])
+
+    @property
+    def transactions(self) -> postgres.TransactionRunner:
+        return postgres.TransactionRunner(self.sessionmaker, self.settings)
+
+    async def open(self) -> None:
+        """Warm what can be warmed; a store that is down is reported by readiness, not fatal."""
+        await self.cassandra.connect()
+
+    async def close(self) -> None:
+        await self.cassandra.close()
+        await self.mongo_client.close()
+        await self.redis.aclose()
+        await self.engine.dispose()
+
+    async def ping(self, store: str) -> str | None:
+        """Answer a real round trip to `store`; returns a version string where cheap."""
+        if store == "postgres":
+            await postgres.ping(self.engine)
+        elif store == "redis":
+            await redis.ping(self.redis)
+        elif store == "mongodb":
+            await mongo.ping(self.mongo_client)
+        elif store == "cassandra":
+            return await self.cassandra.ping()
+        else:
+            raise ValueError(store)
+        return None
+
+    def query_stats(self) -> dict[str, Any]:
+        """In-process read of the query monitors (endpoints come with observability)."""
+        return {
+            name: {"statements": m.stats(), "slow": [vars(q) for q in m.slow_queries()]}
+            for name, m in self.monitors.items()
+        }
+
+    def reset_query_stats(self) -> None:
+        for monitor in self.monitors.values():
+            monitor.reset()
+
+
+def error_translations() -> Mapping[type[Exception], Callable[[Exception], AppError]]:
+    """Driver errors that mean "this store is unreachable", each mapped to a 503."""
+    table: dict[type[Exception], Callable[[Exception], AppError]] = {}
+    for module in (postgres, redis, mongo, cassandra):
+        for exc_type in module.UNAVAILABLE_ERRORS:
+            table[exc_type] = module.translate_error
+    return table
