@@ -91,16 +91,17 @@ class ErrorBody(BaseModel):
 
 
 def error_response(
-    status: int,
+    status_code: int,
     code: str,
     detail: str,
+    /,
     *,
     headers: Mapping[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {"error": code, "detail": detail, "request_id": request_id_var.get()}
     body.update(extra)
-    return JSONResponse(body, status_code=status, headers=dict(headers or {}))
+    return JSONResponse(body, status_code=status_code, headers=dict(headers or {}))
 
 
 def responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:

@@ -1,0 +1,93 @@
+# Quartet developer commands. `make` alone lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_VERSION ?= 3.11
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SERVICES := $(BIN)/python scripts/services.py
+STAMP := $(VENV)/.installed
+
+.PHONY: help install lock services-up services-down services-status services-reset dev run test \
+        lint fmt migrate revision seed db-reset schema check openapi clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements/dev.txt
+	@python3 -m uv --version >/dev/null 2>&1 || command -v uv >/dev/null || \
+		python3 -m pip install --quiet --disable-pip-version-check uv
+	@test -x $(BIN)/python || $(UV) venv --quiet --python $(PYTHON_VERSION) $(VENV)
+	$(UV) pip sync --quiet --python $(BIN)/python requirements/dev.txt
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $(STAMP)
+
+install: $(STAMP) ## create .venv from the hash-pinned requirements (uv)
+
+lock: ## re-lock requirements/*.txt from pyproject.toml (hash-pinned)
+	$(UV) pip compile pyproject.toml --python-version $(PYTHON_VERSION) --generate-hashes \
+		--quiet -o requirements/main.txt
+	$(UV) pip compile pyproject.toml --extra dev --prerelease=if-necessary-or-explicit \
+		--python-version $(PYTHON_VERSION) --generate-hashes --quiet -o requirements/dev.txt
+
+services-up: install ## start PostgreSQL, Redis, MongoDB-wire and Cassandra (idempotent)
+	$(SERVICES) up
+
+services-down: install ## stop the local stores (data kept)
+	$(SERVICES) down
+
+services-status: install ## show each local store's state and version
+	$(SERVICES) status
+
+services-reset: install ## stop the local stores and wipe their data
+	$(SERVICES) reset
+
+migrate: services-up ## apply PostgreSQL migrations
+	$(BIN)/quartet db upgrade
+
+revision: install ## new migration: make revision m="add things"
+	@test -n "$(m)" || (echo 'usage: make revision m="message"' && exit 2)
+	$(BIN)/quartet db revision -m "$(m)"
+
+seed: migrate ## idempotent seed data (first superuser)
+	$(BIN)/quartet db seed
+
+db-reset: services-up ## drop and re-create the dev database schema, then seed
+	$(BIN)/quartet db reset
+
+schema: services-up ## apply the Cassandra keyspace and tables
+	$(BIN)/quartet schema
+
+check: install ## validate settings and reach every store
+	$(BIN)/quartet check
+
+dev: services-up migrate schema seed ## everything, then the API with auto-reload on :8000
+	$(BIN)/uvicorn quartet.main:app --reload --reload-dir src --host $(HOST) --port $(PORT)
+
+run: services-up migrate ## the API without reload (uvloop, httptools)
+	$(BIN)/quartet serve --host $(HOST) --port $(PORT)
+
+test: services-up ## the whole test suite against the real local stores
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install ## ruff and mypy
+	$(BIN)/ruff check src tests scripts migrations bench
+	$(BIN)/ruff format --check src tests scripts migrations bench
+	$(BIN)/mypy
+
+fmt: install ## format and auto-fix
+	$(BIN)/ruff format src tests scripts migrations bench
+	$(BIN)/ruff check --fix src tests scripts migrations bench
+
+openapi: install ## write openapi.json
+	$(BIN)/python -c "import json; from quartet.main import create_app; \
+		print(json.dumps(create_app().openapi(), indent=2))" > openapi.json
+	@echo "wrote openapi.json"
+
+clean: ## remove caches and build output (not .venv or .services)
+	rm -rf .pytest_cache .mypy_cache .ruff_cache build dist openapi.json
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

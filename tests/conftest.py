@@ -1,0 +1,192 @@
+"""Fixtures over the real local stores (started by `make services-up`), isolated per run/test.
+
+- PostgreSQL: database `quartet_test`, reset to the migration head once per run; each test that
+  asks for `db` runs inside an outer transaction that is rolled back (app sessions join it
+  through savepoints).
+- MongoDB: a database per run; Cassandra: a keyspace per run; Redis: a key prefix per run,
+  cleared after each test. All dropped at the end of the run.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+
+from quartet.core.ids import uuid7
+from quartet.main import create_app
+from quartet.schema import apply_cassandra_schema
+from quartet.settings import Settings
+from quartet.stores.registry import STORE_NAMES, Stores
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_ID = uuid7().hex[-10:]
+TEST_DATABASE_URL = os.environ.get(
+    "QUARTET_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:55432/quartet_test"
+)
+
+
+def test_env() -> dict[str, str]:
+    """Environment for the app under test (also handed to CLI and uvicorn subprocesses)."""
+    return {
+        "ENVIRONMENT": "test",
+        "DATABASE_URL": TEST_DATABASE_URL,
+        "MONGODB_DB": f"quartet_test_{RUN_ID}",
+        "CASSANDRA_KEYSPACE": f"quartet_test_{RUN_ID}",
+        "REDIS_KEY_PREFIX": f"test:{RUN_ID}:",
+        "LOG_JSON": "false",
+        "LOG_LEVEL": "WARNING",
+        "CASSANDRA_CONSISTENCY": "ONE",
+    }
+
+
+def make_settings(**overrides: object) -> Settings:
+    values: dict[str, object] = {**test_env(), **overrides}
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg, arg-type]
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "quartet.cli", *args],
+        env={**os.environ, **test_env(), **(env or {})},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that stop and restart the local services run last."""
+    items.sort(key=lambda item: item.get_closest_marker("restarts_services") is not None)
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return make_settings()
+
+
+@pytest.fixture(scope="session")
+def _migrated() -> None:
+    result = run_cli("db", "reset")
+    if result.returncode != 0:
+        pytest.exit(f"could not migrate the test database:\n{result.stdout}{result.stderr}", 1)
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings, _migrated: None) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    stores: Stores = application.state.stores
+    failed = []
+    for name in STORE_NAMES:
+        try:
+            await stores.ping(name)
+        except Exception as error:
+            failed.append(f"{name} ({type(error).__name__}: {error})")
+    if failed:
+        await stores.close()
+        pytest.exit(
+            "the tests need the four real local stores, and these did not answer: "
+            + "; ".join(failed)
+            + "\nstart them with `make services-up` (or run `make test`, which does).",
+            returncode=1,
+        )
+    async with application.router.lifespan_context(application):
+        await apply_cassandra_schema(stores.cassandra)
+        yield application
+        await stores.mongo_client.drop_database(settings.MONGODB_DB)
+        await stores.cassandra.drop_keyspace()
+        await _clear_redis(stores, settings)
+
+
+async def _clear_redis(stores: Stores, settings: Settings) -> None:
+    keys = [k async for k in stores.redis.scan_iter(match=f"{settings.REDIS_KEY_PREFIX}*")]
+    if keys:
+        await stores.redis.unlink(*keys)
+
+
+@pytest.fixture
+def stores(app: FastAPI) -> Stores:
+    result: Stores = app.state.stores
+    return result
+
+
+@pytest.fixture(autouse=True)
+async def _redis_isolation(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Rate-limit, lockout and session keys never leak from one test into the next."""
+    yield
+    if "app" in request.fixturenames:
+        app: FastAPI = request.getfixturevalue("app")
+        await _clear_redis(app.state.stores, app.state.settings)
+
+
+@pytest.fixture
+async def db(stores: Stores) -> AsyncIterator[AsyncSession]:
+    """A session inside an outer transaction rolled back after the test; the app's own
+    sessions (request units of work) join it through savepoints, so commits are undone too."""
+    original = stores.sessionmaker
+    async with stores.engine.connect() as connection:
+        outer = await connection.begin()
+        factory = _bound_sessionmaker(connection)
+        stores.sessionmaker = factory
+        try:
+            async with factory() as session:
+                yield session
+        finally:
+            stores.sessionmaker = original
+            await outer.rollback()
+
+
+def _bound_sessionmaker(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(
+        bind=connection,
+        expire_on_commit=False,
+        autoflush=False,
+        join_transaction_mode="create_savepoint",
+    )
+
+
+@pytest.fixture
+async def client(app: FastAPI, db: AsyncSession) -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process client whose PostgreSQL writes are rolled back after the test."""
+    async with _client(app) as http:
+        yield http
+
+
+@pytest.fixture
+async def raw_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process client whose writes really commit (for concurrency tests): use unique data."""
+    async with _client(app) as http:
+        yield http
+
+
+@asynccontextmanager
+async def _client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+def api(settings: Settings) -> str:
+    """The versioned API prefix, e.g. `/api/v1`."""
+    return settings.API_V1_STR
+
+
+@pytest.fixture(scope="session")
+def free_port() -> Iterator[int]:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    yield port
