@@ -10,9 +10,10 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -182,11 +183,8 @@ def api(settings: Settings) -> str:
     return settings.API_V1_STR
 
 
-@pytest.fixture(scope="session")
-def free_port() -> Iterator[int]:
-    import socket
-
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    yield port
+        return int(sock.getsockname()[1])
