@@ -9,30 +9,36 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import secrets
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
-from quartet.core.ids import uuid7
 from quartet.main import create_app
 from quartet.schema import apply_cassandra_schema
 from quartet.settings import Settings
 from quartet.stores.registry import STORE_NAMES, Stores
 
 ROOT = Path(__file__).resolve().parent.parent
-RUN_ID = uuid7().hex[-10:]
-TEST_DATABASE_URL = os.environ.get(
-    "QUARTET_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:55432/quartet_test"
-)
+# One run's data never meets another's: concurrent runs each get their own database, Mongo
+# database, Cassandra keyspace and Redis prefix. The time prefix lets a later run drop leftovers.
+RUN_ID = f"{int(time.time())}_{secrets.token_hex(3)}"
+STALE_AFTER_SECONDS = 6 * 3600
+PG_SERVER = os.environ.get("QUARTET_TEST_PG_SERVER", "postgres@127.0.0.1:55432")
+TEST_DB = f"quartet_test_{RUN_ID}"
+TEST_DATABASE_URL = f"postgresql+asyncpg://{PG_SERVER}/{TEST_DB}"
 
 
 def test_env() -> dict[str, str]:
@@ -46,6 +52,9 @@ def test_env() -> dict[str, str]:
         "LOG_JSON": "false",
         "LOG_LEVEL": "WARNING",
         "CASSANDRA_CONSISTENCY": "ONE",
+        "BCRYPT_ROUNDS": "4",
+        "RATE_LIMIT_PER_MINUTE": "100000",
+        "AUTH_RATE_LIMIT_PER_MINUTE": "100000",
     }
 
 
@@ -76,11 +85,43 @@ def settings() -> Settings:
     return make_settings()
 
 
+async def _admin(statements: list[str]) -> list[str]:
+    """Run maintenance statements on the server's `postgres` database; returns test DB names."""
+    conn = await asyncpg.connect(f"postgresql://{PG_SERVER}/postgres", timeout=5)
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+        rows = await conn.fetch(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'quartet_test_%'"
+        )
+        return [r["datname"] for r in rows]
+    finally:
+        await conn.close()
+
+
+def _stale(name: str) -> bool:
+    stamp = name.removeprefix("quartet_test_").split("_")[0]
+    return stamp.isdigit() and int(stamp) < time.time() - STALE_AFTER_SECONDS
+
+
 @pytest.fixture(scope="session")
-def _migrated() -> None:
-    result = run_cli("db", "reset")
+def _migrated() -> Iterator[None]:
+    """A fresh database for this run, migrated to head by the real CLI, dropped at the end."""
+    try:
+        existing = asyncio.run(_admin([]))
+    except OSError as error:
+        pytest.exit(
+            f"PostgreSQL at {PG_SERVER} did not answer ({error}); start the local stores with "
+            "`make services-up` (or run `make test`, which does).",
+            returncode=1,
+        )
+    stale = [f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)' for db in existing if _stale(db)]
+    asyncio.run(_admin([*stale, f'CREATE DATABASE "{TEST_DB}"']))
+    result = run_cli("db", "upgrade")
     if result.returncode != 0:
         pytest.exit(f"could not migrate the test database:\n{result.stdout}{result.stderr}", 1)
+    yield
+    asyncio.run(_admin([f'DROP DATABASE IF EXISTS "{TEST_DB}" WITH (FORCE)']))
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,14 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from quartet import __version__
-from quartet.core.errors import install_error_handlers
+from quartet.auth.dependencies import AuthSecurity
+from quartet.auth.router import router as auth_router
+from quartet.core.errors import (
+    RateLimitedError,
+    StoreUnavailableError,
+    install_error_handlers,
+    responses,
+)
 from quartet.core.logging import configure_logging
 from quartet.core.middleware import (
     BodySizeLimitMiddleware,
@@ -17,20 +24,28 @@ from quartet.core.middleware import (
     SecurityHeadersMiddleware,
     UnhandledErrorMiddleware,
 )
+from quartet.core.rate_limit import GlobalRateLimit
 from quartet.health.router import router as health_router
 from quartet.settings import Settings, get_settings
 from quartet.stores.registry import Stores, error_translations
 
 
 def api_router(settings: Settings) -> APIRouter:
-    """Every versioned domain router under `API_V1_STR`."""
-    return APIRouter(prefix=settings.API_V1_STR)
+    """Every versioned domain router under `API_V1_STR`, behind the global rate limit."""
+    api = APIRouter(
+        prefix=settings.API_V1_STR,
+        dependencies=[GlobalRateLimit],
+        responses=responses(RateLimitedError, StoreUnavailableError),
+    )
+    api.include_router(auth_router)
+    return api
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.LOG_LEVEL, settings.LOG_JSON)
     stores = Stores(settings)
+    security = AuthSecurity.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -39,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await stores.close()
+            security.hasher.close()
 
     app = FastAPI(
         title=settings.PROJECT_NAME,
@@ -48,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.stores = stores
+    app.state.security = security
 
     install_error_handlers(app, error_translations())
     app.include_router(health_router)

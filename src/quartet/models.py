@@ -1,6 +1,9 @@
 """Every domain's SQLModel tables, imported in one place so Alembic's autogenerate and the test
 fixtures see the whole schema. Add a domain's `models` module here when it gains tables."""
 
+from quartet.audit.models import AuditLog
+from quartet.auth.models import AuthSession, SpentRefreshToken
 from quartet.stores.sql import metadata
+from quartet.users.models import User
 
-__all__ = ["metadata"]
+__all__ = ["AuditLog", "AuthSession", "SpentRefreshToken", "User", "metadata"]

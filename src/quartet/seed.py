@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quartet.settings import Settings
 from quartet.stores.postgres import unit_of_work
 from quartet.stores.registry import Stores
+from quartet.users.seed import seed_superuser
 
 Seeder = Callable[[AsyncSession, Settings], Awaitable[str]]
 
-SEEDERS: list[Seeder] = []
+SEEDERS: list[Seeder] = [seed_superuser]
 
 
 async def run_seeders(stores: Stores) -> list[str]:

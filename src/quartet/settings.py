@@ -86,6 +86,20 @@ class Settings(BaseSettings):
     RATE_LIMIT_PER_MINUTE: int = Field(default=60, ge=1)
     AUTH_RATE_LIMIT_PER_MINUTE: int = Field(default=20, ge=1)
 
+    # Authentication
+    JWT_ALGORITHM: Literal["HS256", "HS384", "HS512"] = "HS256"
+    JWT_ISSUER: str = "quartet"
+    JWT_AUDIENCE: str = "quartet-api"
+    ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=60, ge=1)
+    SESSION_TOKEN_EXPIRE_DAYS: int = Field(default=7, ge=1)
+    REFRESH_TOKEN_EXPIRE_DAYS: int = Field(default=30, ge=1)
+    BCRYPT_ROUNDS: int = Field(default=12, ge=4, le=16)
+    PASSWORD_HASH_WORKERS: int = Field(default=2, ge=1, le=32)
+    PASSWORD_MIN_LENGTH: int = Field(default=8, ge=6)
+    PASSWORD_MAX_LENGTH: int = Field(default=128, ge=16, le=1024)
+    ACCOUNT_LOCKOUT_THRESHOLD: int = Field(default=5, ge=1)
+    ACCOUNT_LOCKOUT_DURATION_MINUTES: int = Field(default=30, ge=1)
+
     # First superuser (quartet db seed)
     FIRST_SUPERUSER_EMAIL: str = "admin@example.com"
     FIRST_SUPERUSER_PASSWORD: SecretStr = SecretStr(DEV_SUPERUSER_PASSWORD)

@@ -160,7 +160,11 @@ class TransactionRunner:
         retrying = AsyncRetrying(
             retry=retry_if_exception(is_retryable),
             stop=stop_after_attempt(self.max_attempts),
-            wait=wait_exponential_jitter(initial=self.base_delay, max=self.max_delay),
+            # jitter scaled to the base delay (tenacity's default jitter is a whole second,
+            # which would swamp a 50 ms base delay)
+            wait=wait_exponential_jitter(
+                multiplier=self.base_delay, max=self.max_delay, jitter=self.base_delay
+            ),
             before_sleep=self._log_retry,
             reraise=True,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from limits.aio.storage import RedisStorage
 from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
@@ -26,6 +27,16 @@ def create_client(settings: Settings) -> Redis:
         decode_responses=True,
     )
     return Redis(connection_pool=pool)
+
+
+def create_rate_limit_storage(client: Redis, settings: Settings) -> RedisStorage:
+    """`limits` storage sharing the app's pool (redis-py), keys under the app's prefix."""
+    return RedisStorage(
+        "async+" + settings.REDIS_URL,
+        implementation="redispy",
+        key_prefix=f"{settings.REDIS_KEY_PREFIX}ratelimit",
+        connection_pool=client.connection_pool,  # type: ignore[arg-type]  # passed through
+    )
 
 
 async def ping(client: Redis) -> None:

@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from quartet.core.errors import AppError
+from quartet.core.rate_limit import RateLimiter
 from quartet.settings import Settings
 from quartet.stores import cassandra, mongo, postgres, redis
 from quartet.stores.cassandra import CassandraStore
@@ -37,6 +38,7 @@ class Stores:
             self.engine
         )
         self.redis: Redis = redis.create_client(settings)
+        self.rate_limiter = RateLimiter(redis.create_rate_limit_storage(self.redis, settings))
         self.mongo_client: AsyncMongoClient[mongo.MongoDocument] = mongo.create_client(
             settings, self.monitors["mongodb"]
         )

@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import DateTime, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from quartet.core.clock import utcnow
 from quartet.core.errors import NotFoundError
@@ -70,8 +70,8 @@ class PostgresRepository(Generic[M]):
         """Newest first by UUIDv7, `limit` rows strictly older than `before`."""
         query = statement if statement is not None else select(self.model)
         if before is not None:
-            query = query.where(self.model.id < before)  # type: ignore[arg-type]
-        query = query.order_by(self.model.id.desc()).limit(limit)  # type: ignore[attr-defined]
+            query = query.where(col(self.model.id) < before)
+        query = query.order_by(col(self.model.id).desc()).limit(limit)
         rows: Sequence[M] = (await self.session.scalars(query)).all()
         return rows
 

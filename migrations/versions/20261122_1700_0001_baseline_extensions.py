@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 18:00:00 UTC
+Create Date: 2026-11-22 17:00:00 UTC
 """
 
 from collections.abc import Sequence

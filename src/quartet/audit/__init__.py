@@ -1,0 +1,1 @@
+"""Audit log: who did what, from where; written in the same transaction as the change."""

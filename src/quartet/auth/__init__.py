@@ -1,0 +1,1 @@
+"""Authentication: login, three tokens with rotation and reuse detection, sessions, lockout."""

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from quartet.core.errors import AppError, UnauthorizedError
+
+
+class InvalidCredentialsError(UnauthorizedError):
+    """Same status and body for an unknown identifier and a wrong password."""
+
+    code, message = "invalid_credentials", "Incorrect login or password"
+
+
+class InvalidTokenError(UnauthorizedError):
+    code, message = "invalid_token", "Invalid, expired or revoked token"
+
+
+class InvalidRefreshTokenError(UnauthorizedError):
+    code, message = "invalid_refresh_token", "Invalid, expired or revoked refresh token"
+
+
+class AccountLockedError(AppError):
+    status_code, code = 423, "account_locked"
+    message = "Too many failed login attempts; try again later"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(headers={"Retry-After": str(max(retry_after, 1))})
+
+
+class WeakPasswordError(AppError):
+    status_code, code, message = 422, "weak_password", "Password does not meet the policy"

@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import ValidationError
+
+from quartet.auth.dependencies import AuthServiceDep, CurrentUser, Meta
+from quartet.auth.errors import (
+    AccountLockedError,
+    InvalidCredentialsError,
+    InvalidRefreshTokenError,
+    InvalidTokenError,
+    WeakPasswordError,
+)
+from quartet.auth.schemas import (
+    AvailabilityIn,
+    AvailabilityOut,
+    LoginIn,
+    RefreshIn,
+    RegisterIn,
+    RevokedOut,
+    SessionOut,
+    TokenResponse,
+)
+from quartet.core.errors import ConflictError, NotFoundError, RateLimitedError, responses
+from quartet.core.rate_limit import AuthRateLimit
+from quartet.stores.dependencies import DbSession, Transactions
+from quartet.users.schemas import UserPublic
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+limited = APIRouter(dependencies=[AuthRateLimit], responses=responses(RateLimitedError))
+
+
+@limited.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserPublic,
+    responses=responses(ConflictError, WeakPasswordError),
+)
+async def register(
+    body: RegisterIn, service: AuthServiceDep, tx: Transactions, meta: Meta
+) -> UserPublic:
+    return UserPublic.model_validate(await service.register(tx, body, meta))
+
+
+@limited.post(
+    "/login",
+    response_model=TokenResponse,
+    responses=responses(InvalidCredentialsError, AccountLockedError),
+)
+async def login(
+    body: LoginIn, service: AuthServiceDep, tx: Transactions, meta: Meta
+) -> TokenResponse:
+    field, identifier = body.identifier
+    return await service.login(tx, field, identifier, body.password, meta)
+
+
+@limited.post(
+    "/token",
+    response_model=TokenResponse,
+    responses=responses(InvalidCredentialsError, AccountLockedError),
+    summary="OAuth2 password form (Swagger's Authorize); username may be an email or phone",
+)
+async def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    service: AuthServiceDep,
+    tx: Transactions,
+    meta: Meta,
+) -> TokenResponse:
+    try:
+        login_form = LoginIn.model_validate(
+            _identifier_field(form.username) | {"password": form.password}
+        )
+    except ValidationError as error:  # a malformed identifier is just a failed login
+        raise InvalidCredentialsError() from error
+    field, identifier = login_form.identifier
+    return await service.login(tx, field, identifier, login_form.password, meta)
+
+
+def _identifier_field(value: str) -> dict[str, str]:
+    if "@" in value:
+        return {"email": value}
+    if value.lstrip("+").replace(" ", "").isdigit():
+        return {"phone": value}
+    return {"username": value}
+
+
+@limited.post(
+    "/refresh", response_model=TokenResponse, responses=responses(InvalidRefreshTokenError)
+)
+async def refresh(
+    body: RefreshIn, service: AuthServiceDep, tx: Transactions, meta: Meta
+) -> TokenResponse:
+    return await service.refresh(tx, body.refresh_token, meta)
+
+
+@limited.post("/check-availability", response_model=AvailabilityOut)
+async def check_availability(
+    body: AvailabilityIn, service: AuthServiceDep, db: DbSession
+) -> AvailabilityOut:
+    field, value = body.identifier
+    return AvailabilityOut(field=field, available=await service.availability(db, field, value))
+
+
+@router.post(
+    "/logout", status_code=status.HTTP_204_NO_CONTENT, responses=responses(InvalidTokenError)
+)
+async def logout(user: CurrentUser, service: AuthServiceDep, db: DbSession, meta: Meta) -> None:
+    await service.logout(db, user, meta)
+
+
+@router.post(
+    "/logout-everywhere", response_model=RevokedOut, responses=responses(InvalidTokenError)
+)
+async def logout_everywhere(
+    user: CurrentUser, service: AuthServiceDep, db: DbSession, meta: Meta
+) -> RevokedOut:
+    return RevokedOut(revoked=await service.logout_everywhere(db, user, meta))
+
+
+@router.get("/me", response_model=UserPublic, responses=responses(InvalidTokenError))
+async def me(user: CurrentUser, service: AuthServiceDep, db: DbSession) -> UserPublic:
+    return UserPublic.model_validate(await service.me(db, user))
+
+
+@router.get("/sessions", response_model=list[SessionOut], responses=responses(InvalidTokenError))
+async def sessions(user: CurrentUser, service: AuthServiceDep, db: DbSession) -> list[SessionOut]:
+    return await service.sessions(db, user)
+
+
+@router.delete(
+    "/sessions/{session_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=responses(InvalidTokenError, NotFoundError),
+)
+async def revoke_session(
+    session_id: uuid.UUID, user: CurrentUser, service: AuthServiceDep, db: DbSession, meta: Meta
+) -> None:
+    await service.revoke_session(db, user, session_id, meta)
+
+
+router.include_router(limited)

@@ -1,0 +1,284 @@
+"""Authentication flows.
+
+The service never commits. Flows that must persist something even when they answer with an
+error (a failed login's audit row, a refresh-reuse revocation) or that must not hold a database
+connection while bcrypt runs are split into short units of work run by the stores'
+`TransactionRunner`; the rest run in the request's own unit of work (`DbSession`).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quartet.audit.repository import AuditRepository
+from quartet.auth import errors
+from quartet.auth.models import AuthSession
+from quartet.auth.repository import AuthSessionRepository
+from quartet.auth.schemas import RegisterIn, SessionOut, TokenResponse
+from quartet.auth.state import AuthStateRepository
+from quartet.auth.tokens import Principal, TokenService
+from quartet.core.client import ClientMeta
+from quartet.core.clock import utcnow
+from quartet.core.errors import ConflictError, NotFoundError
+from quartet.core.security import InvalidTokenError, PasswordHasher, hash_token, new_opaque_token
+from quartet.settings import Settings
+from quartet.stores.postgres import TransactionRunner
+from quartet.users.models import User
+from quartet.users.repository import Identifier, UserRepository
+
+_LETTER = re.compile(r"[^\W\d_]")
+_DIGIT = re.compile(r"\d")
+
+
+class AuthService:
+    def __init__(
+        self,
+        settings: Settings,
+        hasher: PasswordHasher,
+        tokens: TokenService,
+        state: AuthStateRepository,
+    ) -> None:
+        self.settings = settings
+        self.hasher = hasher
+        self.tokens = tokens
+        self.state = state
+
+    # -- passwords -------------------------------------------------------------------------
+
+    def check_policy(self, password: str, *, email: str, username: str | None = None) -> None:
+        s = self.settings
+        problems = []
+        if len(password) < s.PASSWORD_MIN_LENGTH:
+            problems.append(f"at least {s.PASSWORD_MIN_LENGTH} characters")
+        if len(password) > s.PASSWORD_MAX_LENGTH:
+            problems.append(f"at most {s.PASSWORD_MAX_LENGTH} characters")
+        if not (_LETTER.search(password) and _DIGIT.search(password)):
+            problems.append("at least one letter and one digit")
+        if password.casefold() in {email.casefold(), (username or "").casefold()}:
+            problems.append("not your email or username")
+        if problems:
+            raise errors.WeakPasswordError("Password must have " + ", ".join(problems))
+
+    # -- registration ----------------------------------------------------------------------
+
+    async def register(self, tx: TransactionRunner, data: RegisterIn, meta: ClientMeta) -> User:
+        self.check_policy(data.password, email=str(data.email), username=data.username)
+        hashed = await self.hasher.hash(data.password)
+
+        async def create(session: AsyncSession) -> User:
+            users = UserRepository(session)
+            for field in ("email", "username", "phone"):
+                value = getattr(data, field)
+                if value and await users.is_taken(field, str(value)):
+                    raise ConflictError(f"That {field} is already registered")
+            try:
+                user = await users.create(
+                    User(
+                        email=str(data.email),
+                        username=data.username,
+                        phone=data.phone,
+                        full_name=data.full_name,
+                        hashed_password=hashed,
+                    )
+                )
+            except IntegrityError as error:  # a concurrent registration won the race
+                raise ConflictError(
+                    "That email, username or phone is already registered"
+                ) from error
+            await AuditRepository(session).record("auth.register", meta, user_id=user.id)
+            return user
+
+        return await tx.run(create)
+
+    async def availability(self, db: AsyncSession, field: Identifier, value: str) -> bool:
+        return not await UserRepository(db).is_taken(field, value)
+
+    # -- login -----------------------------------------------------------------------------
+
+    async def login(
+        self,
+        tx: TransactionRunner,
+        field: Identifier,
+        identifier: str,
+        password: str,
+        meta: ClientMeta,
+    ) -> TokenResponse:
+        """Lockout is counted per identifier whether or not an account has it, and an unknown
+        identifier costs the same bcrypt time as a wrong password."""
+        lock_key = f"{field}:{identifier.casefold()}"
+        locked_for = await self.state.locked_for(lock_key)
+        if locked_for:
+            await tx.run(lambda s: self._audit(s, "auth.login_locked", meta, identifier_kind=field))
+            raise errors.AccountLockedError(locked_for)
+
+        user = await tx.run(lambda s: UserRepository(s).get_by(field, identifier))
+        valid = await self.hasher.verify(password, user.hashed_password if user else None)
+        if not valid or user is None or not user.is_active:
+            lock_seconds = self.settings.ACCOUNT_LOCKOUT_DURATION_MINUTES * 60
+            locked = await self.state.register_failure(
+                lock_key, self.settings.ACCOUNT_LOCKOUT_THRESHOLD, lock_seconds
+            )
+            user_id = user.id if user else None
+
+            async def audit_failure(session: AsyncSession) -> None:
+                audit = AuditRepository(session)
+                await audit.record(
+                    "auth.login_failed", meta, user_id=user_id, identifier_kind=field
+                )
+                if locked:
+                    await audit.record("auth.lockout", meta, user_id=user_id, identifier_kind=field)
+
+            await tx.run(audit_failure)
+            if locked:
+                raise errors.AccountLockedError(lock_seconds)
+            raise errors.InvalidCredentialsError()
+
+        await self.state.reset_failures(lock_key)
+        user_id = user.id
+        return await tx.run(lambda s: self._start_session(s, user_id, meta))
+
+    async def _start_session(
+        self, session: AsyncSession, user_id: uuid.UUID, meta: ClientMeta
+    ) -> TokenResponse:
+        user = await UserRepository(session).get(user_id)
+        refresh_token = new_opaque_token()
+        auth_session = await AuthSessionRepository(session).create(
+            AuthSession(
+                user_id=user.id,
+                expires_at=utcnow() + self.tokens.refresh_ttl,
+                user_agent=meta.user_agent,
+                ip=meta.ip,
+                refresh_token_hash=hash_token(refresh_token),
+            )
+        )
+        user.last_login_at = utcnow()
+        await self._audit(session, "auth.login", meta, user.id, session_id=str(auth_session.id))
+        await self.state.set_authz_version(user.id, user.authz_version)
+        return self._token_response(user, auth_session.id, refresh_token)
+
+    def _token_response(
+        self, user: User, session_id: uuid.UUID, refresh_token: str
+    ) -> TokenResponse:
+        issued = self.tokens.issue(user, session_id)
+        return TokenResponse(
+            access_token=issued.access_token,
+            session_token=issued.session_token,
+            refresh_token=refresh_token,
+            expires_in=issued.expires_in,
+            session_id=session_id,
+        )
+
+    # -- refresh ---------------------------------------------------------------------------
+
+    async def refresh(
+        self, tx: TransactionRunner, refresh_token: str, meta: ClientMeta
+    ) -> TokenResponse:
+        """Rotate: the presented token is spent. A spent token presented again is treated as
+        theft: its whole session is revoked (committed before the 401 is sent)."""
+        new_token = new_opaque_token()
+        result = await tx.run(lambda s: self._rotate(s, hash_token(refresh_token), new_token, meta))
+        if result is None:
+            raise errors.InvalidRefreshTokenError()
+        return result
+
+    async def _rotate(
+        self, session: AsyncSession, old_hash: str, new_token: str, meta: ClientMeta
+    ) -> TokenResponse | None:
+        sessions = AuthSessionRepository(session)
+        rotated = await sessions.rotate(
+            old_hash, hash_token(new_token), utcnow() + self.tokens.refresh_ttl
+        )
+        if rotated is not None:
+            user = await UserRepository(session).get(rotated.user_id)
+            if not user.is_active:
+                await self._revoke(session, [rotated.id], "user_inactive", meta, user.id)
+                return None
+            await self._audit(session, "auth.refresh", meta, user.id, session_id=str(rotated.id))
+            return self._token_response(user, rotated.id, new_token)
+
+        stolen_from = await sessions.spent_by(old_hash)
+        if stolen_from is not None:
+            owner = await sessions.get(stolen_from)
+            await self._revoke(session, [stolen_from], "refresh_reuse", meta, owner.user_id)
+        return None
+
+    # -- bearer tokens ---------------------------------------------------------------------
+
+    async def authenticate(self, token: str) -> Principal:
+        """Verify a bearer token and its revocation state (one Redis round trip; fails closed:
+        a Redis error propagates as 503, never as acceptance)."""
+        try:
+            claims = self.tokens.decode_bearer(token)
+            user_id, session_id = uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"])
+            version, roles = int(claims.get("ver", 0)), tuple(claims.get("roles", ()))
+        except (InvalidTokenError, ValueError, TypeError) as error:
+            raise errors.InvalidTokenError() from error
+        state = await self.state.token_state(str(session_id), str(user_id))
+        if state.revoked or version < state.authz_version:
+            raise errors.InvalidTokenError()
+        return Principal(user_id, session_id, str(claims["typ"]), roles)
+
+    # -- sessions and logout ---------------------------------------------------------------
+
+    async def me(self, db: AsyncSession, principal: Principal) -> User:
+        user = await UserRepository(db).get_or_none(principal.user_id)
+        if user is None or not user.is_active:
+            raise errors.InvalidTokenError()
+        return user
+
+    async def sessions(self, db: AsyncSession, principal: Principal) -> list[SessionOut]:
+        active = await AuthSessionRepository(db).active_for_user(principal.user_id)
+        return [
+            SessionOut.model_validate(s).model_copy(
+                update={"current": s.id == principal.session_id}
+            )
+            for s in active
+        ]
+
+    async def logout(self, db: AsyncSession, principal: Principal, meta: ClientMeta) -> None:
+        await self._revoke(db, [principal.session_id], "logout", meta, principal.user_id)
+
+    async def logout_everywhere(
+        self, db: AsyncSession, principal: Principal, meta: ClientMeta
+    ) -> int:
+        active = await AuthSessionRepository(db).active_for_user(principal.user_id)
+        ids = [s.id for s in active] or [principal.session_id]
+        return len(await self._revoke(db, ids, "logout_everywhere", meta, principal.user_id))
+
+    async def revoke_session(
+        self, db: AsyncSession, principal: Principal, session_id: uuid.UUID, meta: ClientMeta
+    ) -> None:
+        """Only the caller's own sessions; another user's is indistinguishable from none."""
+        target = await AuthSessionRepository(db).get_or_none(session_id)
+        if target is None or target.user_id != principal.user_id or target.revoked_at:
+            raise NotFoundError("Session not found")
+        await self._revoke(db, [session_id], "revoked_by_user", meta, principal.user_id)
+
+    async def _revoke(
+        self,
+        db: AsyncSession,
+        ids: Sequence[uuid.UUID],
+        reason: str,
+        meta: ClientMeta,
+        user_id: uuid.UUID,
+    ) -> list[uuid.UUID]:
+        """Redis first, so the tokens stop working even if the database write fails after."""
+        await self.state.revoke_sessions(ids, self.tokens.longest_bearer_seconds)
+        revoked = await AuthSessionRepository(db).revoke(ids, reason)
+        await self._audit(db, f"auth.{reason}", meta, user_id, sessions=[str(i) for i in ids])
+        return revoked
+
+    @staticmethod
+    async def _audit(
+        db: AsyncSession,
+        action: str,
+        meta: ClientMeta,
+        user_id: uuid.UUID | None = None,
+        **data: object,
+    ) -> None:
+        await AuditRepository(db).record(action, meta, user_id=user_id, **data)

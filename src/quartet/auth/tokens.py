@@ -1,0 +1,94 @@
+"""The three tokens: access (JWT, short), session (JWT, 7 days, carries the profile essentials,
+roles and the authorization version) and refresh (opaque, stored hashed, rotated on use)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from quartet.core.clock import utcnow
+from quartet.core.security import TokenCodec
+from quartet.settings import Settings
+from quartet.users.models import User
+
+ACCESS = "access"
+SESSION = "session"
+BEARER_TYPES = (ACCESS, SESSION)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, from a verified bearer token (no database read)."""
+
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    token_type: str
+    roles: tuple[str, ...]
+
+    @property
+    def is_superuser(self) -> bool:
+        return "superuser" in self.roles
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    access_token: str
+    session_token: str
+    expires_in: int
+
+
+class TokenService:
+    def __init__(self, settings: Settings) -> None:
+        self.codec = TokenCodec(
+            settings.SECRET_KEY.get_secret_value(),
+            settings.JWT_ALGORITHM,
+            settings.JWT_ISSUER,
+            settings.JWT_AUDIENCE,
+        )
+        self.access_ttl = timedelta(minutes=settings.ACCESS_TOKEN_EXPIRE_MINUTES)
+        self.session_ttl = timedelta(days=settings.SESSION_TOKEN_EXPIRE_DAYS)
+        self.refresh_ttl = timedelta(days=settings.REFRESH_TOKEN_EXPIRE_DAYS)
+
+    @property
+    def longest_bearer_seconds(self) -> int:
+        """How long a revocation must be remembered: the life of the longest bearer token."""
+        return int(max(self.access_ttl, self.session_ttl).total_seconds())
+
+    def _claims(
+        self, typ: str, user: User, session_id: uuid.UUID, ttl: timedelta
+    ) -> dict[str, Any]:
+        now = utcnow()
+        return {
+            "typ": typ,
+            "sub": str(user.id),
+            "sid": str(session_id),
+            "jti": uuid.uuid4().hex,
+            "iat": int(now.timestamp()),
+            "exp": int((now + ttl).timestamp()),
+            "roles": user.roles,
+            "ver": user.authz_version,
+        }
+
+    def issue(self, user: User, session_id: uuid.UUID) -> IssuedTokens:
+        access = self.codec.encode(self._claims(ACCESS, user, session_id, self.access_ttl))
+        session_claims = self._claims(SESSION, user, session_id, self.session_ttl)
+        session_claims["user"] = {
+            "email": user.email,
+            "username": user.username,
+            "full_name": user.full_name,
+            "is_superuser": user.is_superuser,
+            "is_email_verified": user.is_email_verified,
+            "language": user.language,
+            "timezone": user.timezone,
+        }
+        return IssuedTokens(
+            access_token=access,
+            session_token=self.codec.encode(session_claims),
+            expires_in=int(self.access_ttl.total_seconds()),
+        )
+
+    def decode_bearer(self, token: str) -> dict[str, Any]:
+        """Verify signature, registered claims and type (never a refresh token)."""
+        return self.codec.decode(token, BEARER_TYPES)

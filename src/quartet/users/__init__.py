@@ -1,0 +1,1 @@
+"""Users: accounts, identifiers and the public profile."""

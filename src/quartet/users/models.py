@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime
+from sqlalchemy.dialects.postgresql import CITEXT
+from sqlmodel import Field
+
+from quartet.stores.sql import UUIDModel
+
+
+class User(UUIDModel, table=True):
+    """An account. `hashed_password` is null for OAuth/OTP-only accounts; `authz_version` is
+    bumped when roles change, which invalidates session tokens minted before."""
+
+    __tablename__ = "users"
+
+    email: str = Field(sa_type=CITEXT, unique=True, max_length=254)
+    username: str | None = Field(default=None, sa_type=CITEXT, unique=True, max_length=32)
+    phone: str | None = Field(default=None, unique=True, max_length=20)
+    full_name: str | None = Field(default=None, max_length=200)
+    hashed_password: str | None = Field(default=None, max_length=255)
+    is_active: bool = True
+    is_superuser: bool = False
+    is_email_verified: bool = False
+    is_phone_verified: bool = False
+    status: str = Field(default="active", max_length=20)
+    auth_type: str = Field(default="password", max_length=20)
+    language: str = Field(default="en", max_length=10)
+    timezone: str = Field(default="UTC", max_length=64)
+    country: str | None = Field(default=None, max_length=2)
+    authz_version: int = 0
+    last_login_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+    @property
+    def roles(self) -> list[str]:
+        return ["superuser"] if self.is_superuser else []
