@@ -1,0 +1,1 @@
+"""Posts and likes: short texts by users, liked at most once per user, on PostgreSQL."""
