@@ -13,6 +13,12 @@ class InvalidTokenError(UnauthorizedError):
     code, message = "invalid_token", "Invalid, expired or revoked token"
 
 
+class SessionIdleTimeoutError(UnauthorizedError):
+    """SESSION_IDLE_LOGOUT: the user's activity session expired (or was deleted)."""
+
+    code, message = "session_idle_timeout", "Session ended after inactivity; log in again"
+
+
 class InvalidRefreshTokenError(UnauthorizedError):
     code, message = "invalid_refresh_token", "Invalid, expired or revoked refresh token"
 

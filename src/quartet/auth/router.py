@@ -123,7 +123,7 @@ async def logout_everywhere(
 
 @router.get("/me", response_model=UserPublic, responses=responses(InvalidTokenError))
 async def me(user: CurrentUser, service: AuthServiceDep, db: DbSession) -> UserPublic:
-    return UserPublic.model_validate(await service.me(db, user))
+    return await service.me(db, user)
 
 
 @router.get("/sessions", response_model=list[SessionOut], responses=responses(InvalidTokenError))

@@ -1,7 +1,8 @@
 """Auth state in Redis: revoked sessions, authorization versions and login lockout.
 
-Checking a bearer token costs one round trip (`MGET` of its session's revocation flag and its
-user's authorization version). Any Redis error propagates, so authentication fails closed (503).
+Checking a bearer token costs one round trip: a pipeline of `MGET` (its session's revocation
+flag and its user's authorization version) and the touch of the user's activity session
+(`quartet.sessions`). Any Redis error propagates, so authentication fails closed (503).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from quartet.sessions.repository import SessionManager
 from quartet.stores.redis import RedisClient
 
 
@@ -18,6 +20,8 @@ from quartet.stores.redis import RedisClient
 class TokenState:
     revoked: bool
     authz_version: int
+    active: bool
+    """The activity session was live (and, when required, the auth session belonged to it)."""
 
 
 class AuthStateRepository:
@@ -35,9 +39,23 @@ class AuthStateRepository:
         digest = hashlib.sha256(identifier.encode()).hexdigest()
         return f"{self.prefix}auth:lockout:{kind}:{digest}"
 
-    async def token_state(self, session_id: str, user_id: str) -> TokenState:
-        revoked, version = await self.redis.mget(self._revoked(session_id), self._authz(user_id))
-        return TokenState(revoked is not None, int(version) if version is not None else 0)
+    async def token_state(
+        self, session_id: str, user_id: str, activity: SessionManager, *, require_member: bool
+    ) -> TokenState:
+        """Revocation state, touching the activity session in the same round trip unless the
+        token is revoked (with `require_member`, only if this auth session belongs to it)."""
+        revoked_key = self._revoked(session_id)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.mget(revoked_key, self._authz(user_id))
+            activity.queue_touch(
+                pipe, user_id, session_id if require_member else None, unless_exists=revoked_key
+            )
+            (revoked, version), touched = await pipe.execute()
+        return TokenState(
+            revoked is not None,
+            int(version) if version is not None else 0,
+            activity.touched(touched) is not None,
+        )
 
     async def revoke_sessions(self, session_ids: Sequence[uuid.UUID], ttl_seconds: int) -> None:
         """Remember revocations for as long as any token of those sessions could still live."""

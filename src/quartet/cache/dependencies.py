@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from quartet.cache.repository import CacheAdminRepository
+from quartet.cache.service import CacheService
+from quartet.core.cache import CacheDep
+from quartet.stores.dependencies import RedisDep
+
+
+def get_cache_service(cache: CacheDep, redis: RedisDep) -> CacheService:
+    return CacheService(cache, CacheAdminRepository(redis, cache.namespace))
+
+
+CacheServiceDep = Annotated[CacheService, Depends(get_cache_service)]

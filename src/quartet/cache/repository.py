@@ -1,0 +1,68 @@
+"""Administrative Redis access to the cache namespace: server figures, counting, clearing.
+
+Clearing walks the namespace with SCAN and removes each batch with UNLINK (freed in the
+background); it never uses FLUSHDB/FLUSHALL, so every other key of the app survives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from quartet.stores.redis import RedisClient
+
+SCAN_BATCH = 500
+_GLOB_SPECIAL = "\\*?[]"
+
+
+def glob_escape(text: str) -> str:
+    """`text` as a literal inside a SCAN MATCH pattern."""
+    return "".join("\\" + c if c in _GLOB_SPECIAL else c for c in text)
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    redis_version: str
+    uptime_seconds: int
+    used_memory_bytes: int
+    used_memory_human: str
+    keyspace_hits: int
+    keyspace_misses: int
+
+
+class CacheAdminRepository:
+    def __init__(self, redis: RedisClient, namespace: str) -> None:
+        self.redis = redis
+        self.namespace = namespace
+        self.pattern = glob_escape(namespace) + "*"
+
+    async def server_info(self) -> ServerInfo:
+        info = await self.redis.info()  # server, memory and stats sections in one call
+        return ServerInfo(
+            redis_version=str(info["redis_version"]),
+            uptime_seconds=int(info["uptime_in_seconds"]),
+            used_memory_bytes=int(info["used_memory"]),
+            used_memory_human=str(info["used_memory_human"]),
+            keyspace_hits=int(info["keyspace_hits"]),
+            keyspace_misses=int(info["keyspace_misses"]),
+        )
+
+    async def count(self) -> int:
+        total, cursor = 0, 0
+        while True:
+            cursor, keys = await self.redis.scan(cursor, match=self.pattern, count=SCAN_BATCH)
+            total += len(keys)
+            if cursor == 0:
+                return total
+
+    async def clear(self) -> int:
+        """UNLINK every key of the namespace, one SCAN page at a time; returns how many."""
+        deleted, cursor = 0, 0
+        while True:
+            cursor, keys = await self.redis.scan(cursor, match=self.pattern, count=SCAN_BATCH)
+            if keys:
+                deleted += int(await self.redis.unlink(*keys))
+            if cursor == 0:
+                return deleted
+
+    async def delete(self, key: str) -> bool:
+        return bool(await self.redis.unlink(key))

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from quartet.sessions.repository import SessionManager
+from quartet.sessions.service import SessionService
+from quartet.stores.dependencies import StoresDep
+
+
+def get_session_service(stores: StoresDep) -> SessionService:
+    return SessionService(SessionManager.from_settings(stores.redis, stores.settings))
+
+
+SessionServiceDep = Annotated[SessionService, Depends(get_session_service)]
