@@ -66,9 +66,9 @@ def _pid_alive(pid: int, marker: str) -> bool:
     """True when `pid` runs and its command line mentions `marker` (guards against PID reuse)."""
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return False
-    stat = Path(f"/proc/{pid}/stat").read_text()
     if stat.rsplit(")", 1)[1].split()[0] == "Z":
         return False
     return marker in cmdline
@@ -90,6 +90,9 @@ def _stop_pid(pid: int, marker: str, timeout: float = 60.0) -> None:
     if _pid_alive(pid, marker):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while _pid_alive(pid, marker) and time.monotonic() < deadline:
+            time.sleep(0.1)
 
 
 def _ensure_commands(store: str, commands: list[str]) -> None:
@@ -160,11 +163,17 @@ class Service:
     def start(self) -> None:
         raise NotImplementedError
 
+    @property
+    def logs(self) -> list[Path]:
+        """The files whose last lines explain a failed start."""
+        return [self.log]
+
     def stop(self) -> None:
         pid = self.pid()
         if pid is not None:
             _stop_pid(pid, self.marker)
-        self.pidfile.unlink(missing_ok=True)
+        if self.pid() is None:
+            self.pidfile.unlink(missing_ok=True)
 
     async def version(self) -> str:
         """Answer a real query through the app's driver; return the server version."""
@@ -181,9 +190,16 @@ class Postgres(Service):
     @property
     def dir(self) -> Path:
         # The postgres user cannot enter a checkout under /root: keep the cluster in a
-        # per-checkout directory under /var/tmp and point .services/postgres at it.
+        # per-checkout directory under /var/tmp and point .services/postgres at it. An existing
+        # link wins over the derived name, so a change in how the name is derived (it was a
+        # SHA-1 digest) never orphans a running cluster or its data.
+        if "QUARTET_PG_DATA_ROOT" in os.environ:
+            return Path(os.environ["QUARTET_PG_DATA_ROOT"])
+        link = SERVICES / "postgres"
+        if link.is_symlink():
+            return SERVICES / os.readlink(link)
         digest = hashlib.sha256(str(SERVICES).encode()).hexdigest()[:12]
-        return Path(os.environ.get("QUARTET_PG_DATA_ROOT", f"/var/tmp/quartet-{digest}"))  # noqa: S108
+        return Path(f"/var/tmp/quartet-{digest}")  # noqa: S108
 
     @property
     def data(self) -> Path:
@@ -210,6 +226,8 @@ class Postgres(Service):
         _ensure_commands("postgres", [str(PG_BIN / "initdb"), str(PG_BIN / "pg_ctl")])
         SERVICES.mkdir(parents=True, exist_ok=True)
         link = SERVICES / "postgres"
+        if link.is_symlink() and SERVICES / os.readlink(link) != self.dir:
+            link.unlink()  # QUARTET_PG_DATA_ROOT points elsewhere now
         if not link.is_symlink():
             shutil.rmtree(link, ignore_errors=True)
             link.symlink_to(self.dir)
@@ -266,7 +284,9 @@ class Postgres(Service):
         cmd = self._as_postgres(
             str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"
         )
-        subprocess.run(cmd, capture_output=True, check=False)
+        result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise ServiceError(f"postgres: pg_ctl stop failed:\n{result.stdout}{result.stderr}")
 
     async def version(self) -> str:
         import asyncpg
@@ -543,12 +563,23 @@ dynamic_snitch: false
         ]
         return cmd
 
+    @property
+    def logs(self) -> list[Path]:
+        # The JVM's own output (bad options, missing classes) never reaches cassandra.log.
+        return [self.log, self.dir / "logs" / "stdout.log"]
+
     def start(self) -> None:
         self.log.unlink(missing_ok=True)
-        _spawn(self._java_command(), self.dir / "logs" / "stdout.log", self.pidfile)
+        _spawn(self._java_command(), self.logs[1], self.pidfile)
 
     async def version(self) -> str:
-        if "Startup complete" not in _tail(self.log, 400):
+        # The log is new at every start, so the marker anywhere in it belongs to this run (a
+        # node that has logged a few hundred lines since must not look "not started").
+        try:
+            started = b"Startup complete" in self.log.read_bytes()
+        except OSError:
+            started = False
+        if not started:
             raise ServiceError("cassandra: not started yet")
         from cassandra.cluster import Cluster
 
@@ -587,7 +618,9 @@ def _wait_ready(service: Service, started: float) -> str:
         version = asyncio.run(_probe(service))
         if version is not None:
             return version
-        if service.name != "postgres" and service.pid() is None:
+        # For a moment after the spawn the process is still inside exec (its /proc cmdline is
+        # empty) or, daemonizing, has not written its PID file yet: that is not an exit.
+        if service.name != "postgres" and service.pid() is None and time.monotonic() - started > 3:
             raise ServiceError(f"{service.name}: process exited during start-up")
         time.sleep(0.5)
     raise ServiceError(f"{service.name}: did not answer within {START_TIMEOUT:.0f}s")
@@ -611,8 +644,8 @@ def _up_one(service: Service) -> str:
             + f" on {HOST}:{service.port}"
         )
     except ServiceError as exc:
-        tail = _tail(service.log)
-        raise ServiceError(f"{exc}\n--- last lines of {service.log} ---\n{tail}") from None
+        tails = "".join(f"\n--- last lines of {log} ---\n{_tail(log)}" for log in service.logs)
+        raise ServiceError(f"{exc}{tails}") from None
 
 
 def cmd_up(services: list[Service]) -> int:
@@ -631,11 +664,19 @@ def cmd_up(services: list[Service]) -> int:
 
 
 def cmd_down(services: list[Service]) -> int:
+    failures = 0
     for s in services:
         pid = s.pid()
-        s.stop()
-        _log(f"{s.name:<10} {'stopped' if pid else 'not running'}")
-    return 0
+        try:
+            s.stop()
+        except ServiceError as exc:
+            _log(str(exc))
+        if s.pid() is not None:
+            failures += 1
+            _log(f"{s.name:<10} FAILED to stop (pid {s.pid()} still running)")
+        else:
+            _log(f"{s.name:<10} {'stopped' if pid else 'not running'}")
+    return 1 if failures else 0
 
 
 def cmd_status(services: list[Service]) -> int:
@@ -653,7 +694,8 @@ def cmd_status(services: list[Service]) -> int:
 
 
 def cmd_reset(services: list[Service]) -> int:
-    cmd_down(services)
+    if cmd_down(services) != 0:
+        return 1  # never wipe the files of a server that is still running
     for s in services:
         s.wipe()
         _log(f"{s.name:<10} data wiped")
