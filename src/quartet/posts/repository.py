@@ -1,0 +1,209 @@
+"""Posts and likes in PostgreSQL.
+
+Reads return ready-to-show views: one statement per page joins the author and computes each
+post's like count and the caller's like in correlated subqueries over the likes indexes, so a
+page costs the same number of round trips whatever its size. A like is written with
+`INSERT ... ON CONFLICT DO NOTHING`, never read-then-write, so concurrent likes stay exact.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, exists, false, func, literal, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ColumnElement, Select
+from sqlmodel import col
+
+from quartet.auth.errors import InvalidTokenError
+from quartet.core.clock import utcnow
+from quartet.core.errors import AppError
+from quartet.posts.errors import PostNotFoundError
+from quartet.posts.models import Like, Post
+from quartet.stores.sql import PostgresRepository
+from quartet.users.models import User
+
+
+@dataclass(frozen=True)
+class PostView:
+    id: uuid.UUID
+    content: str
+    created_at: datetime
+    updated_at: datetime
+    author_id: uuid.UUID
+    author_name: str | None
+    like_count: int
+    liked_by_me: bool
+
+
+@dataclass(frozen=True)
+class LikerView:
+    user_id: uuid.UUID
+    name: str | None
+    liked_at: datetime
+
+
+def _display_name() -> ColumnElement[str | None]:
+    """What a user is shown as next to their posts and likes: never their email."""
+    return func.coalesce(col(User.full_name), col(User.username))
+
+
+def _violated_constraint(error: IntegrityError) -> str | None:
+    """The constraint an IntegrityError names (the driver error is the DBAPI error's cause)."""
+    cause = getattr(error.orig, "__cause__", None)
+    name = getattr(cause, "constraint_name", None)
+    return str(name) if name else None
+
+
+def _missing_reference(error: IntegrityError) -> AppError | None:
+    """A foreign key failed because the post or the caller's account was deleted meanwhile."""
+    constraint = _violated_constraint(error) or ""
+    if constraint.endswith("_users"):
+        return InvalidTokenError()
+    if constraint.endswith("_posts"):
+        return PostNotFoundError()
+    return None
+
+
+class PostRepository(PostgresRepository[Post]):
+    model = Post
+
+    def _views(self, viewer_id: uuid.UUID | None) -> Select[Any]:
+        like_count = (
+            select(func.count())
+            .select_from(Like)
+            .where(col(Like.post_id) == col(Post.id))
+            .correlate(Post)
+            .scalar_subquery()
+        )
+        liked_by_me: ColumnElement[bool] = (
+            exists()
+            .where(col(Like.post_id) == col(Post.id), col(Like.user_id) == viewer_id)
+            .correlate(Post)
+            if viewer_id is not None
+            else false()
+        )
+        return select(
+            col(Post.id),
+            col(Post.content),
+            col(Post.created_at),
+            col(Post.updated_at),
+            col(Post.author_id),
+            _display_name().label("author_name"),
+            like_count.label("like_count"),
+            liked_by_me.label("liked_by_me"),
+        ).join(User, col(User.id) == col(Post.author_id))
+
+    async def page(
+        self,
+        viewer_id: uuid.UUID | None,
+        *,
+        limit: int,
+        before: uuid.UUID | None = None,
+        author_id: uuid.UUID | None = None,
+    ) -> list[PostView]:
+        """Newest first by UUIDv7: `limit` posts strictly older than `before`."""
+        query = self._views(viewer_id)
+        if author_id is not None:
+            query = query.where(col(Post.author_id) == author_id)
+        if before is not None:
+            query = query.where(col(Post.id) < before)
+        query = query.order_by(col(Post.id).desc()).limit(limit)
+        rows = (await self.session.execute(query)).all()
+        return [PostView(**row._mapping) for row in rows]
+
+    async def view(self, post_id: uuid.UUID, viewer_id: uuid.UUID | None) -> PostView | None:
+        row = (
+            await self.session.execute(self._views(viewer_id).where(col(Post.id) == post_id))
+        ).first()
+        return PostView(**row._mapping) if row is not None else None
+
+    async def add(self, author_id: uuid.UUID, content: str) -> Post:
+        try:
+            return await self.create(Post(author_id=author_id, content=content))
+        except IntegrityError as error:
+            translated = _missing_reference(error)
+            if translated is None:
+                raise
+            raise translated from error
+
+    async def exists(self, post_id: uuid.UUID) -> bool:
+        return bool(await self.session.scalar(select(exists().where(col(Post.id) == post_id))))
+
+    async def author_of(self, post_id: uuid.UUID) -> uuid.UUID | None:
+        return await self.session.scalar(select(col(Post.author_id)).where(col(Post.id) == post_id))
+
+    async def set_content(self, post_id: uuid.UUID, content: str) -> bool:
+        """Replace the text; False when the post no longer exists."""
+        statement = (
+            update(Post)
+            .where(col(Post.id) == post_id)
+            .values(content=content, updated_at=utcnow())
+            .returning(col(Post.id))
+        )
+        return (await self.session.scalar(statement)) is not None
+
+    async def remove(self, post_id: uuid.UUID) -> bool:
+        """Delete the post (its likes go with it, by cascade); False when it was already gone."""
+        statement = delete(Post).where(col(Post.id) == post_id).returning(col(Post.id))
+        return (await self.session.scalar(statement)) is not None
+
+
+class LikeRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, user_id: uuid.UUID, post_id: uuid.UUID) -> bool:
+        """Like the post if it exists; True only when this call created the like. The primary
+        key makes a concurrent duplicate wait for the first and then do nothing."""
+        source = select(literal(user_id), col(Post.id), func.now()).where(col(Post.id) == post_id)
+        statement = (
+            insert(Like)
+            .from_select(["user_id", "post_id", "created_at"], source)
+            .on_conflict_do_nothing(index_elements=["user_id", "post_id"])
+            .returning(col(Like.post_id))
+        )
+        try:
+            return (await self.session.scalar(statement)) is not None
+        except IntegrityError as error:
+            translated = _missing_reference(error)
+            if translated is None:
+                raise
+            raise translated from error
+
+    async def remove(self, user_id: uuid.UUID, post_id: uuid.UUID) -> bool:
+        """Unlike; True only when a like was there."""
+        statement = (
+            delete(Like)
+            .where(col(Like.user_id) == user_id, col(Like.post_id) == post_id)
+            .returning(col(Like.post_id))
+        )
+        return (await self.session.scalar(statement)) is not None
+
+    async def likers(
+        self,
+        post_id: uuid.UUID,
+        *,
+        limit: int,
+        before: tuple[datetime, uuid.UUID] | None = None,
+    ) -> list[LikerView]:
+        """Who liked the post, most recent like first, keyed by (created_at, user_id)."""
+        query: Select[*tuple[Any, ...]] = (
+            select(
+                col(Like.user_id),
+                _display_name().label("name"),
+                col(Like.created_at).label("liked_at"),
+            )
+            .join(User, col(User.id) == col(Like.user_id))
+            .where(col(Like.post_id) == post_id)
+        )
+        if before is not None:
+            query = query.where(tuple_(col(Like.created_at), col(Like.user_id)) < tuple_(*before))
+        query = query.order_by(col(Like.created_at).desc(), col(Like.user_id).desc()).limit(limit)
+        rows = (await self.session.execute(query)).all()
+        return [LikerView(**row._mapping) for row in rows]

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from quartet.posts.models import CONTENT_MAX_CHARS
+
+
+def _printable_text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("content must not be blank")
+    if "\x00" in value:
+        raise ValueError("content must not contain NUL characters")
+    return value
+
+
+Content = Annotated[
+    str,
+    Field(min_length=1, max_length=CONTENT_MAX_CHARS, description="1 to 10,000 characters"),
+    AfterValidator(_printable_text),
+]
+
+
+class PostIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    content: Content
+
+
+class PostUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    content: Content
+
+
+class AuthorOut(BaseModel):
+    """A user as shown next to a post or a like: id and display name, never the email."""
+
+    id: uuid.UUID
+    name: str | None
+
+
+class PostOut(BaseModel):
+    id: uuid.UUID
+    author: AuthorOut
+    content: str
+    created_at: datetime
+    updated_at: datetime
+    like_count: int
+    liked_by_me: bool = Field(description="false for anonymous callers")
+
+
+class LikerOut(BaseModel):
+    user: AuthorOut
+    liked_at: datetime

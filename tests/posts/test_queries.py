@@ -1,0 +1,71 @@
+"""No N+1: a page of posts with authors, like counts and liked_by_me costs a fixed number of
+SQL statements whatever its size (counted by the app's own PostgreSQL query monitor)."""
+
+from __future__ import annotations
+
+import httpx
+
+from quartet.stores.registry import Stores
+from tests.posts.conftest import Account, Register
+
+PAGE_SIZES = (5, 50)
+
+
+async def _statements(
+    http: httpx.AsyncClient, stores: Stores, url: str, params: dict[str, str | int], who: Account
+) -> tuple[int, int]:
+    """(statements run, items returned) for one GET."""
+    monitor = stores.monitors["postgres"]
+    before = monitor.total_count()
+    response = await http.get(url, params=params, headers=who.headers)
+    assert response.status_code == 200, response.text
+    return monitor.total_count() - before, len(response.json()["items"])
+
+
+async def test_listing_posts_runs_the_same_statements_for_5_or_50(
+    client: httpx.AsyncClient, api: str, register: Register, stores: Stores
+) -> None:
+    authors = [await register(full_name=f"Author {i}") for i in range(5)]
+    viewer = await register()
+    for n in range(60):
+        author = authors[n % len(authors)]
+        created = await client.post(
+            f"{api}/posts", json={"content": f"post {n}"}, headers=author.headers
+        )
+        post_id = created.json()["id"]
+        for fan in (*authors[: n % 4], *([viewer] if n % 2 else [])):
+            await client.post(f"{api}/posts/{post_id}/like", headers=fan.headers)
+
+    counts = {}
+    for size in PAGE_SIZES:
+        statements, items = await _statements(
+            client, stores, f"{api}/posts", {"limit": size}, viewer
+        )
+        assert items == size
+        counts[size] = statements
+    assert counts[5] == counts[50], counts
+    assert counts[50] <= 3, counts  # the page query, plus at most the savepoint pair
+
+    page = (await client.get(f"{api}/posts", params={"limit": 50}, headers=viewer.headers)).json()
+    assert any(item["liked_by_me"] for item in page["items"])
+    assert any(item["like_count"] >= 2 for item in page["items"])
+    assert len({item["author"]["name"] for item in page["items"]}) == len(authors)
+
+
+async def test_listing_likers_runs_the_same_statements_for_5_or_50(
+    client: httpx.AsyncClient, api: str, register: Register, stores: Stores
+) -> None:
+    author = await register()
+    created = await client.post(f"{api}/posts", json={"content": "hit"}, headers=author.headers)
+    post_id = created.json()["id"]
+    for _ in range(55):
+        fan = await register()
+        await client.post(f"{api}/posts/{post_id}/like", headers=fan.headers)
+    counts = {}
+    for size in PAGE_SIZES:
+        statements, items = await _statements(
+            client, stores, f"{api}/posts/{post_id}/likes", {"limit": size}, author
+        )
+        assert items == size
+        counts[size] = statements
+    assert counts[5] == counts[50], counts
