@@ -217,10 +217,12 @@ class Postgres(Service):
     def marker(self) -> str:
         return str(self.data)
 
-    def _as_postgres(self, *cmd: str) -> list[str]:
+    def _run_as_postgres(self, *cmd: str) -> subprocess.CompletedProcess[str]:
+        """initdb and pg_ctl refuse root; run them as `postgres` from a directory it can enter
+        (a checkout under /root is not one)."""
         if os.geteuid() == 0:
-            return ["runuser", "-u", "postgres", "--", *cmd]
-        return list(cmd)
+            cmd = ("runuser", "-u", "postgres", "--", *cmd)
+        return subprocess.run(list(cmd), capture_output=True, text=True, check=False, cwd=self.dir)
 
     def prepare(self) -> None:
         _ensure_commands("postgres", [str(PG_BIN / "initdb"), str(PG_BIN / "pg_ctl")])
@@ -237,7 +239,7 @@ class Postgres(Service):
         if os.geteuid() == 0:
             user = pwd.getpwnam("postgres")
             os.chown(self.dir, user.pw_uid, user.pw_gid)
-        cmd = self._as_postgres(
+        result = self._run_as_postgres(
             str(PG_BIN / "initdb"),
             "-D",
             str(self.data),
@@ -249,7 +251,6 @@ class Postgres(Service):
             "UTF8",
             "--locale=C.UTF-8",
         )
-        result = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise ServiceError(f"postgres: initdb failed:\n{result.stdout}{result.stderr}")
         with (self.data / "postgresql.conf").open("a") as conf:
@@ -263,7 +264,7 @@ class Postgres(Service):
             )
 
     def start(self) -> None:
-        cmd = self._as_postgres(
+        result = self._run_as_postgres(
             str(PG_BIN / "pg_ctl"),
             "-D",
             str(self.data),
@@ -274,17 +275,15 @@ class Postgres(Service):
             "60",
             "start",
         )
-        result = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise ServiceError(f"postgres: pg_ctl start failed:\n{result.stdout}{result.stderr}")
 
     def stop(self) -> None:
         if self.pid() is None:
             return
-        cmd = self._as_postgres(
+        result = self._run_as_postgres(
             str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"
         )
-        result = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise ServiceError(f"postgres: pg_ctl stop failed:\n{result.stdout}{result.stderr}")
 
