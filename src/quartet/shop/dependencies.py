@@ -1,0 +1,36 @@
+"""The shop's services, built per request over the app's Mongo database."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from quartet.shop.repository import OrderRepository, ProductRepository
+from quartet.shop.service import OrderService, ProductService, StatsService
+from quartet.stores.dependencies import MongoDb, StoresDep
+from quartet.stores.mongo_transactions import MongoTransactions
+
+
+def _transactions(stores: StoresDep, db: MongoDb) -> MongoTransactions:
+    return MongoTransactions(db, stores.settings.MONGODB_TRANSACTIONS)
+
+
+MongoTransactionsDep = Annotated[MongoTransactions, Depends(_transactions)]
+
+
+def get_product_service(db: MongoDb, transactions: MongoTransactionsDep) -> ProductService:
+    return ProductService(ProductRepository(db), transactions)
+
+
+def get_order_service(db: MongoDb, transactions: MongoTransactionsDep) -> OrderService:
+    return OrderService(ProductRepository(db), OrderRepository(db), transactions)
+
+
+def get_stats_service(db: MongoDb) -> StatsService:
+    return StatsService(OrderRepository(db))
+
+
+Products = Annotated[ProductService, Depends(get_product_service)]
+Orders = Annotated[OrderService, Depends(get_order_service)]
+Stats = Annotated[StatsService, Depends(get_stats_service)]

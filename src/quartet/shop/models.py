@@ -1,0 +1,74 @@
+"""Shop documents as stored in MongoDB (`products`, `orders`) and the shapes of their stats.
+
+Money is `Decimal` here and Decimal128 in the database; times are timezone-aware UTC with
+millisecond precision (a BSON date's).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel
+
+from quartet.stores.mongo_repository import MongoModel
+
+NAME_MAX = 200
+DESCRIPTION_MAX = 2000
+CATEGORY_MAX = 64
+CUSTOMER_NAME_MAX = 200
+MAX_PRICE = Decimal("1000000000")
+MAX_STOCK = 1_000_000_000
+MAX_QUANTITY = 1000
+MAX_ORDER_ITEMS = 50
+
+OrderStatus = Literal["placed"]
+
+
+class Product(MongoModel):
+    name: str
+    description: str
+    category: str
+    price: Decimal
+    stock: int
+    is_available: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class OrderLine(BaseModel):
+    """One item of an order, with the product's name and price when it was ordered."""
+
+    product_id: uuid.UUID
+    name: str
+    quantity: int
+    unit_price: Decimal
+
+
+class Order(MongoModel):
+    customer_id: uuid.UUID
+    customer_name: str
+    items: list[OrderLine]
+    total: Decimal
+    status: OrderStatus
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class SoldLine:
+    product_id: uuid.UUID
+    name: str
+    quantity: int
+    revenue: Decimal
+
+
+@dataclass(frozen=True)
+class CustomerTotals:
+    order_count: int
+    total_spent: Decimal
+    average_order: Decimal
+    first_order_at: datetime
+    last_order_at: datetime

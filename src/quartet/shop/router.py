@@ -1,0 +1,200 @@
+"""Shop endpoints: products (reads public, writes for superusers), orders (any signed-in user),
+stats (superusers)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path, Query, status
+
+from quartet.auth.dependencies import CurrentSuperuser, CurrentUser
+from quartet.core.errors import (
+    ForbiddenError,
+    NotFoundError,
+    UnauthorizedError,
+    ValidationFailedError,
+    responses,
+)
+from quartet.core.pagination import Cursor, CursorPage, Limit
+from quartet.shop.dependencies import Orders, Products, Stats
+from quartet.shop.errors import OutOfStockError
+from quartet.shop.models import CUSTOMER_NAME_MAX
+from quartet.shop.schemas import (
+    MAX_BULK,
+    CustomerStatsOut,
+    DeletedOut,
+    OrderCreate,
+    OrderOut,
+    ProductCreate,
+    ProductOut,
+    ProductUpdate,
+    SoldOut,
+    SoldProductOut,
+    StockChange,
+    as_utc,
+)
+from quartet.stores.dependencies import DbSession
+
+products = APIRouter(prefix="/products", tags=["shop: products"])
+orders = APIRouter(prefix="/orders", tags=["shop: orders"])
+stats = APIRouter(prefix="/stats", tags=["shop: stats"])
+
+WRITE_ERRORS = (UnauthorizedError, ForbiddenError)
+
+
+@products.post(
+    "/",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ProductOut,
+    responses=responses(*WRITE_ERRORS),
+)
+async def create_product(body: ProductCreate, _: CurrentSuperuser, service: Products) -> ProductOut:
+    return ProductOut.model_validate(await service.create(body))
+
+
+@products.post(
+    "/bulk",
+    status_code=status.HTTP_201_CREATED,
+    response_model=list[ProductOut],
+    responses=responses(*WRITE_ERRORS),
+    summary="Create several products at once, all or nothing",
+)
+async def create_products(
+    body: Annotated[list[ProductCreate], Body(min_length=1, max_length=MAX_BULK)],
+    _: CurrentSuperuser,
+    service: Products,
+) -> list[ProductOut]:
+    return [ProductOut.model_validate(p) for p in await service.create_many(body)]
+
+
+@products.get("/", response_model=CursorPage[ProductOut])
+async def list_products(
+    service: Products,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+    category: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    available: bool | None = None,
+) -> CursorPage[ProductOut]:
+    items, next_cursor = await service.page(
+        category=category, available=available, limit=limit, cursor=cursor
+    )
+    return CursorPage(items=[ProductOut.model_validate(p) for p in items], next_cursor=next_cursor)
+
+
+@products.delete(
+    "/unavailable",
+    response_model=DeletedOut,
+    responses=responses(*WRITE_ERRORS),
+    summary="Delete every product marked unavailable",
+)
+async def delete_unavailable(_: CurrentSuperuser, service: Products) -> DeletedOut:
+    return DeletedOut(deleted=await service.delete_unavailable())
+
+
+@products.get("/{product_id}", response_model=ProductOut, responses=responses(NotFoundError))
+async def get_product(product_id: uuid.UUID, service: Products) -> ProductOut:
+    return ProductOut.model_validate(await service.get(product_id))
+
+
+@products.patch(
+    "/{product_id}",
+    response_model=ProductOut,
+    responses=responses(*WRITE_ERRORS, NotFoundError),
+)
+async def update_product(
+    product_id: uuid.UUID, body: ProductUpdate, _: CurrentSuperuser, service: Products
+) -> ProductOut:
+    return ProductOut.model_validate(await service.update(product_id, body))
+
+
+@products.patch(
+    "/{product_id}/stock",
+    response_model=ProductOut,
+    responses=responses(*WRITE_ERRORS, NotFoundError, OutOfStockError),
+    summary='Set the stock ({"stock": n}) or adjust it ({"delta": d}); never below zero',
+)
+async def change_stock(
+    product_id: uuid.UUID, body: StockChange, _: CurrentSuperuser, service: Products
+) -> ProductOut:
+    return ProductOut.model_validate(await service.change_stock(product_id, body))
+
+
+@orders.post(
+    "/",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OrderOut,
+    responses=responses(UnauthorizedError, NotFoundError, OutOfStockError),
+    summary="Place an order: all items or none, priced server-side",
+)
+async def place_order(
+    body: OrderCreate, user: CurrentUser, service: Orders, db: DbSession
+) -> OrderOut:
+    return OrderOut.model_validate(await service.place(user, body, db))
+
+
+@orders.get(
+    "/recent",
+    response_model=list[OrderOut],
+    responses=responses(UnauthorizedError),
+    summary="Orders of the last `days` days, newest first (a superuser sees everyone's)",
+)
+async def recent_orders(
+    user: CurrentUser,
+    service: Orders,
+    days: Annotated[int, Query(ge=1, le=366)] = 30,
+    limit: Annotated[int, Query(ge=1, le=100)] = 100,
+) -> list[OrderOut]:
+    found = await service.recent(user, days=days, limit=limit)
+    return [OrderOut.model_validate(order) for order in found]
+
+
+@orders.get(
+    "/{order_id}", response_model=OrderOut, responses=responses(UnauthorizedError, NotFoundError)
+)
+async def get_order(order_id: uuid.UUID, user: CurrentUser, service: Orders) -> OrderOut:
+    return OrderOut.model_validate(await service.get(user, order_id))
+
+
+@stats.get(
+    "/sold",
+    response_model=SoldOut,
+    responses=responses(*WRITE_ERRORS, ValidationFailedError),
+    summary="Units sold per product over orders created in [start, end)",
+)
+async def sold(
+    start: Annotated[datetime, Query(description="ISO 8601; UTC when no offset is given")],
+    end: Annotated[datetime, Query(description="ISO 8601, exclusive; UTC when no offset")],
+    _: CurrentSuperuser,
+    service: Stats,
+) -> SoldOut:
+    start, end = as_utc(start), as_utc(end)
+    lines = await service.sold(start, end)
+    return SoldOut(
+        start=start,
+        end=end,
+        total_quantity=sum(line.quantity for line in lines),
+        by_product=[SoldProductOut.model_validate(line) for line in lines],
+    )
+
+
+@stats.get(
+    "/customer/{name}",
+    response_model=CustomerStatsOut,
+    responses=responses(*WRITE_ERRORS, NotFoundError),
+    summary="Order count, total and average spent, first and last order of a customer name",
+)
+async def customer_stats(
+    name: Annotated[str, Path(min_length=1, max_length=CUSTOMER_NAME_MAX)],
+    _: CurrentSuperuser,
+    service: Stats,
+) -> CustomerStatsOut:
+    totals = await service.customer(name)
+    return CustomerStatsOut(customer=name, **vars(totals))
+
+
+router = APIRouter()
+router.include_router(products)
+router.include_router(orders)
+router.include_router(stats)

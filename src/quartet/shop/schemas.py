@@ -1,0 +1,184 @@
+"""What the shop endpoints accept and answer. Money is a decimal string in JSON (numbers are
+accepted on input), quantised to cents; unknown fields are refused."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Self
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from quartet.shop.models import (
+    CATEGORY_MAX,
+    CUSTOMER_NAME_MAX,
+    DESCRIPTION_MAX,
+    MAX_ORDER_ITEMS,
+    MAX_PRICE,
+    MAX_QUANTITY,
+    MAX_STOCK,
+    NAME_MAX,
+    OrderStatus,
+)
+
+CENT = Decimal("0.01")
+MAX_BULK = 1000
+
+
+def _cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT)
+
+
+def as_utc(value: datetime) -> datetime:
+    """A query time without an offset is taken as UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Money = Annotated[
+    Decimal,
+    Field(ge=0, le=MAX_PRICE, max_digits=12, decimal_places=2),
+    AfterValidator(_cents),
+]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX, strip_whitespace=True)]
+Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX, strip_whitespace=True)]
+Category = Annotated[
+    str, StringConstraints(min_length=1, max_length=CATEGORY_MAX, strip_whitespace=True)
+]
+CustomerName = Annotated[
+    str, StringConstraints(min_length=1, max_length=CUSTOMER_NAME_MAX, strip_whitespace=True)
+]
+Stock = Annotated[int, Field(ge=0, le=MAX_STOCK)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProductCreate(Strict):
+    name: Name
+    description: Description = ""
+    category: Category
+    price: Money
+    stock: Stock = 0
+    is_available: bool = True
+
+
+class ProductUpdate(Strict):
+    """A partial update: only the fields sent change (stock has its own endpoint)."""
+
+    name: Name | None = None
+    description: Description | None = None
+    category: Category | None = None
+    price: Money | None = None
+    is_available: bool | None = None
+
+    @model_validator(mode="after")
+    def _something_non_null(self) -> Self:
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        nulls = [name for name in self.model_fields_set if getattr(self, name) is None]
+        if nulls:
+            raise ValueError(f"{', '.join(sorted(nulls))} cannot be null")
+        return self
+
+
+class StockChange(Strict):
+    """`{"stock": n}` sets the stock; `{"delta": d}` adds d (negative removes)."""
+
+    stock: Stock | None = None
+    delta: Annotated[int, Field(ge=-MAX_STOCK, le=MAX_STOCK)] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        if (self.stock is None) == (self.delta is None):
+            raise ValueError("give exactly one of stock or delta")
+        return self
+
+
+class ProductOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    description: str
+    category: str
+    price: Decimal
+    stock: int
+    is_available: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class DeletedOut(BaseModel):
+    deleted: int
+
+
+class OrderItemIn(Strict):
+    product_id: uuid.UUID
+    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
+
+
+class OrderCreate(Strict):
+    items: Annotated[list[OrderItemIn], Field(min_length=1, max_length=MAX_ORDER_ITEMS)]
+    customer_name: CustomerName | None = None
+
+    @model_validator(mode="after")
+    def _each_product_once(self) -> Self:
+        ids = [item.product_id for item in self.items]
+        if len(set(ids)) != len(ids):
+            raise ValueError("list each product once (with its total quantity)")
+        return self
+
+
+class OrderItemOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    product_id: uuid.UUID
+    name: str
+    quantity: int
+    unit_price: Decimal
+
+
+class OrderOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    customer_id: uuid.UUID
+    customer_name: str
+    items: list[OrderItemOut]
+    total: Decimal
+    status: OrderStatus
+    created_at: datetime
+
+
+class SoldProductOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    product_id: uuid.UUID
+    name: str
+    quantity: int
+    revenue: Decimal
+
+
+class SoldOut(BaseModel):
+    start: datetime
+    end: datetime
+    total_quantity: int
+    by_product: list[SoldProductOut]
+
+
+class CustomerStatsOut(BaseModel):
+    customer: str
+    order_count: int
+    total_spent: Decimal
+    average_order: Decimal
+    first_order_at: datetime
+    last_order_at: datetime
