@@ -21,7 +21,5 @@ async def other(client: httpx.AsyncClient, api: str) -> Account:
 
 
 @pytest.fixture
-async def superuser(
-    client: httpx.AsyncClient, api: str, db: AsyncSession, app: FastAPI
-) -> Account:
+async def superuser(client: httpx.AsyncClient, api: str, db: AsyncSession, app: FastAPI) -> Account:
     return await sign_up_superuser(client, api, db, app=app)

@@ -28,7 +28,8 @@ async def test_ttl_is_set_with_every_write(stores: Stores, settings: Settings) -
     assert 1795 <= await stores.redis.ttl(key) <= 1800
     await stores.redis.expire(key, 10)
     touched = await manager.touch(user_id)
-    assert touched is not None and touched.session_token == created.session_token
+    assert touched is not None
+    assert touched.session_token == created.session_token
     assert 1795 <= await stores.redis.ttl(key) <= 1800
     await manager.delete(user_id)
     assert await manager.touch(user_id) is None
@@ -36,7 +37,8 @@ async def test_ttl_is_set_with_every_write(stores: Stores, settings: Settings) -
     await manager.start(user_id, auth_session)  # login after expiry starts a new session
     assert 1795 <= await stores.redis.ttl(key) <= 1800
     fresh = await manager.get(user_id)
-    assert fresh is not None and fresh.session_token != created.session_token
+    assert fresh is not None
+    assert fresh.session_token != created.session_token
 
 
 async def test_concurrent_writes_never_leave_a_hash_without_ttl_or_fields(

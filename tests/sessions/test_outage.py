@@ -34,9 +34,7 @@ async def test_session_endpoints_answer_503_while_redis_is_unreachable(
         http_for(app) as http,
     ):
         for method in ("POST", "GET", "PUT", "DELETE"):
-            response = await http.request(
-                method, f"{api}/session/{user.id}", headers=user.headers
-            )
+            response = await http.request(method, f"{api}/session/{user.id}", headers=user.headers)
             assert_unavailable(response)
 
 

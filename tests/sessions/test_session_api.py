@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -11,7 +11,7 @@ import pytest
 from quartet.sessions.repository import FIELDS
 from quartet.settings import Settings
 from quartet.stores.registry import Stores
-from tests.sessions.helpers import Account, without_request_id
+from tests.sessions.helpers import PASSWORD, Account, without_request_id
 
 TTL = 1800
 
@@ -22,7 +22,7 @@ def session_key(settings: Settings, user_id: uuid.UUID) -> str:
 
 def when(value: str) -> datetime:
     parsed = datetime.fromisoformat(value)
-    assert parsed.utcoffset() is not None and parsed.utcoffset() == UTC.utcoffset(None), value
+    assert parsed.utcoffset() == timedelta(0), value  # timezone-aware UTC
     return parsed
 
 
@@ -59,7 +59,7 @@ async def test_a_second_login_refreshes_the_live_session_and_keeps_its_identity(
     before = (await client.get(f"{api}/session/{user.id}", headers=user.headers)).json()
     await stores.redis.expire(session_key(settings, user.id), 60)
     second = await client.post(
-        f"{api}/auth/login", json={"email": user.email, "password": "activity-pass-7"}
+        f"{api}/auth/login", json={"email": user.email, "password": PASSWORD}
     )
     assert second.status_code == 200
     after = (await client.get(f"{api}/session/{user.id}", headers=user.headers)).json()
@@ -68,9 +68,7 @@ async def test_a_second_login_refreshes_the_live_session_and_keeps_its_identity(
     assert when(after["last_active"]) > when(before["last_active"])
     assert after["ttl_seconds"] >= TTL - 5
     stored = await stores.redis.hgetall(session_key(settings, user.id))
-    assert {f"sid:{user.tokens['session_id']}", f"sid:{second.json()['session_id']}"} <= set(
-        stored
-    )
+    assert {f"sid:{user.tokens['session_id']}", f"sid:{second.json()['session_id']}"} <= set(stored)
 
 
 async def test_every_authenticated_request_touches_last_active_and_the_ttl(
@@ -82,7 +80,8 @@ async def test_every_authenticated_request_touches_last_active_and_the_ttl(
     assert (await client.get(f"{api}/auth/me", headers=user.headers)).status_code == 200
     assert await stores.redis.ttl(key) >= TTL - 5
     touched = await stores.redis.hget(key, "last_active")
-    assert last_active is not None and touched is not None
+    assert last_active is not None
+    assert touched is not None
     assert when(touched) > when(last_active)
 
 
