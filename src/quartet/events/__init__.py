@@ -1,0 +1,1 @@
+"""Event log on Cassandra: the /logs API, the activity feed and the non-blocking activity writer."""

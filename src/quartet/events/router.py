@@ -1,0 +1,149 @@
+"""/logs (the event log API of seed 002) and /activity (the caller's feed, seed 003)."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, status
+
+from quartet.auth.dependencies import CurrentSuperuser, CurrentUser
+from quartet.auth.errors import InvalidTokenError
+from quartet.core.errors import (
+    ForbiddenError,
+    NotFoundError,
+    StoreUnavailableError,
+    ValidationFailedError,
+    responses,
+)
+from quartet.core.pagination import Cursor, CursorPage, Limit
+from quartet.events.dependencies import EventServiceDep
+from quartet.events.models import Event
+from quartet.events.schemas import (
+    Days,
+    DeleteOldOut,
+    EventIn,
+    EventOut,
+    EventTypeFilter,
+    EventTypeQuery,
+    Hours,
+    LogLimit,
+    MetadataIn,
+    Since,
+    Until,
+    UserKeyFilter,
+)
+
+logs = APIRouter(
+    prefix="/logs",
+    tags=["events"],
+    responses=responses(InvalidTokenError, ForbiddenError, StoreUnavailableError),
+)
+activity = APIRouter(
+    prefix="/activity",
+    tags=["activity"],
+    responses=responses(InvalidTokenError, StoreUnavailableError),
+)
+
+
+def _page(result: tuple[list[Event], str | None]) -> CursorPage[EventOut]:
+    events, next_cursor = result
+    return CursorPage[EventOut](items=[EventOut.of(e) for e in events], next_cursor=next_cursor)
+
+
+@logs.post(
+    "/",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EventOut,
+    responses=responses(ValidationFailedError),
+    summary="Log an event (for another user or in the past: superuser only)",
+)
+async def create_event(body: EventIn, user: CurrentUser, service: EventServiceDep) -> EventOut:
+    return EventOut.of(await service.create(user, body))
+
+
+@logs.get(
+    "/",
+    response_model=CursorPage[EventOut],
+    responses=responses(ValidationFailedError),
+    summary="One event type's events of the last `hours`, newest first (superuser)",
+)
+async def list_events(
+    event_type: EventTypeQuery,
+    _: CurrentSuperuser,
+    service: EventServiceDep,
+    hours: Hours = 24,
+    limit: LogLimit = 100,
+    cursor: Cursor = None,
+) -> CursorPage[EventOut]:
+    return _page(await service.by_type(event_type, hours, limit, cursor))
+
+
+@logs.put(
+    "/{event_id}",
+    response_model=EventOut,
+    responses=responses(NotFoundError),
+    summary="Replace an event's metadata in every table holding it (superuser)",
+)
+async def update_event(
+    event_id: uuid.UUID, body: MetadataIn, _: CurrentSuperuser, service: EventServiceDep
+) -> EventOut:
+    return EventOut.of(await service.update(event_id, body.metadata))
+
+
+@logs.delete(
+    "/old",
+    response_model=DeleteOldOut,
+    summary="Delete events older than `days` (superuser)",
+)
+async def delete_old_events(
+    _: CurrentSuperuser, service: EventServiceDep, days: Days = 7
+) -> DeleteOldOut:
+    report = await service.delete_older_than(days)
+    return DeleteOldOut(
+        cutoff=report.cutoff, days=report.days, partitions=report.partitions, events=report.events
+    )
+
+
+@activity.get(
+    "",
+    response_model=CursorPage[EventOut],
+    responses=responses(ForbiddenError, ValidationFailedError),
+    summary="The caller's activity, newest first (a superuser may read anyone's)",
+)
+async def list_activity(
+    user: CurrentUser,
+    service: EventServiceDep,
+    user_id: UserKeyFilter = None,
+    event_type: EventTypeFilter = None,
+    since: Since = None,
+    until: Until = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> CursorPage[EventOut]:
+    result = await service.activity(
+        user,
+        user_id=user_id,
+        event_type=event_type,
+        since=since,
+        until=until,
+        limit=limit,
+        cursor=cursor,
+    )
+    return _page(result)
+
+
+@activity.get(
+    "/{event_id}",
+    response_model=EventOut,
+    responses=responses(NotFoundError),
+    summary="One activity event (its owner or a superuser)",
+)
+async def read_activity_event(
+    event_id: uuid.UUID, user: CurrentUser, service: EventServiceDep
+) -> EventOut:
+    return EventOut.of(await service.activity_event(user, event_id))
+
+
+router = APIRouter()
+router.include_router(logs)
+router.include_router(activity)
