@@ -33,7 +33,11 @@ def _split_list(value: Any) -> Any:
 class Settings(BaseSettings):
     """Every knob of the app. Env names follow seed 004 where it has one."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=True)
+    # hide_input_in_errors: a refusal must not print the other settings (DATABASE_URL with its
+    # password, SECRET_KEY, ...) as pydantic's `input_value`.
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", case_sensitive=True, hide_input_in_errors=True
+    )
 
     ENVIRONMENT: Environment = "dev"
     PROJECT_NAME: str = "Quartet"

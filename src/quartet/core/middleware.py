@@ -6,6 +6,7 @@ import logging
 import re
 
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from quartet.core.errors import PayloadTooLargeError, error_response, internal_error_response
@@ -106,7 +107,11 @@ class BodySizeLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise PayloadTooLargeError(f"Request body exceeds {self.max_bytes} bytes")
+                    # An HTTPException, because FastAPI turns any other error raised while it
+                    # parses a JSON body into a 400 ("There was an error parsing the body").
+                    raise StarletteHTTPException(
+                        413, detail=f"Request body exceeds {self.max_bytes} bytes"
+                    )
             return message
 
         await self.app(scope, receive if declared is not None else limited_receive, send)
