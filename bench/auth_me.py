@@ -1,0 +1,206 @@
+"""Issue 4 benchmark: GET /api/v1/auth/me against a raw ceiling, and liveness under bcrypt.
+
+1. Dedicated stores named quartet_bench_auth (database migrated by `quartet db upgrade`,
+   keyspace by `quartet schema`, all dropped at the end); one user registered and logged in
+   through the API.
+2. GET /api/v1/auth/me with its access token on ONE uvicorn worker of the app.
+3. The same row served by bench/raw_ceiling.py (Starlette + raw asyncpg) on ONE worker, with the
+   same load loop: what the app's layers cost per request.
+4. GET /health/liveness polled every 10 ms while concurrent logins run at the default bcrypt
+   cost: the hashing thread pool must keep the event loop free (target: p99 under 25 ms).
+
+Usage: .venv/bin/python -m bench.auth_me [--duration 10] [--concurrency 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import sys
+from dataclasses import dataclass
+from functools import partial
+
+import httpx
+
+from bench.common import (
+    RESULT_HEADERS,
+    BenchError,
+    LoadResult,
+    Server,
+    bench_env,
+    bench_stores,
+    machine_note,
+    ms,
+    poll_latency,
+    print_table,
+    result_row,
+    run,
+    run_load,
+    uvicorn_server,
+)
+from quartet.settings import Settings
+
+NAME = "quartet_bench_auth"  # its database, Mongo database, keyspace and Redis prefix
+API = str(Settings.model_fields["API_V1_STR"].default)
+DEFAULT_BCRYPT_ROUNDS = int(Settings.model_fields["BCRYPT_ROUNDS"].default)
+LIVENESS_TARGET_MS = 25.0
+LIVENESS_INTERVAL = 0.010
+
+
+@dataclass(frozen=True)
+class Options:
+    duration: float
+    warmup: float
+    concurrency: int
+    login_tasks: int
+
+
+@dataclass(frozen=True)
+class Account:
+    email: str
+    password: str
+    user_id: str
+    access_token: str
+
+
+def parse_options() -> Options:
+    parser = argparse.ArgumentParser(prog="bench.auth_me", description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per run")
+    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds first")
+    parser.add_argument("--concurrency", type=int, default=32, help="connections for /auth/me")
+    parser.add_argument("--login-tasks", type=int, default=20, help="concurrent logins")
+    args = parser.parse_args()
+    if not (
+        0 < args.duration <= 300
+        and 0 <= args.warmup <= 60
+        and 1 <= args.concurrency <= 256
+        and 1 <= args.login_tasks <= 256
+    ):
+        parser.error("duration in (0, 300], warmup in [0, 60], concurrency and login tasks 1-256")
+    return Options(args.duration, args.warmup, args.concurrency, args.login_tasks)
+
+
+async def register_and_login(base_url: str) -> Account:
+    email = f"bench-{secrets.token_hex(4)}@example.com"
+    password = f"Bench-{secrets.token_urlsafe(12)}-7"
+    async with httpx.AsyncClient(base_url=base_url, timeout=30.0) as http:
+        try:
+            registered = await http.post(
+                f"{API}/auth/register",
+                json={"email": email, "password": password, "full_name": "Bench User"},
+            )
+            registered.raise_for_status()
+            login = await http.post(
+                f"{API}/auth/login", json={"email": email, "password": password}
+            )
+            login.raise_for_status()
+            token = str(login.json()["access_token"])
+            me = await http.get(f"{API}/auth/me", headers={"Authorization": f"Bearer {token}"})
+            me.raise_for_status()
+        except httpx.HTTPStatusError as error:
+            answer = error.response
+            raise BenchError(
+                f"{answer.request.url} answered {answer.status_code}: {answer.text[:500]}"
+            ) from error
+    return Account(email, password, str(registered.json()["id"]), token)
+
+
+async def liveness_under_logins(
+    app: Server, account: Account, options: Options
+) -> tuple[LoadResult, LoadResult]:
+    """Liveness polls and logins side by side over the same window; returns (polls, logins)."""
+    credentials = {"email": account.email, "password": account.password}
+    polls, logins = await asyncio.gather(
+        poll_latency(
+            f"{app.url}/health/liveness",
+            interval=LIVENESS_INTERVAL,
+            warmup=options.warmup,
+            duration=options.duration,
+            watch=app,
+        ),
+        run_load(
+            f"{app.url}{API}/auth/login",
+            method="POST",
+            json=credentials,
+            concurrency=options.login_tasks,
+            warmup=options.warmup,
+            duration=options.duration,
+            watch=app,
+        ),
+    )
+    return polls, logins
+
+
+async def main() -> int:
+    options = parse_options()
+    env = bench_env(NAME, BCRYPT_ROUNDS=str(DEFAULT_BCRYPT_ROUNDS))
+    print(f"bench.auth_me on {machine_note()} at start")
+    print(
+        f"one uvicorn worker per server (uvloop, httptools, access log off); "
+        f"{options.concurrency} connections; {options.warmup:g} s warm-up, "
+        f"then {options.duration:g} s measured"
+    )
+    load = partial(
+        run_load,
+        concurrency=options.concurrency,
+        warmup=options.warmup,
+        duration=options.duration,
+    )
+    async with (
+        bench_stores(NAME, env),
+        uvicorn_server("quartet.main:app", env) as app,
+        uvicorn_server("bench.raw_ceiling:app", env) as ceiling,
+    ):
+        account = await register_and_login(app.url)
+        print("app: GET /api/v1/auth/me ...", flush=True)
+        bearer = {"Authorization": f"Bearer {account.access_token}"}
+        me = await load(f"{app.url}{API}/auth/me", headers=bearer, watch=app)
+        print("raw ceiling: GET /users/{id} ...", flush=True)
+        raw = await load(f"{ceiling.url}/users/{account.user_id}", watch=ceiling)
+        print("raw ceiling: GET /health/liveness (HTTP only) ...", flush=True)
+        bare = await load(f"{ceiling.url}/health/liveness", watch=ceiling)
+        print("app: GET /health/liveness, idle ...", flush=True)
+        idle = await poll_latency(
+            f"{app.url}/health/liveness",
+            interval=LIVENESS_INTERVAL,
+            warmup=1.0,
+            duration=min(options.duration, 5.0),
+            watch=app,
+        )
+        # Last: logins still queued for bcrypt when the window closes keep the CPU busy.
+        print(f"app: liveness during {options.login_tasks} concurrent logins ...", flush=True)
+        busy, logins = await liveness_under_logins(app, account, options)
+
+    share = f"{100 * me.per_second / raw.per_second:.0f}%" if raw.per_second else ""
+    print_table(
+        "Results (latencies in ms; CPU: 100% = one core, client = this load generator)",
+        RESULT_HEADERS,
+        [
+            result_row("GET /api/v1/auth/me (app)", me, share),
+            result_row("ceiling: Starlette + raw asyncpg, same row", raw, "ceiling"),
+            result_row("ceiling app, GET /health/liveness (no DB)", bare),
+            result_row("app GET /health/liveness, idle, every 10 ms", idle),
+            result_row(f"app GET /health/liveness during {options.login_tasks} logins", busy),
+            result_row(f"POST /api/v1/auth/login, bcrypt cost {DEFAULT_BCRYPT_ROUNDS}", logins),
+        ],
+    )
+    verdict = "met" if busy.latency.p99_ms < LIVENESS_TARGET_MS else "MISSED"
+    print(
+        f"\nliveness p99 during {options.login_tasks} concurrent logins: "
+        f"{ms(busy.latency.p99_ms)} ms against the {LIVENESS_TARGET_MS:g} ms target: {verdict}"
+    )
+    print(
+        "\nnotes:\n"
+        "- the load generator (httpx on uvloop, this process) runs on the same machine and\n"
+        "  takes CPU from the servers: these are figures to compare within one run, not\n"
+        "  capacity; a client CPU near 100% means the client, not the server, set the pace\n"
+        "- each /auth/me also runs the Redis rate limiter and the revocation MGET, a JWT check\n"
+        "  and an ORM session; the ceiling runs one asyncpg query\n"
+        f"- {machine_note()} at the end: other work on the machine moves every figure"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run(main))
