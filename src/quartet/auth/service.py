@@ -108,22 +108,25 @@ class AuthService:
         password: str,
         meta: ClientMeta,
     ) -> TokenResponse:
-        """Lockout is counted per identifier whether or not an account has it, and an unknown
-        identifier costs the same bcrypt time as a wrong password."""
-        lock_key = f"{field}:{identifier.casefold()}"
+        """Lockout is counted per account, whichever identifier names it (so email, username
+        and phone do not each get their own budget), and per identifier when no account has
+        it; an unknown identifier costs the same bcrypt time as a wrong password."""
+        user = await tx.run(lambda s: UserRepository(s).get_by(field, identifier))
+        user_id = user.id if user else None
+        lock_key = f"user:{user_id}" if user_id else f"{field}:{identifier.casefold()}"
         locked_for = await self.state.locked_for(lock_key)
         if locked_for:
-            await tx.run(lambda s: self._audit(s, "auth.login_locked", meta, identifier_kind=field))
+            await tx.run(
+                lambda s: self._audit(s, "auth.login_locked", meta, user_id, identifier_kind=field)
+            )
             raise errors.AccountLockedError(locked_for)
 
-        user = await tx.run(lambda s: UserRepository(s).get_by(field, identifier))
         valid = await self.hasher.verify(password, user.hashed_password if user else None)
         if not valid or user is None or not user.is_active:
             lock_seconds = self.settings.ACCOUNT_LOCKOUT_DURATION_MINUTES * 60
             locked = await self.state.register_failure(
                 lock_key, self.settings.ACCOUNT_LOCKOUT_THRESHOLD, lock_seconds
             )
-            user_id = user.id if user else None
 
             async def audit_failure(session: AsyncSession) -> None:
                 audit = AuditRepository(session)
@@ -216,7 +219,7 @@ class AuthService:
             claims = self.tokens.decode_bearer(token)
             user_id, session_id = uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"])
             version, roles = int(claims.get("ver", 0)), tuple(claims.get("roles", ()))
-        except (InvalidTokenError, ValueError, TypeError) as error:
+        except (InvalidTokenError, ValueError, TypeError, AttributeError) as error:
             raise errors.InvalidTokenError() from error
         state = await self.state.token_state(str(session_id), str(user_id))
         if state.revoked or version < state.authz_version:
