@@ -6,7 +6,9 @@ one `sid:<auth session id>` field per auth session that joined it (see `quartet.
 
 Every write sets the fields and the TTL atomically (a Lua script or a MULTI/EXEC pipeline), so
 no client ever sees the hash without a TTL, and a touch racing a delete cannot leave a partial
-hash behind: the touch script refreshes only a hash that exists.
+hash behind: the touch script refreshes only a hash that exists. Scripts go as EVAL, not
+EVALSHA: inside a pipeline that needs no SCRIPT EXISTS round trip and survives a SCRIPT FLUSH or
+a restart (Redis caches the compiled script either way).
 """
 
 from __future__ import annotations
