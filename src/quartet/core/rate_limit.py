@@ -26,12 +26,12 @@ class RateLimiter:
     def __init__(self, storage: Storage) -> None:
         self._limiter = MovingWindowRateLimiter(storage)
 
-    async def hit(self, scope: str, per_minute: int, caller: str) -> tuple[bool, int, int]:
-        """Count one request; return (allowed, remaining, reset epoch seconds)."""
+    async def hit(self, scope: str, per_minute: int, caller: str) -> tuple[bool, int, float]:
+        """Count one request; return (allowed, remaining, reset time as epoch seconds)."""
         item = RateLimitItemPerMinute(per_minute)
         allowed = await self._limiter.hit(item, scope, caller)
         stats = await self._limiter.get_window_stats(item, scope, caller)
-        return allowed, stats.remaining, math.ceil(stats.reset_time)
+        return allowed, stats.remaining, stats.reset_time
 
 
 def RateLimit(scope: str, per_minute: Callable[[Settings], int]) -> Any:
@@ -46,10 +46,10 @@ def RateLimit(scope: str, per_minute: Callable[[Settings], int]) -> Any:
         headers = {
             "X-RateLimit-Limit": str(quota),
             "X-RateLimit-Remaining": str(max(remaining, 0)),
-            "X-RateLimit-Reset": str(reset),
+            "X-RateLimit-Reset": str(math.ceil(reset)),
         }
         if not allowed:
-            retry_after = max(1, reset - math.floor(time.time()))
+            retry_after = min(60, max(1, math.ceil(reset - time.time())))
             raise RateLimitedError(
                 f"Rate limit of {quota} per minute exceeded; retry in {retry_after}s",
                 headers={**headers, "Retry-After": str(retry_after)},
