@@ -17,18 +17,29 @@ from fastapi import FastAPI
 from quartet.events.writer import ActivityWriter
 from quartet.settings import Settings
 from tests.conftest import free_port
-from tests.events.helpers import Account, account, dedicated_app, drained, http_client, unique
+from tests.events.helpers import (
+    PASSWORD,
+    Account,
+    account,
+    dedicated_app,
+    drained,
+    http_client,
+    unique,
+)
 
 
 class Proxy:
     """A TCP proxy to the Cassandra node that can be cut (listener and every open connection)
-    and restored on the same port."""
+    and restored on the same port, or paused: connections stay open but nothing flows, as with
+    a node too slow to answer."""
 
     def __init__(self, target_port: int) -> None:
         self.port = free_port()
         self.target_port = target_port
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self.flowing = asyncio.Event()
+        self.flowing.set()
 
     async def open(self) -> None:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
@@ -53,6 +64,7 @@ class Proxy:
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while data := await reader.read(65536):
+                await self.flowing.wait()
                 writer.write(data)
                 await writer.drain()
         except (ConnectionError, OSError):
@@ -146,7 +158,7 @@ async def test_a_running_app_recovers_when_cassandra_returns(
         assert (status, body["failed"]) == (503, ["cassandra"])
         # Logging in still works; its activity waits in memory.
         relogin = await http.post(
-            f"{api}/auth/login", json={"email": admin.email, "password": "event-log-pass-7"}
+            f"{api}/auth/login", json={"email": admin.email, "password": PASSWORD}
         )
         assert relogin.status_code == 200
         assert writer.stats()["pending"] == 1
@@ -178,4 +190,57 @@ async def test_a_running_app_recovers_when_cassandra_returns(
             f"{api}/activity", params={"event_type": "auth.login"}, headers=admin.headers
         )
         assert len(feed.json()["items"]) == 2  # the login during the outage was written
+    await proxy.close()
+
+
+async def test_a_slow_cassandra_times_out_as_503_and_recovers(
+    app: FastAPI, api: str, settings: Settings
+) -> None:
+    proxy = Proxy(settings.CASSANDRA_PORT)
+    await proxy.open()
+    async with (
+        dedicated_app(
+            CASSANDRA_PORT=proxy.port,
+            CASSANDRA_REQUEST_TIMEOUT=1,
+            HEALTH_CHECK_TIMEOUT=1,
+            ACTIVITY_RETRY_MAX_DELAY=0.5,
+        ) as slow_app,
+        http_client(slow_app) as http,
+    ):
+        writer: ActivityWriter = slow_app.state.activity
+        admin = await account(http, api, slow_app.state.stores, superuser=True)
+        await drained(writer)
+
+        proxy.flowing.clear()
+        started = time.perf_counter()
+        stalled = await http.post(
+            f"{api}/logs/", json={"event_type": "slow"}, headers=admin.headers
+        )
+        assert_cassandra_503(stalled)  # OperationTimedOut, after one idempotent retry
+        assert 2 <= time.perf_counter() - started < 5
+        status, body = await readiness(http)
+        assert (status, body["failed"]) == (503, ["cassandra"])
+        relogin = await http.post(
+            f"{api}/auth/login", json={"email": admin.email, "password": PASSWORD}
+        )
+        assert relogin.status_code == 200
+        for _ in range(100):
+            if writer.stats()["failed_batches"]:
+                break
+            await asyncio.sleep(0.05)
+        assert writer.stats()["failed_batches"] >= 1
+        assert writer.stats()["pending"] == 1
+
+        proxy.flowing.set()
+        async with asyncio.timeout(60):
+            while True:
+                response = await http.post(
+                    f"{api}/logs/", json={"event_type": "slow"}, headers=admin.headers
+                )
+                if response.status_code == 201:
+                    break
+                assert_cassandra_503(response)
+                await asyncio.sleep(0.25)
+        stats = await drained(writer)
+        assert (stats["dropped"], stats["pending"]) == (0, 0)
     await proxy.close()
