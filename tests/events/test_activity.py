@@ -161,6 +161,8 @@ async def test_feed_rejects_bad_windows(
         {"since": iso(now), "until": iso(now - timedelta(hours=1))},
         {"since": iso(now - timedelta(days=400)), "until": iso(now)},
         {"since": "2026-01-01T00:00:00"},  # no time zone
+        {"until": "0001-01-05T00:00:00Z"},
+        {"since": "1999-12-31T23:59:59Z", "until": "2000-01-02T00:00:00Z"},
         {"limit": 101},
         {"user_id": "has spaces"},
     ]:

@@ -93,41 +93,31 @@ class EventRepository:
 
     # -- writes ----------------------------------------------------------------------------
 
-    def _event_rows(self, event: Event, ttl: int) -> list[tuple[str, Sequence[Any]]]:
-        e, day = event, event.day
-        return [
-            (
-                self._cql(INSERT_BY_ID),
-                (e.event_id, e.user_id, e.event_type, e.timestamp, e.metadata, ttl),
-            ),
-            (
-                self._cql(INSERT_BY_TYPE),
-                (e.event_type, day, e.timestamp, e.event_id, e.user_id, e.metadata, ttl),
-            ),
-            (
-                self._cql(INSERT_BY_USER),
-                (e.user_id, day, e.timestamp, e.event_id, e.event_type, e.metadata, ttl),
-            ),
-        ]
-
     async def insert(self, event: Event, ttl: int) -> None:
         """The event in every table plus the partition index, all or nothing; `ttl` seconds
         (0: forever). Index rows outlive their events by a day, so delete-old still finds a
         partition whose events were written later with a shorter remaining life."""
+        e, day = event, event.day
         index_ttl = ttl + SECONDS_PER_DAY if ttl else 0
-        day = event.day
         await self.store.execute_batch(
             [
-                *self._event_rows(event, ttl),
-                (self._cql(INSERT_PARTITION), (day, TYPE, event.event_type, index_ttl)),
-                (self._cql(INSERT_PARTITION), (day, USER, event.user_id, index_ttl)),
+                (
+                    self._cql(INSERT_BY_ID),
+                    (e.event_id, e.user_id, e.event_type, e.timestamp, e.metadata, ttl),
+                ),
+                (
+                    self._cql(INSERT_BY_TYPE),
+                    (e.event_type, day, e.timestamp, e.event_id, e.user_id, e.metadata, ttl),
+                ),
+                (
+                    self._cql(INSERT_BY_USER),
+                    (e.user_id, day, e.timestamp, e.event_id, e.event_type, e.metadata, ttl),
+                ),
+                (self._cql(INSERT_PARTITION), (day, TYPE, e.event_type, index_ttl)),
+                (self._cql(INSERT_PARTITION), (day, USER, e.user_id, index_ttl)),
                 (self._cql(INSERT_DAY), (DAY_BUCKET, day, index_ttl)),
             ]
         )
-
-    async def rewrite(self, event: Event, ttl: int) -> None:
-        """Whole rows again in the three event tables (an update never leaves a partial row)."""
-        await self.store.execute_batch(self._event_rows(event, ttl))
 
     # -- reads -----------------------------------------------------------------------------
 

@@ -78,13 +78,15 @@ class EventService:
         return event
 
     async def update(self, event_id: uuid.UUID, metadata: str | None) -> Event:
-        """New metadata in every table holding the event, keeping its remaining life."""
+        """New metadata in every table holding the event, keeping its remaining life: the
+        whole event written again (no partial row, and its partitions stay indexed even if
+        delete-old ran meanwhile)."""
         found = await self.events.get(event_id)
         if found is None:
             raise NotFoundError("Event not found")
         event, ttl = found
         updated = Event(event.event_id, event.user_id, event.event_type, event.timestamp, metadata)
-        await self._write(lambda: self.events.rewrite(updated, ttl))
+        await self._write(lambda: self.events.insert(updated, ttl))
         return updated
 
     def _ttl(self, timestamp: datetime, now: datetime) -> int:
@@ -134,6 +136,8 @@ class EventService:
         user_id = user_id or own_id
         if user_id != own_id and not principal.is_superuser:
             raise ForbiddenError("Only a superuser may read another user's activity")
+        if any(bound is not None and bound < EARLIEST for bound in (since, until)):
+            raise ValidationFailedError("since and until must be after 2000-01-01")
         until = to_millis(until or utcnow())
         since = to_millis(since or until - ACTIVITY_DEFAULT_SPAN)
         if since >= until:
