@@ -1,8 +1,9 @@
 """Issue 5 benchmark: GET /api/v1/posts?limit=50 over 10,000 posts and 100,000 likes, against
 a raw ceiling measured in the same run.
 
-1. A dedicated database (quartet_bench_posts) migrated by `quartet db upgrade`, dropped at the
-   end; ONE uvicorn worker of the app on it; a viewer registered and logged in through the API.
+1. Dedicated stores named quartet_bench_posts (database migrated by `quartet db upgrade`,
+   Mongo database, Cassandra keyspace, Redis prefix), dropped at the end; ONE uvicorn worker
+   of the app on them; a viewer registered and logged in through the API.
 2. 1,000 users (the viewer among them), 10,000 posts and 100,000 likes bulk-loaded with COPY
    over a script-local asyncpg connection, then ANALYZE.
 3. GET /api/v1/posts?limit=50 with the viewer's access token: 32 keep-alive connections for a
@@ -36,10 +37,9 @@ import httpx
 from bench.common import (
     BenchError,
     LoadResult,
-    clear_redis_prefix,
-    database_url,
+    bench_env,
+    bench_stores,
     machine_note,
-    migrated_database,
     ms,
     print_table,
     run,
@@ -57,7 +57,6 @@ POSTS = 10_000
 LIKES_PER_USER = 100  # 1,000 users x 100 distinct posts = 100,000 likes
 VIEWER_LIKES_NEWEST = 25  # so the measured page has liked_by_me true and false
 PAGE = 50
-HUGE_RATE_LIMIT = "1000000"  # per minute: the limiter still runs on every request, never refuses
 WORDS = ("post", "like", "async", "postgres", "index", "cursor", "page", "author", "today")
 WORDS += ("coffee", "build", "ship", "test", "bench", "review", "merge", "deploy", "hello")
 # citext has no binary COPY format in asyncpg, so users go in with one INSERT over arrays.
@@ -91,22 +90,6 @@ def parse_options() -> Options:
     if not (0 < args.duration <= 300 and 0 <= args.warmup <= 60 and 1 <= args.concurrency <= 256):
         parser.error("duration in (0, 300], warmup in [0, 60], concurrency in [1, 256]")
     return Options(args.duration, args.warmup, args.concurrency)
-
-
-def app_env(run_id: str) -> dict[str, str]:
-    """The app's settings for this run: the bench database, its own Redis prefix, quiet logs,
-    rate limits too high to refuse."""
-    return {
-        "ENVIRONMENT": "dev",
-        "DATABASE_URL": database_url(DB_NAME),
-        "REDIS_KEY_PREFIX": f"bench:{run_id}:",
-        "MONGODB_DB": "quartet_bench",
-        "CASSANDRA_KEYSPACE": "quartet_bench",
-        "LOG_LEVEL": "WARNING",
-        "RATE_LIMIT_PER_MINUTE": HUGE_RATE_LIMIT,
-        "AUTH_RATE_LIMIT_PER_MINUTE": HUGE_RATE_LIMIT,
-        "BCRYPT_ROUNDS": "4",  # only the viewer's one login hashes; not what is measured
-    }
 
 
 async def register_viewer(base_url: str) -> Viewer:
@@ -222,7 +205,8 @@ def row(scenario: str, result: LoadResult, beside: str = "") -> list[str]:
 
 async def main() -> int:
     options = parse_options()
-    env = app_env(secrets.token_hex(4))
+    # BCRYPT_ROUNDS: only the viewer's one login hashes, and it is not what is measured
+    env = bench_env(DB_NAME, BCRYPT_ROUNDS="4")
     print(f"bench/posts_list.py on {machine_note()} at start")
     print(
         f"one uvicorn worker per server (uvloop, httptools, access log off); "
@@ -232,24 +216,21 @@ async def main() -> int:
     load = partial(
         run_load, concurrency=options.concurrency, warmup=options.warmup, duration=options.duration
     )
-    try:
-        async with (
-            migrated_database(DB_NAME, env) as url,
-            uvicorn_server("quartet.main:app", env) as app,
-        ):
-            viewer = await register_viewer(app.url)
-            sql_ms = await seed(url.replace("+asyncpg", "", 1), viewer.user_id)
-            async with uvicorn_server("bench.posts_ceiling:app", env) as ceiling:
-                bearer = {"Authorization": f"Bearer {viewer.access_token}"}
-                app_url = f"{app.url}{API}/posts?limit={PAGE}"
-                ceiling_url = f"{ceiling.url}/posts?limit={PAGE}&viewer={viewer.user_id}"
-                await check_same_page(app_url, ceiling_url, bearer)
-                print(f"app: GET {API}/posts?limit={PAGE} ...", flush=True)
-                mine = await load(app_url, headers=bearer, watch=app)
-                print(f"raw ceiling: GET /posts?limit={PAGE} ...", flush=True)
-                raw = await load(ceiling_url, watch=ceiling)
-    finally:
-        await clear_redis_prefix(env["REDIS_KEY_PREFIX"])
+    async with (
+        bench_stores(DB_NAME, env) as url,
+        uvicorn_server("quartet.main:app", env) as app,
+    ):
+        viewer = await register_viewer(app.url)
+        sql_ms = await seed(url.replace("+asyncpg", "", 1), viewer.user_id)
+        async with uvicorn_server("bench.posts_ceiling:app", env) as ceiling:
+            bearer = {"Authorization": f"Bearer {viewer.access_token}"}
+            app_url = f"{app.url}{API}/posts?limit={PAGE}"
+            ceiling_url = f"{ceiling.url}/posts?limit={PAGE}&viewer={viewer.user_id}"
+            await check_same_page(app_url, ceiling_url, bearer)
+            print(f"app: GET {API}/posts?limit={PAGE} ...", flush=True)
+            mine = await load(app_url, headers=bearer, watch=app)
+            print(f"raw ceiling: GET /posts?limit={PAGE} ...", flush=True)
+            raw = await load(ceiling_url, watch=ceiling)
 
     print_table(
         "Results (latencies in ms; CPU: 100% = one core, client = this load generator)",

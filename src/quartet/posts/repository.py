@@ -11,9 +11,22 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, exists, false, func, literal, select, tuple_, update
+from sqlalchemy import (
+    Integer,
+    Uuid,
+    bindparam,
+    delete,
+    exists,
+    false,
+    func,
+    literal,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -70,34 +83,59 @@ def _missing_reference(error: IntegrityError) -> AppError | None:
     return None
 
 
+def _views(by_viewer: bool) -> Select[Any]:
+    """Posts with author name, like count and (for a signed-in viewer, bound as `viewer_id`)
+    whether the viewer liked each one."""
+    like_count = (
+        select(func.count())
+        .select_from(Like)
+        .where(col(Like.post_id) == col(Post.id))
+        .correlate(Post)
+        .scalar_subquery()
+    )
+    liked_by_me: ColumnElement[bool] = (
+        exists()
+        .where(
+            col(Like.post_id) == col(Post.id),
+            col(Like.user_id) == bindparam("viewer_id", type_=Uuid),
+        )
+        .correlate(Post)
+        if by_viewer
+        else false()
+    )
+    return select(
+        col(Post.id),
+        col(Post.content),
+        col(Post.created_at),
+        col(Post.updated_at),
+        col(Post.author_id),
+        _display_name().label("author_name"),
+        like_count.label("like_count"),
+        liked_by_me.label("liked_by_me"),
+    ).join(User, col(User.id) == col(Post.author_id))
+
+
+# The read statements are built once per shape and reused with bound values: a hot list
+# endpoint then neither rebuilds them nor recomputes their compiled-cache key per request.
+
+
+@cache
+def _page_statement(by_viewer: bool, by_author: bool, paged: bool) -> Select[Any]:
+    query = _views(by_viewer)
+    if by_author:
+        query = query.where(col(Post.author_id) == bindparam("author_id", type_=Uuid))
+    if paged:
+        query = query.where(col(Post.id) < bindparam("before", type_=Uuid))
+    return query.order_by(col(Post.id).desc()).limit(bindparam("limit", type_=Integer))
+
+
+@cache
+def _view_statement(by_viewer: bool) -> Select[Any]:
+    return _views(by_viewer).where(col(Post.id) == bindparam("post_id", type_=Uuid))
+
+
 class PostRepository(PostgresRepository[Post]):
     model = Post
-
-    def _views(self, viewer_id: uuid.UUID | None) -> Select[Any]:
-        like_count = (
-            select(func.count())
-            .select_from(Like)
-            .where(col(Like.post_id) == col(Post.id))
-            .correlate(Post)
-            .scalar_subquery()
-        )
-        liked_by_me: ColumnElement[bool] = (
-            exists()
-            .where(col(Like.post_id) == col(Post.id), col(Like.user_id) == viewer_id)
-            .correlate(Post)
-            if viewer_id is not None
-            else false()
-        )
-        return select(
-            col(Post.id),
-            col(Post.content),
-            col(Post.created_at),
-            col(Post.updated_at),
-            col(Post.author_id),
-            _display_name().label("author_name"),
-            like_count.label("like_count"),
-            liked_by_me.label("liked_by_me"),
-        ).join(User, col(User.id) == col(Post.author_id))
 
     async def page(
         self,
@@ -108,19 +146,16 @@ class PostRepository(PostgresRepository[Post]):
         author_id: uuid.UUID | None = None,
     ) -> list[PostView]:
         """Newest first by UUIDv7: `limit` posts strictly older than `before`."""
-        query = self._views(viewer_id)
-        if author_id is not None:
-            query = query.where(col(Post.author_id) == author_id)
-        if before is not None:
-            query = query.where(col(Post.id) < before)
-        query = query.order_by(col(Post.id).desc()).limit(limit)
-        rows = (await self.session.execute(query)).all()
+        given = {"viewer_id": viewer_id, "author_id": author_id, "before": before}
+        params = {name: value for name, value in given.items() if value is not None}
+        statement = _page_statement(viewer_id is not None, author_id is not None, bool(before))
+        rows = (await self.session.execute(statement, {**params, "limit": limit})).all()
         return [PostView(**row._mapping) for row in rows]
 
     async def view(self, post_id: uuid.UUID, viewer_id: uuid.UUID | None) -> PostView | None:
-        row = (
-            await self.session.execute(self._views(viewer_id).where(col(Post.id) == post_id))
-        ).first()
+        params = {"post_id": post_id, "viewer_id": viewer_id}
+        statement = _view_statement(viewer_id is not None)
+        row = (await self.session.execute(statement, params)).first()
         return PostView(**row._mapping) if row is not None else None
 
     async def add(self, author_id: uuid.UUID, content: str) -> Post:
