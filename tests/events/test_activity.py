@@ -95,6 +95,24 @@ async def test_failures_for_unknown_identifiers_and_lockouts_are_recorded(
     assert anonymous[0]["user_id"] == "anonymous"
 
 
+async def test_refresh_and_refresh_reuse_are_recorded(
+    client: httpx.AsyncClient, api: str, app: FastAPI, stores: Stores
+) -> None:
+    user = await account(client, api, stores)
+    tokens = (
+        await client.post(f"{api}/auth/login", json={"email": user.email, "password": PASSWORD})
+    ).json()
+    spent = tokens["refresh_token"]
+    rotated = await client.post(f"{api}/auth/refresh", json={"refresh_token": spent})
+    assert rotated.status_code == 200
+    reused = await client.post(f"{api}/auth/refresh", json={"refresh_token": spent})
+    assert reused.status_code == 401
+    await drained(app.state.activity)
+
+    kinds = [e["event_type"] for e in await feed(client, api, user.headers)]
+    assert kinds[:3] == ["auth.refresh_reuse", "auth.refresh", "auth.login"]
+
+
 async def test_feed_filters_windows_and_pages(
     client: httpx.AsyncClient, api: str, stores: Stores
 ) -> None:
