@@ -13,7 +13,8 @@ from quartet.events.writer import ActivityWriter
 from quartet.stores.dependencies import Cassandra, StoresDep
 
 
-def get_event_service(cassandra: Cassandra, stores: StoresDep) -> EventService:
+async def get_event_service(cassandra: Cassandra, stores: StoresDep) -> EventService:
+    """Async so FastAPI calls it on the loop (a plain `def` costs a thread-pool hop)."""
     return EventService(EventRepository(cassandra), stores.settings)
 
 
