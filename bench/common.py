@@ -376,15 +376,17 @@ async def run_load(
     """`concurrency` keep-alive connections, each sending one request after another until the
     window closes (requests still in flight then are abandoned). Any status other than
     `expect`, or a transport error, is an error. Each connection has its own client: one
-    shared httpx pool of 32 connections costs more CPU per request than the servers measured."""
+    shared httpx pool of 32 connections costs more CPU per request than the servers measured.
+    `json` may be a callable, called for each request's body (bodies that vary)."""
     window = _Window(warmup, duration)
 
     async def worker() -> None:
         async with httpx.AsyncClient(timeout=60.0, headers=dict(headers or {})) as http:
             while True:
+                body = json() if callable(json) else json
                 began = time.perf_counter()
                 try:
-                    response = await http.request(method, url, json=json)
+                    response = await http.request(method, url, json=body)
                     ok = response.status_code == expect
                 except httpx.HTTPError:
                     ok = False

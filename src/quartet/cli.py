@@ -1,4 +1,4 @@
-"""The `quartet` command: serve, db (migrations, seed, reset), schema, check."""
+"""The `quartet` command: serve, db (migrations, seed, reset), schema, check, backup, restore."""
 
 from __future__ import annotations
 
@@ -71,14 +71,41 @@ async def _seed(settings: Settings) -> list[str]:
 
 
 async def _schema(settings: Settings) -> None:
-    from quartet.schema import apply_cassandra_schema
+    from quartet.schema import apply_cassandra_schema, apply_mongo_schema
     from quartet.stores.registry import Stores
 
     stores = Stores(settings)
     try:
         await apply_cassandra_schema(stores.cassandra)
+        await apply_mongo_schema(stores.mongo)
     finally:
         await stores.close()
+
+
+async def _mongo_backup(args: argparse.Namespace, settings: Settings) -> str:
+    from quartet.backup import backup_mongo, restore_mongo
+    from quartet.stores import mongo
+
+    client = mongo.create_client(settings)
+    try:
+        db = mongo.database(client, settings.MONGODB_DB)
+        if args.command == "backup":
+            keep = args.keep or settings.BACKUP_KEEP
+            result = await backup_mongo(db, args.out or settings.BACKUP_DIR, keep)
+            return result.summary(kept=keep)
+        return (await restore_mongo(db, args.source)).summary()
+    finally:
+        await client.close()
+
+
+def _backup(args: argparse.Namespace, settings: Settings) -> int:
+    """Cron-fit: one summary line on stdout, or one error line on stderr and exit status 1."""
+    try:
+        print(asyncio.run(_mongo_backup(args, settings)))
+    except Exception as error:
+        print(f"{args.command} mongo failed: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    return 0
 
 
 async def _check(settings: Settings) -> int:
@@ -121,6 +148,13 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="quartet", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -148,8 +182,23 @@ def build_parser() -> argparse.ArgumentParser:
     reset = dbsub.add_parser("reset", help="downgrade to base, upgrade to head, seed")
     reset.add_argument("--yes", action="store_true", help="required outside dev/test")
 
-    sub.add_parser("schema", help="apply the Cassandra keyspace and tables idempotently")
+    sub.add_parser(
+        "schema",
+        help="apply the Cassandra keyspace and tables, MongoDB validators and indexes (idempotent)",
+    )
     sub.add_parser("check", help="validate settings and reach every store")
+
+    backup = sub.add_parser("backup", help="timestamped backup (keeps the newest BACKUP_KEEP)")
+    mongo_backup = backup.add_subparsers(dest="store", required=True).add_parser(
+        "mongo", help="the MongoDB database in mongodump's layout, under BACKUP_DIR"
+    )
+    mongo_backup.add_argument("--out", type=Path, help="directory (default: BACKUP_DIR)")
+    mongo_backup.add_argument("--keep", type=_positive, help="backups kept (default: BACKUP_KEEP)")
+    restore = sub.add_parser("restore", help="restore a backup made by `quartet backup`")
+    mongo_restore = restore.add_subparsers(dest="store", required=True).add_parser(
+        "mongo", help="replace each collection in the backup (documents, validator, indexes)"
+    )
+    mongo_restore.add_argument("source", type=Path, help="a backup directory (mongo-<time>)")
     return parser
 
 
@@ -168,10 +217,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         started = time.perf_counter()
         asyncio.run(_schema(settings))
         keyspace = settings.CASSANDRA_KEYSPACE
-        print(f"cassandra schema applied to {keyspace} in {time.perf_counter() - started:.1f}s")
+        print(
+            f"cassandra schema applied to {keyspace}, mongodb validators and indexes to "
+            f"{settings.MONGODB_DB} in {time.perf_counter() - started:.1f}s"
+        )
         return 0
     if args.command == "check":
         return asyncio.run(_check(settings))
+    if args.command in ("backup", "restore"):
+        return _backup(args, settings)
     raise AssertionError(args.command)  # pragma: no cover
 
 

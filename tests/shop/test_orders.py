@@ -272,7 +272,7 @@ async def test_recent_orders_newest_first_within_the_window(
     ids = [o["id"] for o in everyone]
     assert set(alice_orders + bob_orders) <= set(ids)
     assert str(old.id) not in ids
-    stamps = [o["created_at"] for o in everyone]
+    stamps = [datetime.fromisoformat(o["created_at"]) for o in everyone]
     assert stamps == sorted(stamps, reverse=True)
     assert len(everyone) <= 100
     for params in ({"days": 0}, {"days": 367}, {"limit": 0}, {"limit": 101}):

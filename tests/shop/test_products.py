@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import datetime
 
 import httpx
 import pytest
@@ -128,7 +129,9 @@ async def test_partial_update_changes_only_what_is_sent(
     assert unchanged == {
         k: v for k, v in product.items() if k not in {"is_available", "price", "updated_at"}
     }
-    assert updated["updated_at"] > product["updated_at"]
+    assert datetime.fromisoformat(updated["updated_at"]) > datetime.fromisoformat(
+        product["updated_at"]
+    )
 
     for body in ({}, {"name": None}, {"stock": 5}, {"price": "-1"}):
         refused = await raw_client.patch(

@@ -187,7 +187,7 @@ class ProductRepository(MongoRepository[Product]):
         return (await self.collection.delete_many({"is_available": False})).deleted_count
 
 
-def _sold_pipeline(start: datetime, end: datetime) -> list[dict[str, Any]]:
+def sold_pipeline(start: datetime, end: datetime) -> list[dict[str, Any]]:
     return [
         {"$match": {"created_at": {"$gte": start, "$lt": end}}},
         {"$unwind": "$items"},
@@ -203,7 +203,7 @@ def _sold_pipeline(start: datetime, end: datetime) -> list[dict[str, Any]]:
     ]
 
 
-def _customer_pipeline(name: str) -> list[dict[str, Any]]:
+def customer_pipeline(name: str) -> list[dict[str, Any]]:
     return [
         {"$match": {"customer_name": name}},
         {
@@ -243,14 +243,14 @@ class OrderRepository(MongoRepository[Order]):
 
     async def sold_between(self, start: datetime, end: datetime) -> list[SoldLine]:
         """Quantity and revenue per product over orders created in [start, end)."""
-        rows = await self.aggregate(_sold_pipeline(start, end))
+        rows = await self.aggregate(sold_pipeline(start, end))
         return [SoldLine(row["_id"], row["name"], row["quantity"], row["revenue"]) for row in rows]
 
     async def explain_sold_between(self, start: datetime, end: datetime) -> QueryPlan:
-        return await self.explain_aggregate(_sold_pipeline(start, end))
+        return await self.explain_aggregate(sold_pipeline(start, end))
 
     async def customer_totals(self, name: str) -> CustomerTotals | None:
-        rows = await self.aggregate(_customer_pipeline(name))
+        rows = await self.aggregate(customer_pipeline(name))
         if not rows:
             return None
         row = rows[0]
@@ -263,4 +263,4 @@ class OrderRepository(MongoRepository[Order]):
         )
 
     async def explain_customer_totals(self, name: str) -> QueryPlan:
-        return await self.explain_aggregate(_customer_pipeline(name))
+        return await self.explain_aggregate(customer_pipeline(name))
