@@ -28,16 +28,17 @@ BACKUP_NAME = re.compile(r"^mongo-\d{8}T\d{6}\.\d{3}Z$")
 class BackupResult:
     path: Path
     collections: list[CollectionCopy]
+    kept: int
     removed: list[Path]
     seconds: float
 
-    def summary(self, kept: int) -> str:
+    def summary(self) -> str:
         documents = sum(c.documents for c in self.collections)
         size = sum(c.bytes for c in self.collections)
         return (
             f"mongo backup {self.path}: {len(self.collections)} collections, "
             f"{documents} documents, {_size(size)} in {self.seconds:.1f}s; "
-            f"kept {kept}, removed {len(self.removed)}"
+            f"{self.kept} backups kept, {len(self.removed)} removed"
         )
 
 
@@ -96,7 +97,8 @@ async def backup_mongo(
         shutil.rmtree(partial, ignore_errors=True)
         raise
     removed = prune(directory, keep)
-    return BackupResult(final, copies, removed, time.perf_counter() - started)
+    kept = len(backups(directory))
+    return BackupResult(final, copies, kept, removed, time.perf_counter() - started)
 
 
 def dump_directory(source: Path) -> Path:

@@ -91,8 +91,7 @@ async def _mongo_backup(args: argparse.Namespace, settings: Settings) -> str:
         db = mongo.database(client, settings.MONGODB_DB)
         if args.command == "backup":
             keep = args.keep or settings.BACKUP_KEEP
-            result = await backup_mongo(db, args.out or settings.BACKUP_DIR, keep)
-            return result.summary(kept=keep)
+            return (await backup_mongo(db, args.out or settings.BACKUP_DIR, keep)).summary()
         return (await restore_mongo(db, args.source)).summary()
     finally:
         await client.close()

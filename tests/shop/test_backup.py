@@ -138,6 +138,7 @@ async def test_retention_keeps_the_newest(backup_db: MongoDatabase, tmp_path: Pa
         expired = base + timedelta(hours=hour - 24)
         expected = [] if hour < 24 else [tmp_path / f"mongo-{expired:%Y%m%dT%H%M%S}.000Z"]
         assert result.removed == expected
+        assert result.kept == min(hour + 1, 24)
     kept = backups(tmp_path)
     assert len(kept) == 24
     assert kept[0].name == "mongo-20260102T050000.000Z"
@@ -168,7 +169,7 @@ async def test_the_commands_are_fit_for_cron(
             assert made.stdout.startswith("mongo backup ")
             assert "2 collections" in made.stdout
         assert len(backups(tmp_path / "default")) == 2
-        assert "kept 2, removed 1" in made.stdout
+        assert "2 backups kept, 1 removed" in made.stdout
 
         out = tmp_path / "elsewhere"
         other = await cli("backup", "mongo", "--out", str(out), "--keep", "5")
