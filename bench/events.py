@@ -7,7 +7,8 @@ same table, measured in the same run.
    superuser in the database, logged in.
 2. POST /api/v1/logs/ with its access token: N keep-alive connections, each sending one request
    after another, for a fixed window after a warm-up. Afterwards the rows are counted in
-   Cassandra: every 201 must be a stored event.
+   Cassandra: every 201 must be a stored event. For scale, GET /api/v1/auth/me on the same app
+   (the same middleware, token check and rate limit, no Cassandra) under the same load.
 3. Raw cassandra-driver in this process, no HTTP and no app: a prepared INSERT into
    events_by_type through `execute_async`, N requests in flight, same window; then the very
    logged batch the app writes per event (three event tables and the partition index), raw.
@@ -39,7 +40,7 @@ if __package__ in (None, ""):  # run as a file: make the `bench` package importa
 import asyncpg
 import httpx
 from cassandra import ConsistencyLevel
-from cassandra.cluster import Cluster, Session
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, Session
 from cassandra.query import BatchStatement, BatchType, PreparedStatement
 
 from bench.common import (
@@ -114,10 +115,15 @@ async def superuser_token(base_url: str, dsn: str) -> str:
 
 
 def driver_session() -> tuple[Cluster, Session]:
-    cluster = Cluster(["127.0.0.1"], port=CASSANDRA_PORT, protocol_version=5)
-    session = cluster.connect()
-    session.default_consistency_level = ConsistencyLevel.name_to_value[CONSISTENCY]
-    return cluster, session
+    """A plain driver session at the app's default consistency (no app code involved)."""
+    profile = ExecutionProfile(consistency_level=ConsistencyLevel.name_to_value[CONSISTENCY])
+    cluster = Cluster(
+        ["127.0.0.1"],
+        port=CASSANDRA_PORT,
+        protocol_version=5,
+        execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+    )
+    return cluster, cluster.connect()
 
 
 def driver_load(
@@ -284,6 +290,15 @@ async def main() -> int:
                     duration=options.duration,
                     watch=server,
                 )
+                print("app: GET /api/v1/auth/me (same stack, no Cassandra) ...", flush=True)
+                me = await run_load(
+                    f"{server.url}{API}/auth/me",
+                    headers={"Authorization": f"Bearer {token}"},
+                    concurrency=options.concurrency,
+                    warmup=options.warmup,
+                    duration=options.duration,
+                    watch=server,
+                )
             stored = await asyncio.to_thread(stored_events, session, "bench.api", started)
             print("raw driver: INSERT INTO events_by_type ...", flush=True)
             single = await asyncio.to_thread(raw_single_inserts, session, options)
@@ -311,6 +326,7 @@ async def main() -> int:
         ],
         [
             row("POST /api/v1/logs/ (app, one worker)", api, share(api)),
+            row("GET /api/v1/auth/me (same app, for scale)", me, share(me)),
             row("raw execute_async: INSERT events_by_type", single, "100%"),
             row("raw execute_async: the app's logged batch", batches, share(batches)),
         ],
