@@ -10,7 +10,8 @@ from fastapi import FastAPI
 
 from quartet.events.writer import ActivityWriter
 from quartet.stores.registry import Stores
-from tests.events.helpers import PASSWORD, account, drained, iso, parse, unique
+from tests.auth.flows import PASSWORD, unique
+from tests.events.helpers import account, drained, iso, parse
 
 
 async def feed(
@@ -100,7 +101,9 @@ async def test_refresh_and_refresh_reuse_are_recorded(
 ) -> None:
     user = await account(client, api, stores)
     tokens = (
-        await client.post(f"{api}/auth/login", json={"email": user.email, "password": PASSWORD})
+        await client.post(
+            f"{api}/auth/login", json={"email": user.email, "password": user.password}
+        )
     ).json()
     spent = tokens["refresh_token"]
     rotated = await client.post(f"{api}/auth/refresh", json={"refresh_token": spent})

@@ -11,7 +11,8 @@ import httpx
 
 from quartet.events.repository import EventRepository
 from quartet.stores.registry import Stores
-from tests.events.helpers import account, iso, parse, unique
+from tests.auth.flows import unique
+from tests.events.helpers import account, iso, parse
 
 DAYS = 400  # far older than anything other tests write, so the report's figures are exact
 

@@ -14,10 +14,9 @@ import pytest
 from quartet.core.pagination import decode_cursor, encode_cursor
 from quartet.events.models import METADATA_MAX_BYTES
 from quartet.events.repository import SELECT_BY_TYPE, EventRepository
-from quartet.main import create_app
 from quartet.stores.registry import Stores
-from tests.conftest import make_settings
-from tests.events.helpers import Account, account, http_client, iso, parse, unique
+from tests.auth.flows import dedicated_app, http_client, unique
+from tests.events.helpers import Account, account, iso, parse
 
 
 @pytest.fixture
@@ -367,8 +366,10 @@ async def test_200_concurrent_writes_are_all_readable(
     the default pool (REDIS_MAX_CONNECTIONS=100) is not blocking, so a burst beyond it gets
     503 from the token check before the event log is reached (reported, not changed here)."""
     kind = unique("burst.")
-    app = create_app(make_settings(REDIS_MAX_CONNECTIONS=256))
-    async with app.router.lifespan_context(app), http_client(app) as http:
+    async with (
+        dedicated_app(REDIS_MAX_CONNECTIONS=256) as burst_app,
+        http_client(burst_app) as http,
+    ):
 
         async def one(n: int) -> httpx.Response:
             return await http.post(

@@ -16,16 +16,9 @@ from fastapi import FastAPI
 
 from quartet.events.writer import ActivityWriter
 from quartet.settings import Settings
+from tests.auth.flows import dedicated_app, http_client, unique
 from tests.conftest import free_port
-from tests.events.helpers import (
-    PASSWORD,
-    Account,
-    account,
-    dedicated_app,
-    drained,
-    http_client,
-    unique,
-)
+from tests.events.helpers import Account, account, drained
 
 
 class Proxy:
@@ -158,7 +151,7 @@ async def test_a_running_app_recovers_when_cassandra_returns(
         assert (status, body["failed"]) == (503, ["cassandra"])
         # Logging in still works; its activity waits in memory.
         relogin = await http.post(
-            f"{api}/auth/login", json={"email": admin.email, "password": PASSWORD}
+            f"{api}/auth/login", json={"email": admin.email, "password": admin.password}
         )
         assert relogin.status_code == 200
         assert writer.stats()["pending"] == 1
@@ -221,7 +214,7 @@ async def test_a_slow_cassandra_times_out_as_503_and_recovers(
         status, body = await readiness(http)
         assert (status, body["failed"]) == (503, ["cassandra"])
         relogin = await http.post(
-            f"{api}/auth/login", json={"email": admin.email, "password": PASSWORD}
+            f"{api}/auth/login", json={"email": admin.email, "password": admin.password}
         )
         assert relogin.status_code == 200
         for _ in range(100):

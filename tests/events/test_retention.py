@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from fastapi import FastAPI
 
 from quartet.events.repository import EventRepository
-from tests.events.helpers import account, dedicated_app, drained, http_client, iso, unique
+from tests.auth.flows import dedicated_app, http_client, unique
+from tests.events.helpers import account, drained, iso
 
 DAY = 86_400
 
