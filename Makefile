@@ -12,7 +12,8 @@ SERVICES := $(BIN)/python scripts/services.py
 STAMP := $(VENV)/.installed
 
 .PHONY: help install lock services-up services-down services-status services-reset dev run test \
-        lint fmt migrate revision seed db-reset schema check openapi clean
+        lint fmt migrate revision seed db-reset schema check openapi clean backup bench-shop bench-posts \
+        bench bench-auth bench-events
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -59,11 +60,32 @@ seed: migrate ## idempotent seed data (first superuser)
 db-reset: services-up ## drop and re-create the dev database schema, then seed
 	$(BIN)/quartet db reset
 
-schema: services-up ## apply the Cassandra keyspace and tables
+schema: services-up ## apply the Cassandra keyspace and tables, MongoDB validators and indexes
 	$(BIN)/quartet schema
 
 check: install ## validate settings and reach every store
 	$(BIN)/quartet check
+
+backup: install ## timestamped MongoDB backup under BACKUP_DIR, keeping the newest BACKUP_KEEP
+	$(BIN)/quartet backup mongo
+
+bench: services-up ## every benchmark: each bench/*.py with a main, one after another
+	@status=0; for script in $$(grep -l '^if __name__ == "__main__":' bench/*.py); do \
+		name=$$(basename $$script .py); echo "== bench.$$name"; \
+		$(BIN)/python -m bench.$$name || status=1; \
+	done; exit $$status
+
+bench-auth: services-up ## auth benchmark: GET /auth/me req/s vs a raw asyncpg ceiling, liveness p99 during bcrypt logins
+	$(BIN)/python -m bench.auth_me
+
+bench-shop: services-up ## shop benchmark: POST /orders/ rate, customer stats p50/p99 (100k orders)
+	$(BIN)/python -m bench.shop
+
+bench-posts: services-up ## posts benchmark: GET /api/v1/posts?limit=50 req/s, p50/p99 vs a raw asyncpg ceiling
+	$(BIN)/python bench/posts_list.py
+
+bench-events: services-up ## event log benchmark: POST /api/v1/logs/ per second vs raw cassandra-driver inserts
+	$(BIN)/python -m bench.events
 
 dev: services-up migrate schema seed ## everything, then the API with auto-reload on :8000
 	$(BIN)/uvicorn quartet.main:app --reload --reload-dir src --host $(HOST) --port $(PORT)

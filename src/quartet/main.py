@@ -11,6 +11,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from quartet import __version__
 from quartet.auth.dependencies import AuthSecurity
 from quartet.auth.router import router as auth_router
+from quartet.cache.router import router as cache_router
+from quartet.core.cache import Cache
 from quartet.core.errors import (
     RateLimitedError,
     StoreUnavailableError,
@@ -25,8 +27,15 @@ from quartet.core.middleware import (
     UnhandledErrorMiddleware,
 )
 from quartet.core.rate_limit import GlobalRateLimit
+from quartet.events.repository import EventRepository
+from quartet.events.router import router as events_router
+from quartet.events.writer import ActivityWriter
 from quartet.health.router import router as health_router
+from quartet.posts.router import router as posts_router
+from quartet.schema import apply_cassandra_schema_on_start, apply_mongo_schema_on_start
+from quartet.sessions.router import router as sessions_router
 from quartet.settings import Settings, get_settings
+from quartet.shop.router import router as shop_router
 from quartet.stores.registry import Stores, error_translations
 
 
@@ -38,6 +47,11 @@ def api_router(settings: Settings) -> APIRouter:
         responses=responses(RateLimitedError, StoreUnavailableError),
     )
     api.include_router(auth_router)
+    api.include_router(events_router)
+    api.include_router(posts_router)
+    api.include_router(sessions_router)
+    api.include_router(cache_router)
+    api.include_router(shop_router)
     return api
 
 
@@ -46,13 +60,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings.LOG_LEVEL, settings.LOG_JSON)
     stores = Stores(settings)
     security = AuthSecurity.from_settings(settings)
+    activity = ActivityWriter(EventRepository(stores.cassandra), settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await stores.open()
+        await apply_mongo_schema_on_start(stores.mongo)
+        if settings.CASSANDRA_APPLY_SCHEMA_ON_START:
+            await apply_cassandra_schema_on_start(stores.cassandra)
+        activity.start()
         try:
             yield
         finally:
+            await activity.stop()
             await stores.close()
             security.hasher.close()
 
@@ -65,6 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.stores = stores
     app.state.security = security
+    app.state.activity = activity
+    app.state.cache = Cache.from_settings(stores.redis, settings)
 
     install_error_handlers(app, error_translations())
     app.include_router(health_router)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -72,6 +73,13 @@ class Settings(BaseSettings):
     MONGODB_URL: str = "mongodb://127.0.0.1:57017/?directConnection=true"
     MONGODB_DB: str = "quartet"
     MONGODB_TIMEOUT_MS: int = Field(default=3000, ge=100)
+    # auto: multi-document transactions when the server has them (replica set, mongos,
+    # SecantusDB); off: guarded single-document writes undone by compensation on failure.
+    MONGODB_TRANSACTIONS: Literal["auto", "on", "off"] = "auto"
+
+    # Backups (`quartet backup mongo`): where they go and how many of the newest are kept
+    BACKUP_DIR: Path = Path("backups")
+    BACKUP_KEEP: int = Field(default=24, ge=1, le=10_000)
 
     # Cassandra
     CASSANDRA_CONTACT_POINTS: StrList = ["127.0.0.1"]
@@ -82,6 +90,14 @@ class Settings(BaseSettings):
     CASSANDRA_CONSISTENCY: str = "LOCAL_QUORUM"
     CASSANDRA_CONNECT_TIMEOUT: float = Field(default=5.0, gt=0)
     CASSANDRA_REQUEST_TIMEOUT: float = Field(default=10.0, gt=0)
+    CASSANDRA_APPLY_SCHEMA_ON_START: bool = True
+
+    # Event log (Cassandra) and the in-process activity writer
+    EVENTS_TTL_DAYS: int = Field(default=0, ge=0, le=3650, description="0 keeps events forever")
+    ACTIVITY_QUEUE_MAX: int = Field(default=10_000, ge=1, le=1_000_000)
+    ACTIVITY_BATCH_SIZE: int = Field(default=100, ge=1, le=1000)
+    ACTIVITY_RETRY_MAX_DELAY: float = Field(default=10.0, gt=0, le=300)
+    ACTIVITY_SHUTDOWN_TIMEOUT: float = Field(default=5.0, ge=0, le=300)
 
     # Monitoring, probes, limits
     SLOW_QUERY_MS: float = Field(default=200.0, ge=0)
@@ -103,6 +119,11 @@ class Settings(BaseSettings):
     PASSWORD_MAX_LENGTH: int = Field(default=128, ge=16, le=1024)
     ACCOUNT_LOCKOUT_THRESHOLD: int = Field(default=5, ge=1)
     ACCOUNT_LOCKOUT_DURATION_MINUTES: int = Field(default=30, ge=1)
+
+    # Activity sessions (session:{user_id}) and the read cache
+    SESSION_TTL_SECONDS: int = Field(default=1800, ge=1, le=86_400)
+    SESSION_IDLE_LOGOUT: bool = False
+    CACHE_TTL_SECONDS: int = Field(default=300, ge=1, le=86_400)
 
     # First superuser (quartet db seed)
     FIRST_SUPERUSER_EMAIL: str = "admin@example.com"

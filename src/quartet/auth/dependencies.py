@@ -15,10 +15,14 @@ from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from quartet.auth.service import AuthService
 from quartet.auth.state import AuthStateRepository
 from quartet.auth.tokens import Principal, TokenService
+from quartet.core.cache import Cache
 from quartet.core.client import ClientMeta, client_meta
 from quartet.core.errors import ForbiddenError, UnauthorizedError
 from quartet.core.security import PasswordHasher
+from quartet.events.dependencies import get_activity
+from quartet.sessions.repository import SessionManager
 from quartet.settings import Settings, get_settings
+from quartet.users.cache import ProfileCache
 
 _bearer = OAuth2PasswordBearer(
     tokenUrl=f"{get_settings().API_V1_STR.lstrip('/')}/auth/token".lstrip("/"),
@@ -46,11 +50,15 @@ class AuthSecurity:
 def get_auth_service(request: Request) -> AuthService:
     security: AuthSecurity = request.app.state.security
     stores = request.app.state.stores
+    cache: Cache = request.app.state.cache
     return AuthService(
         stores.settings,
         security.hasher,
         security.tokens,
         AuthStateRepository(stores.redis, stores.settings.REDIS_KEY_PREFIX),
+        SessionManager.from_settings(stores.redis, stores.settings),
+        ProfileCache(cache),
+        activity_log=get_activity(request),
     )
 
 

@@ -26,10 +26,14 @@ from quartet.core.client import ClientMeta
 from quartet.core.clock import utcnow
 from quartet.core.errors import ConflictError, NotFoundError
 from quartet.core.security import InvalidTokenError, PasswordHasher, hash_token, new_opaque_token
+from quartet.events.writer import ActivityWriter
+from quartet.sessions.repository import SessionManager
 from quartet.settings import Settings
 from quartet.stores.postgres import TransactionRunner
+from quartet.users.cache import ProfileCache
 from quartet.users.models import User
 from quartet.users.repository import Identifier, UserRepository
+from quartet.users.schemas import UserPublic
 
 _LETTER = re.compile(r"[^\W\d_]")
 _DIGIT = re.compile(r"\d")
@@ -42,11 +46,18 @@ class AuthService:
         hasher: PasswordHasher,
         tokens: TokenService,
         state: AuthStateRepository,
+        activity_sessions: SessionManager,
+        profiles: ProfileCache,
+        *,
+        activity_log: ActivityWriter,
     ) -> None:
         self.settings = settings
         self.hasher = hasher
         self.tokens = tokens
         self.state = state
+        self.activity_sessions = activity_sessions
+        self.profiles = profiles
+        self.activity_log = activity_log
 
     # -- passwords -------------------------------------------------------------------------
 
@@ -90,7 +101,7 @@ class AuthService:
                 raise ConflictError(
                     "That email, username or phone is already registered"
                 ) from error
-            await AuditRepository(session).record("auth.register", meta, user_id=user.id)
+            await self._audit(session, "auth.register", meta, user.id)
             return user
 
         return await tx.run(create)
@@ -129,12 +140,11 @@ class AuthService:
             )
 
             async def audit_failure(session: AsyncSession) -> None:
-                audit = AuditRepository(session)
-                await audit.record(
-                    "auth.login_failed", meta, user_id=user_id, identifier_kind=field
+                await self._audit(
+                    session, "auth.login_failed", meta, user_id, identifier_kind=field
                 )
                 if locked:
-                    await audit.record("auth.lockout", meta, user_id=user_id, identifier_kind=field)
+                    await self._audit(session, "auth.lockout", meta, user_id, identifier_kind=field)
 
             await tx.run(audit_failure)
             if locked:
@@ -143,7 +153,10 @@ class AuthService:
 
         await self.state.reset_failures(lock_key)
         user_id = user.id
-        return await tx.run(lambda s: self._start_session(s, user_id, meta))
+        tokens = await tx.run(lambda s: self._start_session(s, user_id, meta))
+        await self.profiles.invalidate(user_id)  # last_login_at changed (after the commit)
+        await self.activity_sessions.start(user_id, tokens.session_id)
+        return tokens
 
     async def _start_session(
         self, session: AsyncSession, user_id: uuid.UUID, meta: ClientMeta
@@ -201,6 +214,13 @@ class AuthService:
             if not user.is_active:
                 await self._revoke(session, [rotated.id], "user_inactive", meta, user.id)
                 return None
+            idle_logout = self.settings.SESSION_IDLE_LOGOUT
+            touched = await self.activity_sessions.touch(
+                user.id, rotated.id if idle_logout else None
+            )
+            if idle_logout and touched is None:
+                await self._revoke(session, [rotated.id], "idle_timeout", meta, user.id)
+                return None
             await self._audit(session, "auth.refresh", meta, user.id, session_id=str(rotated.id))
             return self._token_response(user, rotated.id, new_token)
 
@@ -221,15 +241,21 @@ class AuthService:
             version, roles = int(claims.get("ver", 0)), tuple(claims.get("roles", ()))
         except (InvalidTokenError, ValueError, TypeError, AttributeError) as error:
             raise errors.InvalidTokenError() from error
-        state = await self.state.token_state(str(session_id), str(user_id))
+        idle_logout = self.settings.SESSION_IDLE_LOGOUT
+        state = await self.state.token_state(
+            str(session_id), str(user_id), self.activity_sessions, require_member=idle_logout
+        )
         if state.revoked or version < state.authz_version:
             raise errors.InvalidTokenError()
+        if idle_logout and not state.active:
+            raise errors.SessionIdleTimeoutError()
         return Principal(user_id, session_id, str(claims["typ"]), roles)
 
     # -- sessions and logout ---------------------------------------------------------------
 
-    async def me(self, db: AsyncSession, principal: Principal) -> User:
-        user = await UserRepository(db).get_or_none(principal.user_id)
+    async def me(self, db: AsyncSession, principal: Principal) -> UserPublic:
+        """Served from the profile cache (invalidated on every write to the user row)."""
+        user = await self.profiles.get(db, principal.user_id)
         if user is None or not user.is_active:
             raise errors.InvalidTokenError()
         return user
@@ -276,12 +302,16 @@ class AuthService:
         await self._audit(db, f"auth.{reason}", meta, user_id, sessions=[str(i) for i in ids])
         return revoked
 
-    @staticmethod
     async def _audit(
+        self,
         db: AsyncSession,
         action: str,
         meta: ClientMeta,
         user_id: uuid.UUID | None = None,
         **data: object,
     ) -> None:
+        """An audit row, and the same action in the user's activity feed (queued, never
+        waiting for Cassandra)."""
         await AuditRepository(db).record(action, meta, user_id=user_id, **data)
+        activity = {"ip": meta.ip, "user_agent": meta.user_agent, **data}
+        self.activity_log.record(action, user_id, activity)
