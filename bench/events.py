@@ -56,7 +56,7 @@ from bench.common import (
     summarise,
     uvicorn_server,
 )
-from quartet.events.models import to_millis
+from quartet.core.clock import to_millis
 from quartet.events.repository import (
     DAY_BUCKET,
     INSERT_BY_ID,

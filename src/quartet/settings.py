@@ -7,6 +7,7 @@ need no configuration; every connection setting stays overridable for real deplo
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -114,7 +115,10 @@ class Settings(BaseSettings):
     SESSION_TOKEN_EXPIRE_DAYS: int = Field(default=7, ge=1)
     REFRESH_TOKEN_EXPIRE_DAYS: int = Field(default=30, ge=1)
     BCRYPT_ROUNDS: int = Field(default=12, ge=4, le=16)
-    PASSWORD_HASH_WORKERS: int = Field(default=2, ge=1, le=32)
+    # One core is left to the event loop, so hashing never stalls other requests.
+    PASSWORD_HASH_WORKERS: int = Field(
+        default_factory=lambda: max(1, (os.cpu_count() or 2) - 1), ge=1, le=32
+    )
     PASSWORD_MIN_LENGTH: int = Field(default=8, ge=6)
     PASSWORD_MAX_LENGTH: int = Field(default=128, ge=16, le=1024)
     ACCOUNT_LOCKOUT_THRESHOLD: int = Field(default=5, ge=1)

@@ -19,7 +19,6 @@ from quartet.core.cache import Cache
 from quartet.core.client import ClientMeta, client_meta
 from quartet.core.errors import ForbiddenError, UnauthorizedError
 from quartet.core.security import PasswordHasher
-from quartet.events.dependencies import get_activity
 from quartet.sessions.repository import SessionManager
 from quartet.settings import Settings, get_settings
 from quartet.users.cache import ProfileCache
@@ -47,7 +46,7 @@ class AuthSecurity:
         )
 
 
-def get_auth_service(request: Request) -> AuthService:
+async def get_auth_service(request: Request) -> AuthService:
     security: AuthSecurity = request.app.state.security
     stores = request.app.state.stores
     cache: Cache = request.app.state.cache
@@ -58,7 +57,7 @@ def get_auth_service(request: Request) -> AuthService:
         AuthStateRepository(stores.redis, stores.settings.REDIS_KEY_PREFIX),
         SessionManager.from_settings(stores.redis, stores.settings),
         ProfileCache(cache),
-        activity_log=get_activity(request),
+        activity_log=request.app.state.activity,
     )
 
 

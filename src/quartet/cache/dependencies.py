@@ -10,7 +10,7 @@ from quartet.core.cache import CacheDep
 from quartet.stores.dependencies import RedisDep
 
 
-def get_cache_service(cache: CacheDep, redis: RedisDep) -> CacheService:
+async def get_cache_service(cache: CacheDep, redis: RedisDep) -> CacheService:
     return CacheService(cache, CacheAdminRepository(redis, cache.namespace))
 
 

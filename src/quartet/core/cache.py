@@ -139,7 +139,7 @@ class Cache:
             logger.info("cache available again")
 
 
-def get_cache(request: Request) -> Cache:
+async def get_cache(request: Request) -> Cache:
     cache: Cache = request.app.state.cache
     return cache
 

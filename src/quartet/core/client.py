@@ -43,6 +43,6 @@ class ClientMeta:
     user_agent: str | None
 
 
-def client_meta(request: Request) -> ClientMeta:
+async def client_meta(request: Request) -> ClientMeta:
     settings = request.app.state.settings
     return ClientMeta(client_ip(request, settings.TRUSTED_PROXIES), user_agent(request))

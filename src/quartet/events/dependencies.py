@@ -18,7 +18,7 @@ async def get_event_service(cassandra: Cassandra, stores: StoresDep) -> EventSer
     return EventService(EventRepository(cassandra), stores.settings)
 
 
-def get_activity(request: Request) -> ActivityWriter:
+async def get_activity(request: Request) -> ActivityWriter:
     writer: ActivityWriter = request.app.state.activity
     return writer
 

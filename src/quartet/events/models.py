@@ -32,12 +32,6 @@ class Event:
         return self.timestamp.astimezone(UTC).date()
 
 
-def to_millis(moment: datetime) -> datetime:
-    """UTC, truncated to the millisecond (what Cassandra stores)."""
-    moment = moment.astimezone(UTC)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
 def remaining_ttl(ttl_days: int, timestamp: datetime, now: datetime) -> int | None:
     """Seconds an event at `timestamp` has left to live: 0 when events are kept forever, None
     when it is already past the retention (so a backfill cannot outlive its newer peers)."""

@@ -15,11 +15,11 @@ from datetime import date, datetime, timedelta
 from functools import partial
 
 from quartet.auth.tokens import Principal
-from quartet.core.clock import utcnow
+from quartet.core.clock import to_millis, utcnow
 from quartet.core.errors import ForbiddenError, NotFoundError, ValidationFailedError
 from quartet.core.ids import uuid7
 from quartet.events.cursor import CursorCodec, WindowCursor
-from quartet.events.models import Event, remaining_ttl, to_millis
+from quartet.events.models import Event, remaining_ttl
 from quartet.events.repository import TYPE, USER, EventRepository
 from quartet.events.schemas import EventIn
 from quartet.settings import Settings

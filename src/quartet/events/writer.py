@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Mapping
 from contextlib import suppress
 
-from quartet.core.clock import utcnow
+from quartet.core.clock import to_millis, utcnow
 from quartet.core.errors import StoreUnavailableError
 from quartet.core.ids import uuid7
 from quartet.events.models import (
@@ -29,7 +29,6 @@ from quartet.events.models import (
     METADATA_MAX_BYTES,
     SECONDS_PER_DAY,
     Event,
-    to_millis,
 )
 from quartet.events.repository import EventRepository
 from quartet.settings import Settings

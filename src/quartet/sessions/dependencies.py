@@ -9,7 +9,7 @@ from quartet.sessions.service import SessionService
 from quartet.stores.dependencies import StoresDep
 
 
-def get_session_service(stores: StoresDep) -> SessionService:
+async def get_session_service(stores: StoresDep) -> SessionService:
     return SessionService(SessionManager.from_settings(stores.redis, stores.settings))
 
 

@@ -12,22 +12,22 @@ from quartet.stores.dependencies import MongoDb, StoresDep
 from quartet.stores.mongo_transactions import MongoTransactions
 
 
-def _transactions(stores: StoresDep, db: MongoDb) -> MongoTransactions:
+async def _transactions(stores: StoresDep, db: MongoDb) -> MongoTransactions:
     return MongoTransactions(db, stores.settings.MONGODB_TRANSACTIONS)
 
 
 MongoTransactionsDep = Annotated[MongoTransactions, Depends(_transactions)]
 
 
-def get_product_service(db: MongoDb, transactions: MongoTransactionsDep) -> ProductService:
+async def get_product_service(db: MongoDb, transactions: MongoTransactionsDep) -> ProductService:
     return ProductService(ProductRepository(db), transactions)
 
 
-def get_order_service(db: MongoDb, transactions: MongoTransactionsDep) -> OrderService:
+async def get_order_service(db: MongoDb, transactions: MongoTransactionsDep) -> OrderService:
     return OrderService(ProductRepository(db), OrderRepository(db), transactions)
 
 
-def get_stats_service(db: MongoDb) -> StatsService:
+async def get_stats_service(db: MongoDb) -> StatsService:
     return StatsService(OrderRepository(db))
 
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from quartet.core.clock import utcnow
+from quartet.core.clock import to_millis, utcnow
 from quartet.shop.models import (
     CATEGORY_MAX,
     CUSTOMER_NAME_MAX,
@@ -35,7 +35,6 @@ from quartet.stores.mongo_repository import (
     MongoRepository,
     MongoSession,
     QueryPlan,
-    mongo_time,
 )
 
 _INT = {"bsonType": ["int", "long"]}
@@ -156,7 +155,7 @@ class ProductRepository(MongoRepository[Product]):
 
     async def set_fields(self, id_: uuid.UUID, values: Mapping[str, Any]) -> Product | None:
         return await self.update(
-            {"_id": id_}, {"$set": {**values, "updated_at": mongo_time(utcnow())}}
+            {"_id": id_}, {"$set": {**values, "updated_at": to_millis(utcnow())}}
         )
 
     async def adjust_stock(self, id_: uuid.UUID, delta: int) -> Product | None:
@@ -164,7 +163,7 @@ class ProductRepository(MongoRepository[Product]):
         guard = {"$gte": -delta} if delta < 0 else {"$lte": MAX_STOCK - delta}
         return await self.update(
             {"_id": id_, "stock": guard},
-            {"$inc": {"stock": delta}, "$set": {"updated_at": mongo_time(utcnow())}},
+            {"$inc": {"stock": delta}, "$set": {"updated_at": to_millis(utcnow())}},
         )
 
     async def take_stock(
@@ -174,7 +173,7 @@ class ProductRepository(MongoRepository[Product]):
         much is there; the product after it (with its current price), or None."""
         return await self.update(
             {"_id": id_, "is_available": True, "stock": {"$gte": quantity}},
-            {"$inc": {"stock": -quantity}, "$set": {"updated_at": mongo_time(utcnow())}},
+            {"$inc": {"stock": -quantity}, "$set": {"updated_at": to_millis(utcnow())}},
             session,
         )
 

@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quartet.auth.tokens import Principal
-from quartet.core.clock import utcnow
+from quartet.core.clock import to_millis, utcnow
 from quartet.core.errors import (
     AppError,
     ConflictError,
@@ -33,7 +33,7 @@ from quartet.shop.schemas import (
     ProductUpdate,
     StockChange,
 )
-from quartet.stores.mongo_repository import MongoSession, mongo_time
+from quartet.stores.mongo_repository import MongoSession
 from quartet.stores.mongo_transactions import MongoTransactions
 from quartet.users.repository import UserRepository
 
@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 
 def _new_product(body: ProductCreate) -> Product:
-    now = mongo_time(utcnow())
+    now = to_millis(utcnow())
     return Product(**body.model_dump(), created_at=now, updated_at=now)
 
 
@@ -156,7 +156,7 @@ class OrderService:
                     items=lines,
                     total=sum((li.unit_price * li.quantity for li in lines), start=Decimal("0.00")),
                     status="placed",
-                    created_at=mongo_time(utcnow()),
+                    created_at=to_millis(utcnow()),
                 )
                 await self.orders.insert(order, session)
                 return order

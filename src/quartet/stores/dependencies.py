@@ -15,7 +15,8 @@ from quartet.stores.postgres import TransactionRunner, unit_of_work
 from quartet.stores.registry import Stores
 
 
-def get_stores(request: Request) -> Stores:
+# Plain `def` dependencies would each cost a thread-pool hop per request: all are async.
+async def get_stores(request: Request) -> Stores:
     stores: Stores = request.app.state.stores
     return stores
 
@@ -29,19 +30,19 @@ async def get_db_session(stores: StoresDep) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def get_transactions(stores: StoresDep) -> TransactionRunner:
+async def get_transactions(stores: StoresDep) -> TransactionRunner:
     return stores.transactions
 
 
-def get_redis(stores: StoresDep) -> Redis:
+async def get_redis(stores: StoresDep) -> Redis:
     return stores.redis
 
 
-def get_mongo(stores: StoresDep) -> MongoDatabase:
+async def get_mongo(stores: StoresDep) -> MongoDatabase:
     return stores.mongo
 
 
-def get_cassandra(stores: StoresDep) -> CassandraStore:
+async def get_cassandra(stores: StoresDep) -> CassandraStore:
     return stores.cassandra
 
 

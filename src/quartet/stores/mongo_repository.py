@@ -12,7 +12,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -49,11 +48,6 @@ class DecimalCodec(TypeCodec):
 
 def _with_decimals(options: CodecOptions[MongoDocument]) -> CodecOptions[MongoDocument]:
     return options.with_options(type_registry=TypeRegistry([DecimalCodec()]))
-
-
-def mongo_time(value: datetime) -> datetime:
-    """`value` truncated to the millisecond precision of a BSON date."""
-    return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from limits.aio.storage import RedisStorage
-from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -16,10 +16,13 @@ RedisClient = Redis
 
 
 def create_client(settings: Settings) -> Redis:
-    """A client over one bounded pool; commands time out quickly so a dead Redis answers 503."""
-    pool = ConnectionPool.from_url(
+    """A client over one bounded pool; commands time out quickly so a dead Redis answers 503.
+    The pool blocks (up to REDIS_TIMEOUT) for a free connection rather than failing a burst
+    larger than REDIS_MAX_CONNECTIONS."""
+    pool = BlockingConnectionPool.from_url(
         settings.REDIS_URL,
         max_connections=settings.REDIS_MAX_CONNECTIONS,
+        timeout=settings.REDIS_TIMEOUT,
         socket_timeout=settings.REDIS_TIMEOUT,
         socket_connect_timeout=settings.REDIS_TIMEOUT,
         health_check_interval=30,
