@@ -7,10 +7,16 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from quartet.core.ids import uuid7
-from quartet.stores.postgres import create_engine, create_sessionmaker, unit_of_work
+from quartet.stores.postgres import (
+    TransactionRunner,
+    after_commit,
+    create_engine,
+    create_sessionmaker,
+    unit_of_work,
+)
 from tests.conftest import make_settings
 
 
@@ -77,3 +83,47 @@ async def test_rolls_back_on_a_database_error(engine: AsyncEngine, table: str) -
     async with unit_of_work(create_sessionmaker(engine)) as session:
         await session.execute(text(f"INSERT INTO {table} VALUES (2, 'after')"))
     assert await _notes(engine, table) == ["after"]
+
+
+async def test_after_commit_callbacks_run_only_once_committed(
+    engine: AsyncEngine, table: str
+) -> None:
+    announced: list[str] = []
+    async with unit_of_work(create_sessionmaker(engine)) as session:
+        await session.execute(text(f"INSERT INTO {table} VALUES (1, 'kept')"))
+        after_commit(session, lambda: announced.append("kept"))
+        assert announced == []  # nothing is announced before COMMIT
+    assert announced == ["kept"]
+
+    async def announce_then_fail() -> None:
+        async with unit_of_work(create_sessionmaker(engine)) as session:
+            after_commit(session, lambda: announced.append("discarded"))
+            raise Boom
+
+    with pytest.raises(Boom):
+        await announce_then_fail()
+    assert announced == ["kept"]
+
+
+async def test_a_retried_attempt_announces_nothing(engine: AsyncEngine, table: str) -> None:
+    """The failed attempt's callback is dropped with its rollback; only the attempt that
+    committed announces its work, once."""
+    announced: list[int] = []
+    attempts = 0
+    runner = TransactionRunner(create_sessionmaker(engine), make_settings())
+
+    async def work(session: AsyncSession) -> None:
+        nonlocal attempts
+        attempts += 1
+        attempt = attempts
+        after_commit(session, lambda: announced.append(attempt))
+        await session.execute(text(f"INSERT INTO {table} VALUES ({attempt}, 'try')"))
+        if attempt == 1:  # a real serialization failure from the server
+            await session.execute(
+                text("DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$")
+            )
+
+    await runner.run(work)
+    assert attempts == 2
+    assert announced == [2]
+    assert await _notes(engine, table) == ["try"]

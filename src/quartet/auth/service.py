@@ -29,7 +29,7 @@ from quartet.core.security import InvalidTokenError, PasswordHasher, hash_token,
 from quartet.events.writer import ActivityWriter
 from quartet.sessions.repository import SessionManager
 from quartet.settings import Settings
-from quartet.stores.postgres import TransactionRunner
+from quartet.stores.postgres import TransactionRunner, after_commit
 from quartet.users.cache import ProfileCache
 from quartet.users.models import User
 from quartet.users.repository import Identifier, UserRepository
@@ -310,8 +310,8 @@ class AuthService:
         user_id: uuid.UUID | None = None,
         **data: object,
     ) -> None:
-        """An audit row, and the same action in the user's activity feed (queued, never
-        waiting for Cassandra)."""
+        """An audit row, and the same action in the user's activity feed once the transaction
+        has committed (queued, never waiting for Cassandra)."""
         await AuditRepository(db).record(action, meta, user_id=user_id, **data)
         activity = {"ip": meta.ip, "user_agent": meta.user_agent, **data}
-        self.activity_log.record(action, user_id, activity)
+        after_commit(db, lambda: self.activity_log.record(action, user_id, activity))

@@ -94,6 +94,24 @@ def create_sessionmaker(engine: AsyncEngine | Any) -> async_sessionmaker[AsyncSe
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+_AFTER_COMMIT = "quartet_after_commit"
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], object]) -> None:
+    """Run `callback` once the session's transaction has committed; dropped on rollback, so a
+    retried or failed transaction never announces work that did not happen."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+def _committed(session: AsyncSession) -> None:
+    for callback in session.info.pop(_AFTER_COMMIT, []):
+        callback()
+
+
+def _rolled_back(session: AsyncSession) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
+
+
 @asynccontextmanager
 async def unit_of_work(
     sessionmaker: async_sessionmaker[AsyncSession],
@@ -104,8 +122,10 @@ async def unit_of_work(
             yield session
             await session.commit()
         except BaseException:
+            _rolled_back(session)
             await session.rollback()
             raise
+        _committed(session)
 
 
 def _sqlstate(error: BaseException) -> str | None:
@@ -182,16 +202,19 @@ class TransactionRunner:
                     await session.connection(execution_options={"isolation_level": isolation_level})
                 result = await work(session)
             except BaseException:
+                _rolled_back(session)
                 await session.rollback()
                 raise
             try:
                 await session.commit()
             except Exception as error:
+                _rolled_back(session)
                 if is_connection_error(error):
                     raise CommitOutcomeUnknownError(
                         "connection lost during COMMIT; not retried"
                     ) from error
                 raise
+            _committed(session)
             return result
 
     @staticmethod
