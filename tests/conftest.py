@@ -16,8 +16,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -30,6 +29,8 @@ from quartet.main import create_app
 from quartet.schema import apply_cassandra_schema
 from quartet.settings import Settings
 from quartet.stores.registry import STORE_NAMES, Stores
+from tests.accounts import SignedIn, sign_up, sign_up_superuser
+from tests.clients import http_for
 
 ROOT = Path(__file__).resolve().parent.parent
 # One run's data never meets another's: concurrent runs each get their own database, Mongo
@@ -145,9 +146,23 @@ async def app(settings: Settings, _migrated: None) -> AsyncIterator[FastAPI]:
     async with application.router.lifespan_context(application):
         await apply_cassandra_schema(stores.cassandra)
         yield application
-        await stores.mongo_client.drop_database(settings.MONGODB_DB)
-        await stores.cassandra.drop_keyspace()
-        await _clear_redis(stores, settings)
+        # The last tests may have restarted the stores: give each client time to reconnect.
+        await _eventually(lambda: stores.mongo_client.drop_database(settings.MONGODB_DB))
+        await _eventually(stores.cassandra.drop_keyspace)
+        await _eventually(lambda: _clear_redis(stores, settings))
+
+
+async def _eventually(action: Callable[[], Awaitable[object]], seconds: float = 60.0) -> None:
+    """Run a clean-up step, retrying while its store is still coming back."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            await action()
+            return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(1.0)
 
 
 async def _clear_redis(stores: Stores, settings: Settings) -> None:
@@ -200,22 +215,33 @@ def _bound_sessionmaker(connection: AsyncConnection) -> async_sessionmaker[Async
 @pytest.fixture
 async def client(app: FastAPI, db: AsyncSession) -> AsyncIterator[httpx.AsyncClient]:
     """An in-process client whose PostgreSQL writes are rolled back after the test."""
-    async with _client(app) as http:
+    async with http_for(app) as http:
         yield http
 
 
 @pytest.fixture
 async def raw_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """An in-process client whose writes really commit (for concurrency tests): use unique data."""
-    async with _client(app) as http:
+    async with http_for(app) as http:
         yield http
 
 
-@asynccontextmanager
-async def _client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        yield http
+@pytest.fixture
+async def user(client: httpx.AsyncClient, api: str) -> SignedIn:
+    """A new account, logged in through the rolled-back `client`."""
+    return await sign_up(client, api)
+
+
+@pytest.fixture
+async def other(client: httpx.AsyncClient, api: str) -> SignedIn:
+    """A second new account, like `user`."""
+    return await sign_up(client, api)
+
+
+@pytest.fixture
+async def superuser(client: httpx.AsyncClient, api: str, stores: Stores) -> SignedIn:
+    """A new account promoted to superuser (rolled back with `db`) before it logged in."""
+    return await sign_up_superuser(client, api, stores)
 
 
 @pytest.fixture
