@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from quartet.main import create_app
 from quartet.settings import DEV_SECRET_KEY, DEV_SUPERUSER_PASSWORD, Settings
+from tests.apps import unstarted_app
 from tests.conftest import make_settings
 from tests.conftest import test_env as app_env
 
@@ -158,11 +158,8 @@ def test_api_prefix_is_normalised(given: str, expected: str) -> None:
 
 
 async def test_api_prefix_is_where_the_versioned_routes_live() -> None:
-    app = create_app(make_settings(API_V1_STR="prod/v1"))
-    try:
+    async with unstarted_app(API_V1_STR="prod/v1") as app:
         paths = list(app.openapi()["paths"])
-    finally:
-        await app.state.stores.close()
     versioned = [p for p in paths if p.startswith("/prod/v1/")]
     assert versioned, paths
     assert not any(p.startswith("/api/v1") for p in paths)

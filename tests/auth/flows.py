@@ -1,24 +1,22 @@
-"""Helpers the auth tests share: unique accounts, the login flows, dedicated apps, audit reads."""
+"""What the auth tests share on top of tests.accounts: expected errors, token checks, JWT claims,
+audit reads."""
 
 from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
+import jwt
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quartet.main import create_app
+from quartet.settings import Settings
 from quartet.stores.registry import Stores
-from tests.conftest import make_settings, test_env
+from tests.accounts import me
+from tests.responses import without_request_id
 
-PASSWORD = "correct-horse-9"
 TOKEN_KEYS = {
     "access_token",
     "session_token",
@@ -35,82 +33,21 @@ INVALID_REFRESH = {
 }
 
 
-def unique(prefix: str = "u") -> str:
-    return f"{prefix}{secrets.token_hex(6)}"
-
-
-def unique_phone() -> str:
-    return "+1" + "".join(str(secrets.randbelow(10)) for _ in range(10))
-
-
 def unique_ip(first: int = 203) -> str:
     """A random address; tests that share a dedicated app's rate-limit budgets keep apart."""
     return ".".join([str(first), *(str(secrets.randbelow(250) + 1) for _ in range(3))])
 
 
-@dataclass(frozen=True)
-class Account:
-    id: uuid.UUID
-    email: str
-    username: str
-    phone: str
-    password: str
-
-    def identifier(self, field: str) -> str:
-        return str(getattr(self, field))
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def without_request_id(body: dict[str, Any]) -> dict[str, Any]:
-    assert body["request_id"], body
-    return {k: v for k, v in body.items() if k != "request_id"}
-
-
-async def register(
-    http: httpx.AsyncClient, api: str, password: str = PASSWORD, **overrides: Any
-) -> Account:
-    name = unique()
-    body = {
-        "email": f"{name}@example.com",
-        "password": password,
-        "username": name,
-        "phone": unique_phone(),
-        "full_name": "Test User",
-        **overrides,
-    }
-    response = await http.post(f"{api}/auth/register", json=body)
-    assert response.status_code == 201, response.text
-    user = response.json()
-    return Account(uuid.UUID(user["id"]), user["email"], user["username"], user["phone"], password)
-
-
-async def login(
-    http: httpx.AsyncClient,
-    api: str,
-    account: Account,
-    *,
-    field: str = "email",
-    headers: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    response = await http.post(
-        f"{api}/auth/login",
-        json={field: account.identifier(field), "password": account.password},
-        headers=headers,
+def claims_of(token: str, settings: Settings) -> dict[str, Any]:
+    """A token's verified claims."""
+    claims: dict[str, Any] = jwt.decode(
+        token,
+        settings.SECRET_KEY.get_secret_value(),
+        algorithms=[settings.JWT_ALGORITHM],
+        audience=settings.JWT_AUDIENCE,
+        issuer=settings.JWT_ISSUER,
     )
-    assert response.status_code == 200, response.text
-    tokens: dict[str, Any] = response.json()
-    return tokens
-
-
-async def refresh(http: httpx.AsyncClient, api: str, refresh_token: str) -> httpx.Response:
-    return await http.post(f"{api}/auth/refresh", json={"refresh_token": refresh_token})
-
-
-async def me(http: httpx.AsyncClient, api: str, token: str) -> httpx.Response:
-    return await http.get(f"{api}/auth/me", headers=bearer(token))
+    return claims
 
 
 def assert_invalid_token(response: httpx.Response) -> None:
@@ -135,28 +72,6 @@ async def revoked_in_redis(stores: Stores, session_id: str) -> bool:
     """The session's revocation flag (what every bearer check reads) is set."""
     key = f"{stores.settings.REDIS_KEY_PREFIX}auth:revoked:{session_id}"
     return bool(await stores.redis.exists(key))
-
-
-def run_prefix_settings(**overrides: Any) -> dict[str, Any]:
-    """Overrides for a dedicated app: its Redis keys under the run's prefix (so the run's
-    cleanup removes them) but apart from the session app's and other dedicated apps'."""
-    return {"REDIS_KEY_PREFIX": f"{test_env()['REDIS_KEY_PREFIX']}{unique('app')}:", **overrides}
-
-
-@asynccontextmanager
-async def dedicated_app(**overrides: Any) -> AsyncIterator[FastAPI]:
-    """An app with its own settings over the same run database (its writes really commit)."""
-    app = create_app(make_settings(**run_prefix_settings(**overrides)))
-    async with app.router.lifespan_context(app):
-        yield app
-
-
-@asynccontextmanager
-async def http_client(app: FastAPI, peer: str = "127.0.0.1") -> AsyncIterator[httpx.AsyncClient]:
-    """A client whose socket peer address is `peer`."""
-    transport = httpx.ASGITransport(app=app, client=(peer, 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        yield http
 
 
 async def audit_trail(

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.auth.flows import register, unique, unique_phone
+from tests.accounts import register, unique, unique_phone
 
 
 async def _check(http: httpx.AsyncClient, api: str, body: dict[str, Any]) -> httpx.Response:

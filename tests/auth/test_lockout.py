@@ -13,18 +13,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.auth.flows import (
-    INVALID_CREDENTIALS,
-    Account,
-    audit_trail,
-    dedicated_app,
-    http_client,
-    login,
-    register,
-    unique,
-    unique_ip,
-    without_request_id,
-)
+from tests.accounts import Account, login, register, unique
+from tests.apps import dedicated_app
+from tests.auth.flows import INVALID_CREDENTIALS, audit_trail, unique_ip
+from tests.clients import http_for
+from tests.responses import without_request_id
 
 THRESHOLD = 3
 LOCK_SECONDS = 30 * 60  # ACCOUNT_LOCKOUT_DURATION_MINUTES's default
@@ -45,7 +38,7 @@ def peer() -> str:
 
 @pytest.fixture
 async def http(lockout_app: FastAPI, peer: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with http_client(lockout_app, peer) as client:
+    async with http_for(lockout_app, peer) as client:
         yield client
 
 

@@ -7,37 +7,16 @@ import uuid
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quartet.settings import Settings
-from tests.auth.flows import (
-    INVALID_CREDENTIALS,
-    TOKEN_KEYS,
-    Account,
-    actions,
-    audit_trail,
-    login,
-    me,
-    register,
-    unique,
-    without_request_id,
-)
+from tests.accounts import Account, login, me, register, unique
+from tests.auth.flows import INVALID_CREDENTIALS, TOKEN_KEYS, actions, audit_trail, claims_of
+from tests.responses import without_request_id
 
 ONE_MIB = 1024 * 1024
-
-
-def _claims(token: str, settings: Settings) -> dict[str, Any]:
-    claims: dict[str, Any] = jwt.decode(
-        token,
-        settings.SECRET_KEY.get_secret_value(),
-        algorithms=[settings.JWT_ALGORITHM],
-        audience=settings.JWT_AUDIENCE,
-        issuer=settings.JWT_ISSUER,
-    )
-    return claims
 
 
 async def _count(db: AsyncSession, sql: str, **params: Any) -> int:
@@ -56,8 +35,8 @@ async def test_json_login_by_each_identifier_returns_the_three_tokens(
     assert tokens["token_type"] == "bearer"
     assert tokens["expires_in"] == settings.ACCESS_TOKEN_EXPIRE_MINUTES * 60
     session_id = uuid.UUID(tokens["session_id"])
-    access = _claims(tokens["access_token"], settings)
-    session = _claims(tokens["session_token"], settings)
+    access = claims_of(tokens["access_token"], settings)
+    session = claims_of(tokens["session_token"], settings)
     assert (access["typ"], session["typ"]) == ("access", "session")
     for claims in (access, session):
         assert claims["sub"] == str(account.id)

@@ -14,16 +14,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.auth.flows import (
-    bearer,
-    dedicated_app,
-    http_client,
-    login,
-    register,
-    unique,
-    unique_ip,
-    without_request_id,
-)
+from tests.accounts import bearer, login, register, unique
+from tests.apps import dedicated_app
+from tests.auth.flows import unique_ip
+from tests.clients import http_for
+from tests.responses import without_request_id
 
 AUTH_LIMIT = 3
 GLOBAL_LIMIT = 4
@@ -74,7 +69,7 @@ def _assert_limited(response: httpx.Response, limit: int) -> None:
 
 
 async def test_the_request_after_the_auth_budget_is_a_429(auth_limited: FastAPI, api: str) -> None:
-    async with http_client(auth_limited, unique_ip()) as http:
+    async with http_for(auth_limited, unique_ip()) as http:
         for remaining in range(AUTH_LIMIT - 1, -1, -1):
             _assert_allowed(await _check(http, api), AUTH_LIMIT, remaining)
         _assert_limited(await _check(http, api), AUTH_LIMIT)
@@ -84,7 +79,7 @@ async def test_the_request_after_the_auth_budget_is_a_429(auth_limited: FastAPI,
 async def test_every_auth_endpoint_draws_on_the_same_budget(
     auth_limited: FastAPI, api: str
 ) -> None:
-    async with http_client(auth_limited, unique_ip()) as http:
+    async with http_for(auth_limited, unique_ip()) as http:
         account = await register(http, api)  # 1
         tokens = await login(http, api, account)  # 2
         refreshed = await http.post(
@@ -111,7 +106,7 @@ async def test_every_auth_endpoint_draws_on_the_same_budget(
 async def test_the_global_budget_covers_the_other_api_routes(
     globally_limited: FastAPI, api: str
 ) -> None:
-    async with http_client(globally_limited, unique_ip()) as http:
+    async with http_for(globally_limited, unique_ip()) as http:
         tokens = await login(http, api, await register(http, api))  # 2 of 4
         _assert_allowed(
             await http.get(f"{api}/auth/me", headers=bearer(tokens["access_token"])),
@@ -139,7 +134,7 @@ async def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget(
     auth_limited: FastAPI, api: str
 ) -> None:
     alice, bob = unique_ip(), unique_ip()
-    async with http_client(auth_limited, "10.0.0.1") as proxy:
+    async with http_for(auth_limited, "10.0.0.1") as proxy:
         for remaining in range(AUTH_LIMIT - 1, -1, -1):
             _assert_allowed(await _check(proxy, api, alice), AUTH_LIMIT, remaining)
         _assert_limited(await _check(proxy, api, alice), AUTH_LIMIT)
@@ -155,7 +150,7 @@ async def test_the_forwarded_client_is_what_sessions_and_audit_record(
     auth_limited: FastAPI, api: str
 ) -> None:
     client_ip = unique_ip()
-    async with http_client(auth_limited, "10.0.0.1") as proxy:
+    async with http_for(auth_limited, "10.0.0.1") as proxy:
         forwarded = {"X-Forwarded-For": client_ip}
         name = unique()
         registered = await proxy.post(
@@ -179,7 +174,7 @@ async def test_the_forwarded_client_is_what_sessions_and_audit_record(
 async def test_from_an_untrusted_peer_x_forwarded_for_is_ignored(
     auth_limited: FastAPI, api: str
 ) -> None:
-    async with http_client(auth_limited, unique_ip(192)) as http:
+    async with http_for(auth_limited, unique_ip(192)) as http:
         for remaining in range(AUTH_LIMIT - 1, -1, -1):
             _assert_allowed(await _check(http, api, unique_ip()), AUTH_LIMIT, remaining)
         _assert_limited(await _check(http, api, unique_ip()), AUTH_LIMIT)
@@ -189,7 +184,7 @@ async def test_from_an_untrusted_peer_x_forwarded_for_is_ignored(
 async def test_without_trusted_proxies_x_forwarded_for_is_ignored(
     globally_limited: FastAPI, api: str
 ) -> None:
-    async with http_client(globally_limited, "10.0.0.1") as http:
+    async with http_for(globally_limited, "10.0.0.1") as http:
         for _ in range(GLOBAL_LIMIT):
             response = await http.get(f"{api}/auth/me", headers={"X-Forwarded-For": unique_ip()})
             assert response.status_code == 401  # counted before authentication

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quartet.stores.registry import Stores
+from tests.accounts import bearer, login, me, refresh, register
 from tests.auth.flows import (
     INVALID_REFRESH,
     TOKEN_KEYS,
@@ -21,13 +22,9 @@ from tests.auth.flows import (
     assert_tokens_alive,
     assert_tokens_dead,
     audit_trail,
-    login,
-    me,
-    refresh,
-    register,
     revoked_in_redis,
-    without_request_id,
 )
+from tests.responses import without_request_id
 
 
 def _sha(token: str) -> str:
@@ -148,9 +145,7 @@ async def test_a_logged_out_sessions_refresh_token_is_dead(
     client: httpx.AsyncClient, api: str
 ) -> None:
     tokens = await login(client, api, await register(client, api))
-    logout = await client.post(
-        f"{api}/auth/logout", headers={"Authorization": f"Bearer {tokens['access_token']}"}
-    )
+    logout = await client.post(f"{api}/auth/logout", headers=bearer(tokens["access_token"]))
     assert logout.status_code == 204
     _assert_invalid_refresh(await refresh(client, api, tokens["refresh_token"]))
 

@@ -10,14 +10,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.auth.flows import (
-    PASSWORD,
-    actions,
-    audit_trail,
-    unique,
-    unique_phone,
-    without_request_id,
-)
+from tests.accounts import PASSWORD, unique, unique_phone
+from tests.auth.flows import actions, audit_trail
+from tests.responses import without_request_id
 
 PUBLIC_FIELDS = {
     "id",

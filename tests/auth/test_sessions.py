@@ -11,19 +11,15 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quartet.stores.registry import Stores
+from tests.accounts import bearer, login, me, refresh, register
 from tests.auth.flows import (
     INVALID_REFRESH,
     assert_tokens_alive,
     assert_tokens_dead,
     audit_trail,
-    bearer,
-    login,
-    me,
-    refresh,
-    register,
     revoked_in_redis,
-    without_request_id,
 )
+from tests.responses import without_request_id
 
 
 async def _revoke_reasons(db: AsyncSession, *session_ids: str) -> list[str | None]:

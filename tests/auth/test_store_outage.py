@@ -9,27 +9,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
 
 from quartet.stores.redis import create_client
-from tests.auth.flows import bearer, dedicated_app, http_client, login, register, without_request_id
+from tests.accounts import bearer
+from tests.apps import dedicated_app
+from tests.clients import http_for
 from tests.conftest import make_settings
+from tests.responses import assert_store_unavailable
 
 DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens there: connections are refused at once
-REDIS_DOWN = {"error": "store_unavailable", "detail": "redis is unavailable; try again shortly"}
-
-
-@pytest.fixture
-async def tokens(client: httpx.AsyncClient, api: str) -> dict[str, Any]:
-    return await login(client, api, await register(client, api))
-
-
-def _assert_redis_down(response: httpx.Response) -> None:
-    assert response.status_code == 503, response.text
-    assert without_request_id(response.json()) == REDIS_DOWN
-    assert response.headers["retry-after"] == "5"
 
 
 @pytest.fixture(scope="module")
@@ -60,25 +50,29 @@ async def auth_state_down_app(app: FastAPI) -> AsyncIterator[FastAPI]:
 async def test_with_redis_down_a_valid_token_is_a_503(
     redis_down_app: FastAPI, api: str, tokens: dict[str, Any], method: str, path: str
 ) -> None:
-    async with http_client(redis_down_app) as http:
+    async with http_for(redis_down_app) as http:
         for headers in (
             bearer(tokens["access_token"]),
             bearer(tokens["session_token"]),
             {"X-Session-Token": tokens["session_token"]},
         ):
-            _assert_redis_down(await http.request(method, f"{api}{path}", headers=headers))
+            assert_store_unavailable(
+                await http.request(method, f"{api}{path}", headers=headers), "redis"
+            )
 
 
 async def test_when_only_the_revocation_check_fails_a_valid_token_is_a_503(
     auth_state_down_app: FastAPI, api: str, tokens: dict[str, Any]
 ) -> None:
-    async with http_client(auth_state_down_app) as http:
+    async with http_for(auth_state_down_app) as http:
         # the rate limiter (and PostgreSQL) answer: a route without a token check works
         available = await http.post(
             f"{api}/auth/check-availability", json={"username": "nobody-at-all"}
         )
         assert available.status_code == 200, available.text
-        _assert_redis_down(await http.get(f"{api}/auth/me", headers=bearer(tokens["access_token"])))
+        assert_store_unavailable(
+            await http.get(f"{api}/auth/me", headers=bearer(tokens["access_token"])), "redis"
+        )
         # a forged token is refused before Redis is asked
         forged = await http.get(f"{api}/auth/me", headers=bearer(tokens["access_token"] + "x"))
         assert forged.status_code == 401

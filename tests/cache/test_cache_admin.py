@@ -12,23 +12,21 @@ import pytest
 
 from quartet.settings import Settings
 from quartet.stores.registry import Stores
+from tests.accounts import SignedIn, bearer, login, sign_up_superuser
+from tests.apps import dedicated_app
+from tests.clients import http_for
 from tests.conftest import test_env as run_env
-from tests.sessions.helpers import (
-    Account,
-    bearer,
-    dedicated_app,
-    http_for,
-    log_in,
-    prefix_keys,
-    sign_up_superuser,
-    without_request_id,
-)
+from tests.responses import without_request_id
 
 BULK = 1234  # more than two SCAN batches
 
 
 def namespace(settings: Settings) -> str:
     return f"{settings.REDIS_KEY_PREFIX}cache:"
+
+
+async def prefix_keys(stores: Stores, prefix: str) -> list[str]:
+    return sorted([key async for key in stores.redis.scan_iter(match=f"{prefix}*", count=500)])
 
 
 def key_url(api: str, key: str) -> str:
@@ -43,7 +41,7 @@ async def fill(stores: Stores, keys: list[str]) -> None:
 
 
 async def test_only_superusers_manage_the_cache(
-    client: httpx.AsyncClient, api: str, user: Account, settings: Settings
+    client: httpx.AsyncClient, api: str, user: SignedIn, settings: Settings
 ) -> None:
     some_key = key_url(api, f"{namespace(settings)}x")
     for method, url in (
@@ -60,8 +58,8 @@ async def test_only_superusers_manage_the_cache(
 async def test_status_reports_the_server_and_the_namespace(
     client: httpx.AsyncClient,
     api: str,
-    superuser: Account,
-    user: Account,
+    superuser: SignedIn,
+    user: SignedIn,
     stores: Stores,
     settings: Settings,
 ) -> None:
@@ -87,8 +85,8 @@ async def test_status_reports_the_server_and_the_namespace(
 async def test_clear_removes_the_namespace_only(
     client: httpx.AsyncClient,
     api: str,
-    user: Account,
-    superuser: Account,
+    user: SignedIn,
+    superuser: SignedIn,
     stores: Stores,
     settings: Settings,
 ) -> None:
@@ -96,7 +94,7 @@ async def test_clear_removes_the_namespace_only(
     await client.get(f"{api}/auth/me", headers=user.headers)  # a real cached profile
     await fill(stores, [f"{ns}bulk:{i}" for i in range(BULK)])
     await fill(stores, [f"{prefix}decoy:cache:1", f"{prefix}cachex:1"])  # look alike, outside
-    ended = await log_in(client, api, user.email)  # a second login of the user, then ended
+    ended = await login(client, api, user)  # a second login of the user, then ended
     logout = await client.post(f"{api}/auth/logout", headers=bearer(ended["access_token"]))
     assert logout.status_code == 204
     failed = await client.post(f"{api}/auth/login", json={"email": user.email, "password": "x"})
@@ -134,7 +132,7 @@ async def test_clear_treats_a_prefix_with_glob_characters_literally(api: str) ->
     prefix = f"{run_prefix}g[ab]*?:"
     async with dedicated_app(REDIS_KEY_PREFIX=prefix) as app, http_for(app) as http:
         stores: Stores = app.state.stores
-        admin = await sign_up_superuser(http, api, app=app)
+        admin = await sign_up_superuser(http, api, app.state.stores)
         inside, lookalike = f"{prefix}cache:y", f"{run_prefix}gaZZ:cache:x"
         await fill(stores, [inside, lookalike])
         response = await http.post(f"{api}/cache/clear", headers=admin.headers)
@@ -147,7 +145,7 @@ async def test_clear_treats_a_prefix_with_glob_characters_literally(api: str) ->
 
 
 async def test_delete_removes_one_key_inside_the_namespace(
-    client: httpx.AsyncClient, api: str, superuser: Account, stores: Stores, settings: Settings
+    client: httpx.AsyncClient, api: str, superuser: SignedIn, stores: Stores, settings: Settings
 ) -> None:
     ns = namespace(settings)
     await fill(stores, [f"{ns}one", f"{ns}two"])
@@ -185,7 +183,7 @@ KeyMaker = Callable[[str, uuid.UUID], str]
 async def test_delete_refuses_keys_outside_the_namespace_or_with_wildcards(
     client: httpx.AsyncClient,
     api: str,
-    superuser: Account,
+    superuser: SignedIn,
     stores: Stores,
     settings: Settings,
     make_key: KeyMaker,

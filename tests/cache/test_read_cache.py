@@ -18,8 +18,9 @@ from quartet.stores.redis import create_client
 from quartet.stores.registry import Stores
 from quartet.users.cache import ProfileCache
 from quartet.users.schemas import UserPublic
+from tests.accounts import SignedIn, login
 from tests.conftest import free_port, make_settings
-from tests.sessions.helpers import Account, log_in, redis_proxy
+from tests.tcp_proxy import address, tcp_proxy
 
 CACHE_LOGGER = "quartet.core.cache"
 
@@ -42,7 +43,7 @@ def scratch_prefix(settings: Settings) -> str:
 
 
 async def test_me_is_served_from_the_cache_until_a_login_writes_the_row(
-    client: httpx.AsyncClient, api: str, user: Account, stores: Stores, settings: Settings
+    client: httpx.AsyncClient, api: str, user: SignedIn, stores: Stores, settings: Settings
 ) -> None:
     first = await client.get(f"{api}/auth/me", headers=user.headers)
     assert first.status_code == 200
@@ -59,10 +60,10 @@ async def test_me_is_served_from_the_cache_until_a_login_writes_the_row(
     assert served.json()["full_name"] == "From Cache"
 
     # a login writes last_login_at: the entry is dropped after the commit and reloaded
-    await log_in(client, api, user.email)
+    await login(client, api, user)
     assert await stores.redis.exists(key) == 0
     fresh = (await client.get(f"{api}/auth/me", headers=user.headers)).json()
-    assert fresh["full_name"] == "Active User"
+    assert fresh["full_name"] == user.full_name
     assert fresh["last_login_at"] > first.json()["last_login_at"]
 
 
@@ -98,7 +99,7 @@ async def test_nothing_is_stored_for_a_missing_row(stores: Stores, settings: Set
 
 
 async def test_an_unreachable_redis_reads_through_and_logs_once(
-    db: AsyncSession, user: Account, caplog: pytest.LogCaptureFixture
+    db: AsyncSession, user: SignedIn, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger=CACHE_LOGGER)
     down = make_settings(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0", REDIS_TIMEOUT=0.5)
@@ -125,8 +126,8 @@ async def test_the_cache_is_used_again_when_redis_returns(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger=CACHE_LOGGER)
-    async with redis_proxy() as proxy:
-        proxied = make_settings(REDIS_URL=proxy.url, REDIS_TIMEOUT=0.5)
+    async with tcp_proxy(*address(settings.REDIS_URL)) as proxy:
+        proxied = make_settings(REDIS_URL=proxy.url(settings.REDIS_URL), REDIS_TIMEOUT=0.5)
         redis = create_client(proxied)
         try:
             cache = Cache(redis, scratch_prefix(settings), 300)

@@ -16,9 +16,9 @@ from fastapi import FastAPI, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 
-from quartet.main import create_app
 from quartet.stores.dependencies import DbSession, RedisDep
-from tests.conftest import make_settings
+from tests.apps import unstarted_app
+from tests.clients import http_for
 
 BODY_LIMIT = 1024
 CLOSED_PORT = 1  # nothing listens on 127.0.0.1:1: connections are refused at once
@@ -55,14 +55,10 @@ def _add_test_routes(app: FastAPI) -> None:
 
 @asynccontextmanager
 async def _client(**overrides: object) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(make_settings(MAX_REQUEST_BODY_BYTES=BODY_LIMIT, **overrides))
-    _add_test_routes(app)
-    transport = httpx.ASGITransport(app=app)
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    async with unstarted_app(MAX_REQUEST_BODY_BYTES=BODY_LIMIT, **overrides) as app:
+        _add_test_routes(app)
+        async with http_for(app) as http:
             yield http
-    finally:
-        await app.state.stores.close()
 
 
 @pytest.fixture(scope="module")

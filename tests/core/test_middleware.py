@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from quartet.main import create_app
-from tests.conftest import make_settings
+from tests.apps import unstarted_app
+from tests.clients import http_for
 
 GENERATED_ID = re.compile(r"^[0-9a-f]{32}$")  # a UUIDv7 in hex
 
@@ -72,19 +72,16 @@ async def test_docs_have_no_csp_but_keep_the_other_headers(
 
 @pytest.fixture
 async def production_client() -> AsyncIterator[httpx.AsyncClient]:
-    settings = make_settings(
-        ENVIRONMENT="production",
-        SECRET_KEY="p" * 48,
-        FIRST_SUPERUSER_PASSWORD="a-real-production-password-42",
-        BACKEND_CORS_ORIGINS="https://app.example.com",
-    )
-    app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as http:
-            yield http
-    finally:
-        await app.state.stores.close()
+    async with (
+        unstarted_app(
+            ENVIRONMENT="production",
+            SECRET_KEY="p" * 48,
+            FIRST_SUPERUSER_PASSWORD="a-real-production-password-42",
+            BACKEND_CORS_ORIGINS="https://app.example.com",
+        ) as app,
+        http_for(app, base_url="https://testserver") as http,
+    ):
+        yield http
 
 
 async def test_hsts_only_in_production(production_client: httpx.AsyncClient) -> None:

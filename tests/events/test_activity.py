@@ -10,8 +10,8 @@ from fastapi import FastAPI
 
 from quartet.events.writer import ActivityWriter
 from quartet.stores.registry import Stores
-from tests.auth.flows import PASSWORD, unique
-from tests.events.helpers import account, drained, iso, parse
+from tests.accounts import PASSWORD, login, refresh, sign_up, sign_up_superuser, unique
+from tests.events.helpers import drained, iso, parse
 
 
 async def feed(
@@ -71,8 +71,8 @@ async def test_auth_flows_land_in_the_feed_without_waiting_for_cassandra(
 async def test_failures_for_unknown_identifiers_and_lockouts_are_recorded(
     client: httpx.AsyncClient, api: str, app: FastAPI, stores: Stores
 ) -> None:
-    admin = await account(client, api, stores, superuser=True)
-    victim = await account(client, api, stores)
+    admin = await sign_up_superuser(client, api, stores)
+    victim = await sign_up(client, api)
     writer: ActivityWriter = app.state.activity
     threshold = app.state.settings.ACCOUNT_LOCKOUT_THRESHOLD
     for _ in range(threshold):
@@ -85,7 +85,7 @@ async def test_failures_for_unknown_identifiers_and_lockouts_are_recorded(
 
     kinds = [
         e["event_type"]
-        for e in await feed(client, api, admin.headers, user_id=victim.user_id, limit=100)
+        for e in await feed(client, api, admin.headers, user_id=str(victim.id), limit=100)
     ]
     assert kinds.count("auth.login_failed") == threshold
     assert kinds.count("auth.lockout") == 1
@@ -97,18 +97,13 @@ async def test_failures_for_unknown_identifiers_and_lockouts_are_recorded(
 
 
 async def test_refresh_and_refresh_reuse_are_recorded(
-    client: httpx.AsyncClient, api: str, app: FastAPI, stores: Stores
+    client: httpx.AsyncClient, api: str, app: FastAPI
 ) -> None:
-    user = await account(client, api, stores)
-    tokens = (
-        await client.post(
-            f"{api}/auth/login", json={"email": user.email, "password": user.password}
-        )
-    ).json()
-    spent = tokens["refresh_token"]
-    rotated = await client.post(f"{api}/auth/refresh", json={"refresh_token": spent})
+    user = await sign_up(client, api)
+    spent = (await login(client, api, user))["refresh_token"]
+    rotated = await refresh(client, api, spent)
     assert rotated.status_code == 200
-    reused = await client.post(f"{api}/auth/refresh", json={"refresh_token": spent})
+    reused = await refresh(client, api, spent)
     assert reused.status_code == 401
     await drained(app.state.activity)
 
@@ -119,8 +114,8 @@ async def test_refresh_and_refresh_reuse_are_recorded(
 async def test_feed_filters_windows_and_pages(
     client: httpx.AsyncClient, api: str, stores: Stores
 ) -> None:
-    admin = await account(client, api, stores, superuser=True)
-    user = await account(client, api, stores)
+    admin = await sign_up_superuser(client, api, stores)
+    user = await sign_up(client, api)
     now = datetime.now(UTC)
     written = []
     for hours in (1, 20, 26, 50, 75, 24 * 40):
@@ -128,7 +123,7 @@ async def test_feed_filters_windows_and_pages(
             f"{api}/logs/",
             json={
                 "event_type": "feed.a" if hours % 2 else "feed.b",
-                "user_id": user.user_id,
+                "user_id": str(user.id),
                 "timestamp": iso(now - timedelta(hours=hours)),
             },
             headers=admin.headers,
@@ -166,17 +161,15 @@ async def test_feed_filters_windows_and_pages(
     assert pages >= 3
 
     as_admin = await feed(
-        client, api, admin.headers, user_id=user.user_id, since=iso(now - timedelta(days=60))
+        client, api, admin.headers, user_id=str(user.id), since=iso(now - timedelta(days=60))
     )
     assert [e for e in as_admin if e in written] == written
     stamps = [parse(e["timestamp"]) for e in as_admin]
     assert stamps == sorted(stamps, reverse=True)
 
 
-async def test_feed_rejects_bad_windows(
-    client: httpx.AsyncClient, api: str, stores: Stores
-) -> None:
-    user = await account(client, api, stores)
+async def test_feed_rejects_bad_windows(client: httpx.AsyncClient, api: str) -> None:
+    user = await sign_up(client, api)
     now = datetime.now(UTC)
     for params in [
         {"since": iso(now), "until": iso(now - timedelta(hours=1))},

@@ -11,8 +11,8 @@ import httpx
 
 from quartet.events.repository import EventRepository
 from quartet.stores.registry import Stores
-from tests.auth.flows import unique
-from tests.events.helpers import account, iso, parse
+from tests.accounts import sign_up_superuser, unique
+from tests.events.helpers import iso, parse
 
 DAYS = 400  # far older than anything other tests write, so the report's figures are exact
 
@@ -20,7 +20,7 @@ DAYS = 400  # far older than anything other tests write, so the report's figures
 async def test_delete_old_removes_exactly_the_events_before_the_cutoff(
     client: httpx.AsyncClient, api: str, stores: Stores
 ) -> None:
-    admin = await account(client, api, stores, superuser=True)
+    admin = await sign_up_superuser(client, api, stores)
     kinds = [unique("purge.a."), unique("purge.b.")]
     users = [unique("someone-"), unique("someone-")]
     now = datetime.now(UTC)
@@ -99,7 +99,7 @@ async def test_delete_old_removes_exactly_the_events_before_the_cutoff(
 async def test_delete_old_defaults_to_seven_days_and_needs_a_positive_count(
     client: httpx.AsyncClient, api: str, stores: Stores
 ) -> None:
-    admin = await account(client, api, stores, superuser=True)
+    admin = await sign_up_superuser(client, api, stores)
     response = await client.delete(f"{api}/logs/old", headers=admin.headers)
     assert response.status_code == 200
     expected = datetime.now(UTC) - timedelta(days=7)

@@ -2,7 +2,7 @@
 Cassandra, the rest of the API keeps working with activity held in memory, and everything
 recovers by itself when the node is reachable again. The shared node is never stopped: one app
 points at a port where nothing listens, another reaches the node through a TCP proxy that the
-test closes and reopens."""
+test cuts and restores (tests/tcp_proxy.py)."""
 
 from __future__ import annotations
 
@@ -16,67 +16,33 @@ from fastapi import FastAPI
 
 from quartet.events.writer import ActivityWriter
 from quartet.settings import Settings
-from tests.auth.flows import dedicated_app, http_client, unique
+from tests.accounts import SignedIn, login, sign_up_superuser, unique
+from tests.apps import dedicated_app
+from tests.clients import http_for
 from tests.conftest import free_port
-from tests.events.helpers import Account, account, drained
+from tests.events.helpers import drained
+from tests.responses import assert_store_unavailable
+from tests.tcp_proxy import tcp_proxy
 
 
-class Proxy:
-    """A TCP proxy to the Cassandra node that can be cut (listener and every open connection)
-    and restored on the same port, or paused: connections stay open but nothing flows, as with
-    a node too slow to answer."""
-
-    def __init__(self, target_port: int) -> None:
-        self.port = free_port()
-        self.target_port = target_port
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-        self.flowing = asyncio.Event()
-        self.flowing.set()
-
-    async def open(self) -> None:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
-
-    async def close(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        for writer in list(self._writers):
-            writer.close()
-        await self._server.wait_closed()
-        self._server = None
-
-    async def _accept(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
-        try:
-            node_r, node_w = await asyncio.open_connection("127.0.0.1", self.target_port)
-        except OSError:
-            client_w.close()
-            return
-        self._writers |= {client_w, node_w}
-        await asyncio.gather(self._pipe(client_r, node_w), self._pipe(node_r, client_w))
-
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while data := await reader.read(65536):
-                await self.flowing.wait()
-                writer.write(data)
-                await writer.drain()
-        except (ConnectionError, OSError):
-            pass
-        finally:
-            writer.close()
-            self._writers.discard(writer)
+async def logged_once_cassandra_answers(
+    http: httpx.AsyncClient, api: str, admin: SignedIn, event_type: str
+) -> httpx.Response:
+    """POST the event until it is taken; every refusal meanwhile is the Cassandra 503."""
+    async with asyncio.timeout(60):
+        while True:
+            response = await http.post(
+                f"{api}/logs/", json={"event_type": event_type}, headers=admin.headers
+            )
+            if response.status_code == 201:
+                return response
+            assert_store_unavailable(response, "cassandra")
+            await asyncio.sleep(0.25)
 
 
-def assert_cassandra_503(response: httpx.Response) -> None:
-    assert response.status_code == 503, response.text
-    body = response.json()
-    assert body["error"] == "store_unavailable"
-    assert body["detail"] == "cassandra is unavailable; try again shortly"
-    assert body["request_id"]
-    assert response.headers["retry-after"] == "5"
-
-
-async def event_requests(http: httpx.AsyncClient, api: str, admin: Account) -> list[httpx.Response]:
+async def event_requests(
+    http: httpx.AsyncClient, api: str, admin: SignedIn
+) -> list[httpx.Response]:
     """One request to each event endpoint."""
     some_id = uuid.uuid4()
     return [
@@ -103,18 +69,18 @@ async def test_cassandra_down_gives_503_and_the_rest_keeps_working(app: FastAPI,
             HEALTH_CHECK_TIMEOUT=1.5,
             ACTIVITY_SHUTDOWN_TIMEOUT=0.2,
         ) as outage_app,
-        http_client(outage_app) as http,
+        http_for(outage_app) as http,
     ):
         writer: ActivityWriter = outage_app.state.activity
         started = time.perf_counter()
-        admin = await account(http, api, outage_app.state.stores, superuser=True)  # register, login
+        admin = await sign_up_superuser(http, api, outage_app.state.stores)  # register, login
         me = await http.get(f"{api}/auth/me", headers=admin.headers)
         assert me.status_code == 200
         assert time.perf_counter() - started < 5  # nobody waited for Cassandra
         assert writer.stats()["pending"] == 2  # register and login, held for later
 
         for response in await event_requests(http, api, admin):
-            assert_cassandra_503(response)
+            assert_store_unavailable(response, "cassandra")
         status, body = await readiness(http)
         assert status == 503
         assert body["failed"] == ["cassandra"]
@@ -124,9 +90,8 @@ async def test_cassandra_down_gives_503_and_the_rest_keeps_working(app: FastAPI,
 async def test_a_running_app_recovers_when_cassandra_returns(
     app: FastAPI, api: str, settings: Settings
 ) -> None:
-    proxy = Proxy(settings.CASSANDRA_PORT)
-    await proxy.open()
     async with (
+        tcp_proxy(settings.CASSANDRA_PORT) as proxy,
         dedicated_app(
             CASSANDRA_PORT=proxy.port,
             CASSANDRA_CONNECT_TIMEOUT=2,
@@ -134,41 +99,27 @@ async def test_a_running_app_recovers_when_cassandra_returns(
             HEALTH_CHECK_TIMEOUT=2,
             ACTIVITY_RETRY_MAX_DELAY=1,
         ) as outage_app,
-        http_client(outage_app) as http,
+        http_for(outage_app) as http,
     ):
         writer: ActivityWriter = outage_app.state.activity
-        admin = await account(http, api, outage_app.state.stores, superuser=True)
+        admin = await sign_up_superuser(http, api, outage_app.state.stores)
         kind = unique("proxy.")
         before = await http.post(f"{api}/logs/", json={"event_type": kind}, headers=admin.headers)
         assert before.status_code == 201
         await drained(writer)
         assert (await readiness(http))[0] == 200
 
-        await proxy.close()
+        await proxy.cut()
         for response in await event_requests(http, api, admin):
-            assert_cassandra_503(response)
+            assert_store_unavailable(response, "cassandra")
         status, body = await readiness(http)
         assert (status, body["failed"]) == (503, ["cassandra"])
         # Logging in still works; its activity waits in memory.
-        relogin = await http.post(
-            f"{api}/auth/login", json={"email": admin.email, "password": admin.password}
-        )
-        assert relogin.status_code == 200
+        await login(http, api, admin)
         assert writer.stats()["pending"] == 1
 
-        await proxy.open()
-        statuses = []
-        async with asyncio.timeout(60):
-            while True:
-                response = await http.post(
-                    f"{api}/logs/", json={"event_type": kind}, headers=admin.headers
-                )
-                statuses.append(response.status_code)
-                if response.status_code == 201:
-                    break
-                assert_cassandra_503(response)
-                await asyncio.sleep(0.25)
-        after = response
+        await proxy.restore()
+        after = await logged_once_cassandra_answers(http, api, admin, kind)
         assert (await readiness(http))[0] == 200
         stats = await drained(writer)
         assert stats["failed_batches"] >= 1
@@ -183,40 +134,36 @@ async def test_a_running_app_recovers_when_cassandra_returns(
             f"{api}/activity", params={"event_type": "auth.login"}, headers=admin.headers
         )
         assert len(feed.json()["items"]) == 2  # the login during the outage was written
-    await proxy.close()
 
 
 async def test_a_slow_cassandra_times_out_as_503_and_recovers(
     app: FastAPI, api: str, settings: Settings
 ) -> None:
-    proxy = Proxy(settings.CASSANDRA_PORT)
-    await proxy.open()
     async with (
+        tcp_proxy(settings.CASSANDRA_PORT) as proxy,
         dedicated_app(
             CASSANDRA_PORT=proxy.port,
             CASSANDRA_REQUEST_TIMEOUT=1,
             HEALTH_CHECK_TIMEOUT=1,
             ACTIVITY_RETRY_MAX_DELAY=0.5,
         ) as slow_app,
-        http_client(slow_app) as http,
+        http_for(slow_app) as http,
     ):
         writer: ActivityWriter = slow_app.state.activity
-        admin = await account(http, api, slow_app.state.stores, superuser=True)
+        admin = await sign_up_superuser(http, api, slow_app.state.stores)
         await drained(writer)
 
-        proxy.flowing.clear()
+        proxy.pause()
         started = time.perf_counter()
         stalled = await http.post(
             f"{api}/logs/", json={"event_type": "slow"}, headers=admin.headers
         )
-        assert_cassandra_503(stalled)  # OperationTimedOut, after one idempotent retry
+        # OperationTimedOut, after one idempotent retry
+        assert_store_unavailable(stalled, "cassandra")
         assert 2 <= time.perf_counter() - started < 5
         status, body = await readiness(http)
         assert (status, body["failed"]) == (503, ["cassandra"])
-        relogin = await http.post(
-            f"{api}/auth/login", json={"email": admin.email, "password": admin.password}
-        )
-        assert relogin.status_code == 200
+        await login(http, api, admin)
         for _ in range(100):
             if writer.stats()["failed_batches"]:
                 break
@@ -224,16 +171,7 @@ async def test_a_slow_cassandra_times_out_as_503_and_recovers(
         assert writer.stats()["failed_batches"] >= 1
         assert writer.stats()["pending"] == 1
 
-        proxy.flowing.set()
-        async with asyncio.timeout(60):
-            while True:
-                response = await http.post(
-                    f"{api}/logs/", json={"event_type": "slow"}, headers=admin.headers
-                )
-                if response.status_code == 201:
-                    break
-                assert_cassandra_503(response)
-                await asyncio.sleep(0.25)
+        proxy.resume()
+        await logged_once_cassandra_answers(http, api, admin, "slow")
         stats = await drained(writer)
         assert (stats["dropped"], stats["pending"]) == (0, 0)
-    await proxy.close()

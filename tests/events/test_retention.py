@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 from fastapi import FastAPI
 
 from quartet.events.repository import EventRepository
-from tests.auth.flows import dedicated_app, http_client, unique
-from tests.events.helpers import account, drained, iso
+from tests.accounts import sign_up_superuser, unique
+from tests.apps import dedicated_app
+from tests.clients import http_for
+from tests.events.helpers import drained, iso
 
 DAY = 86_400
 
@@ -18,8 +20,8 @@ DAY = 86_400
 async def test_events_live_for_the_retention_counted_from_their_timestamp(
     app: FastAPI, api: str
 ) -> None:
-    async with dedicated_app(EVENTS_TTL_DAYS=2) as retained, http_client(retained) as http:
-        admin = await account(http, api, retained.state.stores, superuser=True)
+    async with dedicated_app(EVENTS_TTL_DAYS=2) as retained, http_for(retained) as http:
+        admin = await sign_up_superuser(http, api, retained.state.stores)
         repository = EventRepository(retained.state.stores.cassandra)
         kind = unique("ttl.")
         now = datetime.now(UTC)

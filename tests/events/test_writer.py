@@ -15,7 +15,7 @@ from quartet.events.repository import EventRepository
 from quartet.events.writer import ActivityWriter, metadata_text
 from quartet.stores.cassandra import CassandraStore
 from quartet.stores.registry import Stores
-from tests.auth.flows import unique
+from tests.accounts import unique
 from tests.conftest import free_port, make_settings
 from tests.events.helpers import drained
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from quartet.main import create_app
-from tests.conftest import make_settings
+from tests.apps import dedicated_app
+from tests.clients import http_for
 
 CLOSED_PORT = 1  # nothing listens on 127.0.0.1:1; connections are refused at once
 
@@ -39,11 +39,11 @@ async def test_readiness_lists_all_four_stores(client: httpx.AsyncClient) -> Non
 
 @pytest.mark.parametrize("store", sorted(UNREACHABLE))
 async def test_readiness_503_names_the_unreachable_store(store: str) -> None:
-    app = create_app(make_settings(HEALTH_CHECK_TIMEOUT=1.5, **UNREACHABLE[store]))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-            response = await http.get("/health/readiness")
+    async with (
+        dedicated_app(HEALTH_CHECK_TIMEOUT=1.5, **UNREACHABLE[store]) as app,
+        http_for(app) as http,
+    ):
+        response = await http.get("/health/readiness")
     assert response.status_code == 503
     body = response.json()
     assert body["error"] == "not_ready"

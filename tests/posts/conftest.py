@@ -1,42 +1,24 @@
-"""Accounts for the posts tests, made through the real register and login endpoints."""
+"""Accounts and posts for the posts tests. Accounts are named "Poster" and have no username unless
+told, since an author's name falls back from full_name to username."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from quartet.users.repository import UserRepository
+from tests.accounts import SignedIn, sign_up
 
-PASSWORD = "posts-pass-1"
-
-
-@dataclass(frozen=True)
-class Account:
-    id: uuid.UUID
-    headers: dict[str, str]
-
-
-Register = Callable[..., Awaitable[Account]]
-
-
-async def login(http: httpx.AsyncClient, api: str, email: str) -> dict[str, str]:
-    response = await http.post(f"{api}/auth/login", json={"email": email, "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+Register = Callable[..., Awaitable[SignedIn]]
 
 
 def registrar(http: httpx.AsyncClient, api: str) -> Register:
-    async def register(*, full_name: str | None = "Poster", username: str | None = None) -> Account:
-        email = f"posts-{uuid.uuid4().hex}@example.com"
-        body = {"email": email, "password": PASSWORD, "full_name": full_name, "username": username}
-        response = await http.post(f"{api}/auth/register", json=body)
-        assert response.status_code == 201, response.text
-        return Account(uuid.UUID(response.json()["id"]), await login(http, api, email))
+    async def register(
+        *, full_name: str | None = "Poster", username: str | None = None
+    ) -> SignedIn:
+        return await sign_up(http, api, full_name=full_name, username=username)
 
     return register
 
@@ -53,12 +35,10 @@ def raw_register(raw_client: httpx.AsyncClient, api: str) -> Register:
     return registrar(raw_client, api)
 
 
-@pytest.fixture
-async def superuser(client: httpx.AsyncClient, api: str, db: AsyncSession) -> Account:
-    """A registered account promoted through UserRepository, then logged in again so its token
-    carries the superuser role."""
-    account = await registrar(client, api)(full_name="Moderator")
-    users = UserRepository(db)
-    user = await users.get(account.id)
-    await users.update(user, {"is_superuser": True})
-    return Account(account.id, await login(client, api, user.email))
+async def create_post(
+    http: httpx.AsyncClient, api: str, who: SignedIn, content: str = "p"
+) -> dict[str, Any]:
+    response = await http.post(f"{api}/posts", json={"content": content}, headers=who.headers)
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body

@@ -11,16 +11,11 @@ from sqlmodel import col
 
 from quartet.posts.models import Like, Post
 from quartet.users.repository import UserRepository
-from tests.posts.conftest import Account, Register
+from tests.accounts import SignedIn
+from tests.posts.conftest import Register, create_post
 
 
-async def _post(http: httpx.AsyncClient, api: str, who: Account) -> str:
-    response = await http.post(f"{api}/posts", json={"content": "c"}, headers=who.headers)
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
-
-
-async def _like(http: httpx.AsyncClient, api: str, who: Account, post_id: str) -> None:
+async def _like(http: httpx.AsyncClient, api: str, who: SignedIn, post_id: str) -> None:
     assert (await http.post(f"{api}/posts/{post_id}/like", headers=who.headers)).is_success
 
 
@@ -32,7 +27,8 @@ async def test_deleting_a_user_removes_their_posts_and_likes(
     client: httpx.AsyncClient, api: str, register: Register, db: AsyncSession
 ) -> None:
     gone, stays = await register(), await register()
-    gone_post, stays_post = await _post(client, api, gone), await _post(client, api, stays)
+    gone_post = (await create_post(client, api, gone))["id"]
+    stays_post = (await create_post(client, api, stays))["id"]
     await _like(client, api, gone, stays_post)
     await _like(client, api, gone, gone_post)
     await _like(client, api, stays, gone_post)
@@ -54,7 +50,8 @@ async def test_deleting_a_post_removes_its_likes_only(
     client: httpx.AsyncClient, api: str, register: Register, db: AsyncSession
 ) -> None:
     author, fan = await register(), await register()
-    doomed, kept = await _post(client, api, author), await _post(client, api, author)
+    doomed = (await create_post(client, api, author))["id"]
+    kept = (await create_post(client, api, author))["id"]
     for post_id in (doomed, kept):
         await _like(client, api, fan, post_id)
         await _like(client, api, author, post_id)
@@ -68,7 +65,7 @@ async def test_a_deleted_account_can_neither_post_nor_like(
 ) -> None:
     """Its token is still unexpired, but the foreign keys refuse it: 401, never a 500."""
     author, gone = await register(), await register()
-    post_id = await _post(client, api, author)
+    post_id = (await create_post(client, api, author))["id"]
     users = UserRepository(db)
     await users.delete(await users.get(gone.id))
     created = await client.post(f"{api}/posts", json={"content": "c"}, headers=gone.headers)

@@ -6,7 +6,7 @@ import asyncio
 
 import httpx
 
-from tests.posts.conftest import Register
+from tests.posts.conftest import Register, create_post
 
 FANS = 24  # below the pool's 30 connections, so every request runs at once
 REPEATS = 16
@@ -16,10 +16,7 @@ async def test_many_users_liking_at_once_give_an_exact_count(
     raw_client: httpx.AsyncClient, api: str, raw_register: Register
 ) -> None:
     author = await raw_register()
-    created = await raw_client.post(
-        f"{api}/posts", json={"content": "popular"}, headers=author.headers
-    )
-    post_id = created.json()["id"]
+    post_id = (await create_post(raw_client, api, author, "popular"))["id"]
     fans = [await raw_register() for _ in range(FANS)]
 
     responses = await asyncio.gather(
@@ -38,8 +35,7 @@ async def test_one_user_liking_concurrently_gives_exactly_one_like(
     raw_client: httpx.AsyncClient, api: str, raw_register: Register
 ) -> None:
     author, fan = await raw_register(), await raw_register()
-    created = await raw_client.post(f"{api}/posts", json={"content": "x"}, headers=author.headers)
-    post_id = created.json()["id"]
+    post_id = (await create_post(raw_client, api, author, "x"))["id"]
 
     responses = await asyncio.gather(
         *(
@@ -67,8 +63,7 @@ async def test_likes_and_a_deletion_racing_never_fail_with_500(
 ) -> None:
     author = await raw_register()
     fans = [await raw_register() for _ in range(8)]
-    created = await raw_client.post(f"{api}/posts", json={"content": "x"}, headers=author.headers)
-    post_id = created.json()["id"]
+    post_id = (await create_post(raw_client, api, author, "x"))["id"]
     likes = [raw_client.post(f"{api}/posts/{post_id}/like", headers=f.headers) for f in fans]
     deletion = raw_client.delete(f"{api}/posts/{post_id}", headers=author.headers)
     *liked, deleted = await asyncio.gather(*likes, deletion)

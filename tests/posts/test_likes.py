@@ -8,20 +8,14 @@ from typing import Any
 import httpx
 
 from quartet.core.pagination import encode_cursor
-from tests.posts.conftest import Account, Register
-
-
-async def _post(http: httpx.AsyncClient, api: str, who: Account, content: str = "p") -> str:
-    response = await http.post(f"{api}/posts", json={"content": content}, headers=who.headers)
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
+from tests.posts.conftest import Register, create_post
 
 
 async def test_liking_twice_keeps_one_like(
     client: httpx.AsyncClient, api: str, register: Register
 ) -> None:
     author, fan = await register(), await register()
-    post_id = await _post(client, api, author)
+    post_id = (await create_post(client, api, author))["id"]
     for _ in range(2):
         response = await client.post(f"{api}/posts/{post_id}/like", headers=fan.headers)
         assert response.status_code == 200, response.text
@@ -34,7 +28,7 @@ async def test_unliking_twice_is_fine_and_unliking_unliked_is_too(
     client: httpx.AsyncClient, api: str, register: Register
 ) -> None:
     author, fan = await register(), await register()
-    post_id = await _post(client, api, author)
+    post_id = (await create_post(client, api, author))["id"]
     assert (await client.post(f"{api}/posts/{post_id}/like", headers=fan.headers)).is_success
     for _ in range(2):
         response = await client.delete(f"{api}/posts/{post_id}/like", headers=fan.headers)
@@ -49,7 +43,8 @@ async def test_liked_by_me_depends_on_the_caller(
     client: httpx.AsyncClient, api: str, register: Register
 ) -> None:
     author, fan, other = await register(), await register(), await register()
-    liked, unliked = await _post(client, api, author, "liked"), await _post(client, api, author)
+    liked = (await create_post(client, api, author, "liked"))["id"]
+    unliked = (await create_post(client, api, author))["id"]
     await client.post(f"{api}/posts/{liked}/like", headers=fan.headers)
     await client.post(f"{api}/posts/{liked}/like", headers=other.headers)
 
@@ -71,7 +66,7 @@ async def test_like_endpoints_need_a_token_and_an_existing_post(
     client: httpx.AsyncClient, api: str, register: Register
 ) -> None:
     author = await register()
-    post_id = await _post(client, api, author)
+    post_id = (await create_post(client, api, author))["id"]
     assert (await client.post(f"{api}/posts/{post_id}/like")).status_code == 401
     assert (await client.delete(f"{api}/posts/{post_id}/like")).status_code == 401
     missing = uuid.uuid4()
@@ -91,7 +86,7 @@ async def test_likers_are_listed_with_cursor_pages(
     client: httpx.AsyncClient, api: str, register: Register
 ) -> None:
     author = await register()
-    post_id = await _post(client, api, author)
+    post_id = (await create_post(client, api, author))["id"]
     fans = [await register(full_name=f"Fan {i}") for i in range(5)]
     for fan in fans:
         assert (await client.post(f"{api}/posts/{post_id}/like", headers=fan.headers)).is_success
@@ -121,7 +116,7 @@ async def test_likers_are_most_recent_first(
     raw_client: httpx.AsyncClient, api: str, raw_register: Register
 ) -> None:
     author = await raw_register()
-    post_id = await _post(raw_client, api, author)
+    post_id = (await create_post(raw_client, api, author))["id"]
     fans = [await raw_register() for _ in range(3)]
     for fan in fans:
         await raw_client.post(f"{api}/posts/{post_id}/like", headers=fan.headers)
@@ -134,7 +129,7 @@ async def test_likers_of_an_unliked_post_is_an_empty_page(
     client: httpx.AsyncClient, api: str, register: Register
 ) -> None:
     author = await register()
-    post_id = await _post(client, api, author)
+    post_id = (await create_post(client, api, author))["id"]
     response = await client.get(f"{api}/posts/{post_id}/likes")
     assert response.json() == {"items": [], "next_cursor": None}
 
@@ -143,7 +138,7 @@ async def test_likers_rejects_bad_cursor_and_limit(
     client: httpx.AsyncClient, api: str, register: Register
 ) -> None:
     author = await register()
-    post_id = await _post(client, api, author)
+    post_id = (await create_post(client, api, author))["id"]
     url = f"{api}/posts/{post_id}/likes"
     out_of_range = encode_cursor((2**63 - 1).to_bytes(8, "big") + uuid.uuid4().bytes)
     for params in (

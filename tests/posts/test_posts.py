@@ -10,21 +10,15 @@ import httpx
 import pytest
 
 from quartet.core.pagination import encode_cursor
-from tests.posts.conftest import Account, Register
-
-
-async def _post(http: httpx.AsyncClient, api: str, who: Account, content: str) -> dict[str, Any]:
-    response = await http.post(f"{api}/posts", json={"content": content}, headers=who.headers)
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
+from tests.accounts import SignedIn
+from tests.posts.conftest import Register, create_post
 
 
 async def test_create_returns_the_post_with_author_and_counts(
     client: httpx.AsyncClient, api: str, register: Register
 ) -> None:
     author = await register(full_name="Ada Lovelace")
-    body = await _post(client, api, author, "hello, world")
+    body = await create_post(client, api, author, "hello, world")
     assert uuid.UUID(body["id"]).version == 7
     assert body["content"] == "hello, world"
     assert body["author"] == {"id": str(author.id), "name": "Ada Lovelace"}
@@ -44,8 +38,8 @@ async def test_author_name_falls_back_to_username_and_never_shows_email(
 ) -> None:
     named = await register(full_name=None, username=f"u{uuid.uuid4().hex[:10]}")
     anonymous = await register(full_name=None)
-    by_username = await _post(client, api, named, "a")
-    by_nobody = await _post(client, api, anonymous, "b")
+    by_username = await create_post(client, api, named, "a")
+    by_nobody = await create_post(client, api, anonymous, "b")
     assert by_username["author"]["name"].startswith("u")
     assert by_nobody["author"] == {"id": str(anonymous.id), "name": None}
     assert "@" not in str(by_username) + str(by_nobody)
@@ -84,7 +78,7 @@ async def test_content_of_exactly_ten_thousand_characters_is_kept(
 ) -> None:
     author = await register()
     text = "é" * 10_000  # characters, not bytes
-    body = await _post(client, api, author, text)
+    body = await create_post(client, api, author, text)
     assert body["content"] == text
 
 
@@ -102,7 +96,7 @@ async def test_list_pages_newest_first_by_cursor_without_gaps_or_repeats(
     client: httpx.AsyncClient, api: str, register: Register
 ) -> None:
     author = await register()
-    created = [(await _post(client, api, author, f"post {i}"))["id"] for i in range(23)]
+    created = [(await create_post(client, api, author, f"post {i}"))["id"] for i in range(23)]
     seen: list[str] = []
     pages: list[int] = []
     cursor: str | None = None
@@ -128,7 +122,7 @@ async def test_last_full_page_has_no_next_cursor(
 ) -> None:
     author = await register()
     for i in range(4):
-        await _post(client, api, author, f"p{i}")
+        await create_post(client, api, author, f"p{i}")
     first = await client.get(f"{api}/posts", params={"author_id": str(author.id), "limit": 2})
     second = await client.get(
         f"{api}/posts",
@@ -143,8 +137,8 @@ async def test_list_defaults_to_twenty_and_filters_by_author(
 ) -> None:
     author, other = await register(), await register()
     for i in range(21):
-        await _post(client, api, author, f"mine {i}")
-    await _post(client, api, other, "theirs")
+        await create_post(client, api, author, f"mine {i}")
+    await create_post(client, api, other, "theirs")
     response = await client.get(f"{api}/posts", params={"author_id": str(author.id)})
     body = response.json()
     assert len(body["items"]) == 20
@@ -191,7 +185,7 @@ async def test_anonymous_reads_are_allowed_but_a_bad_token_is_not(
     client: httpx.AsyncClient, api: str, register: Register
 ) -> None:
     author = await register()
-    post = await _post(client, api, author, "public")
+    post = await create_post(client, api, author, "public")
     listed = await client.get(f"{api}/posts", params={"author_id": str(author.id)})
     assert listed.status_code == 200
     assert [item["id"] for item in listed.json()["items"]] == [post["id"]]
@@ -199,11 +193,11 @@ async def test_anonymous_reads_are_allowed_but_a_bad_token_is_not(
     assert bad.status_code == 401
 
 
-async def test_author_edits_and_deletes_their_post(
+async def test_author_edits_and_deletes_theircreate_post(
     client: httpx.AsyncClient, api: str, register: Register
 ) -> None:
     author = await register()
-    post = await _post(client, api, author, "draft")
+    post = await create_post(client, api, author, "draft")
     edited = await client.patch(
         f"{api}/posts/{post['id']}", json={"content": "final"}, headers=author.headers
     )
@@ -224,7 +218,7 @@ async def test_others_get_403_and_the_post_is_untouched(
     client: httpx.AsyncClient, api: str, register: Register
 ) -> None:
     author, stranger = await register(), await register()
-    post = await _post(client, api, author, "mine")
+    post = await create_post(client, api, author, "mine")
     url = f"{api}/posts/{post['id']}"
     patched = await client.patch(url, json={"content": "hijacked"}, headers=stranger.headers)
     assert patched.status_code == 403
@@ -233,11 +227,11 @@ async def test_others_get_403_and_the_post_is_untouched(
     assert (await client.get(url)).json()["content"] == "mine"
 
 
-async def test_a_superuser_may_edit_and_delete_any_post(
-    client: httpx.AsyncClient, api: str, register: Register, superuser: Account
+async def test_a_superuser_may_edit_and_delete_anycreate_post(
+    client: httpx.AsyncClient, api: str, register: Register, superuser: SignedIn
 ) -> None:
     author = await register()
-    post = await _post(client, api, author, "rude words")
+    post = await create_post(client, api, author, "rude words")
     url = f"{api}/posts/{post['id']}"
     edited = await client.patch(url, json={"content": "[removed]"}, headers=superuser.headers)
     assert edited.status_code == 200, edited.text
@@ -251,7 +245,7 @@ async def test_edit_and_delete_need_a_token_an_existing_post_and_valid_input(
     client: httpx.AsyncClient, api: str, register: Register
 ) -> None:
     author = await register()
-    post = await _post(client, api, author, "x")
+    post = await create_post(client, api, author, "x")
     url = f"{api}/posts/{post['id']}"
     assert (await client.patch(url, json={"content": "y"})).status_code == 401
     assert (await client.delete(url)).status_code == 401

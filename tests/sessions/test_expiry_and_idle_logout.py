@@ -9,16 +9,10 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from quartet.stores.registry import Stores
-from tests.sessions.helpers import (
-    Account,
-    bearer,
-    dedicated_app,
-    http_for,
-    log_in,
-    sign_up,
-    sign_up_superuser,
-    without_request_id,
-)
+from tests.accounts import SignedIn, bearer, login, me, refresh, sign_up, sign_up_superuser
+from tests.apps import dedicated_app
+from tests.clients import http_for
+from tests.responses import without_request_id
 
 SHORT_TTL = 1
 PAST_TTL = 1.4  # seconds of idleness that outlast SHORT_TTL
@@ -29,10 +23,6 @@ def assert_idle(response: httpx.Response) -> None:
     assert response.status_code == 401, response.text
     assert response.headers["www-authenticate"] == "Bearer"
     assert without_request_id(response.json()) == IDLE
-
-
-async def me(http: httpx.AsyncClient, api: str, token: str) -> httpx.Response:
-    return await http.get(f"{api}/auth/me", headers=bearer(token))
 
 
 async def revoke_reasons(app: FastAPI, session_id: str) -> str | None:
@@ -48,7 +38,7 @@ async def test_an_idle_session_expires_by_itself_and_tokens_live_on_by_default(
     api: str,
 ) -> None:
     async with dedicated_app(SESSION_TTL_SECONDS=SHORT_TTL) as app, http_for(app) as http:
-        admin = await sign_up_superuser(http, api, app=app)
+        admin = await sign_up_superuser(http, api, app.state.stores)
         user = await sign_up(http, api)
         live = await http.get(f"{api}/session/{user.id}", headers=admin.headers)
         assert live.status_code == 200
@@ -87,14 +77,13 @@ async def test_idle_logout_ends_every_token_of_the_user(api: str) -> None:
         for kind in ("access_token", "session_token"):
             assert_idle(await me(http, api, user.tokens[kind]))
 
-        again = await log_in(http, api, user.email)  # a new activity session...
+        again = await login(http, api, user)  # a new activity session...
         assert (await me(http, api, again["access_token"])).status_code == 200
         for kind in ("access_token", "session_token"):  # ...that the old tokens do not join
             assert_idle(await me(http, api, user.tokens[kind]))
 
-        refreshed = await http.post(  # the idle auth session's refresh token is revoked
-            f"{api}/auth/refresh", json={"refresh_token": user.tokens["refresh_token"]}
-        )
+        # the idle auth session's refresh token is revoked
+        refreshed = await refresh(http, api, user.tokens["refresh_token"])
         assert refreshed.status_code == 401
         assert await revoke_reasons(app, user.tokens["session_id"]) == "idle_timeout"
         assert (await me(http, api, user.tokens["access_token"])).status_code == 401
@@ -109,13 +98,11 @@ async def test_a_login_after_expiry_does_not_revive_an_idle_device(api: str) -> 
     ):
         device_a = await sign_up(http, api)
         await asyncio.sleep(PAST_TTL)
-        device_b = await log_in(http, api, device_a.email)
+        device_b = await login(http, api, device_a)
 
         assert (await me(http, api, device_b["access_token"])).status_code == 200
         assert_idle(await me(http, api, device_a.tokens["access_token"]))
-        refreshed = await http.post(
-            f"{api}/auth/refresh", json={"refresh_token": device_a.tokens["refresh_token"]}
-        )
+        refreshed = await refresh(http, api, device_a.tokens["refresh_token"])
         assert refreshed.status_code == 401
         sessions = await http.get(f"{api}/auth/sessions", headers=bearer(device_b["access_token"]))
         assert [s["id"] for s in sessions.json()] == [device_b["session_id"]]
@@ -127,12 +114,10 @@ async def test_a_second_device_joins_the_live_session(api: str) -> None:
         http_for(app) as http,
     ):
         device_a = await sign_up(http, api)
-        device_b = await log_in(http, api, device_a.email)
+        device_b = await login(http, api, device_a)
         for tokens in (device_a.tokens, device_b):
             assert (await me(http, api, tokens["access_token"])).status_code == 200
-        refreshed = await http.post(
-            f"{api}/auth/refresh", json={"refresh_token": device_a.tokens["refresh_token"]}
-        )
+        refreshed = await refresh(http, api, device_a.tokens["refresh_token"])
         assert refreshed.status_code == 200, refreshed.text
         assert (await me(http, api, refreshed.json()["access_token"])).status_code == 200
 
@@ -142,8 +127,8 @@ async def test_deleting_the_session_logs_the_user_out_with_idle_logout(api: str)
         dedicated_app(SESSION_IDLE_LOGOUT=True) as app,
         http_for(app) as http,
     ):
-        user: Account = await sign_up(http, api)
-        admin = await sign_up_superuser(http, api, app=app)
+        user: SignedIn = await sign_up(http, api)
+        admin = await sign_up_superuser(http, api, app.state.stores)
         deleted = await http.delete(f"{api}/session/{user.id}", headers=admin.headers)
         assert deleted.status_code == 204
         assert_idle(await me(http, api, user.tokens["access_token"]))

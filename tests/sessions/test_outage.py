@@ -4,29 +4,17 @@ outage, and a proxy the test cuts and restores for an outage that ends)."""
 
 from __future__ import annotations
 
-import httpx
-
+from quartet.settings import Settings
+from tests.accounts import SignedIn, sign_up
+from tests.apps import dedicated_app
+from tests.clients import http_for
 from tests.conftest import free_port
-from tests.sessions.helpers import (
-    Account,
-    dedicated_app,
-    http_for,
-    redis_proxy,
-    sign_up,
-    without_request_id,
-)
-
-UNAVAILABLE = {"error": "store_unavailable", "detail": "redis is unavailable; try again shortly"}
-
-
-def assert_unavailable(response: httpx.Response) -> None:
-    assert response.status_code == 503, response.text
-    assert response.headers["retry-after"] == "5"
-    assert without_request_id(response.json()) == UNAVAILABLE
+from tests.responses import assert_store_unavailable
+from tests.tcp_proxy import address, tcp_proxy
 
 
 async def test_session_endpoints_answer_503_while_redis_is_unreachable(
-    api: str, user: Account
+    api: str, user: SignedIn
 ) -> None:
     """A valid token from the healthy app, presented to an app whose Redis cannot be reached."""
     async with (
@@ -35,13 +23,13 @@ async def test_session_endpoints_answer_503_while_redis_is_unreachable(
     ):
         for method in ("POST", "GET", "PUT", "DELETE"):
             response = await http.request(method, f"{api}/session/{user.id}", headers=user.headers)
-            assert_unavailable(response)
+            assert_store_unavailable(response, "redis")
 
 
-async def test_the_same_app_recovers_when_redis_returns(api: str) -> None:
+async def test_the_same_app_recovers_when_redis_returns(api: str, settings: Settings) -> None:
     async with (
-        redis_proxy() as proxy,
-        dedicated_app(REDIS_URL=proxy.url, REDIS_TIMEOUT=0.5) as app,
+        tcp_proxy(*address(settings.REDIS_URL)) as proxy,
+        dedicated_app(REDIS_URL=proxy.url(settings.REDIS_URL), REDIS_TIMEOUT=0.5) as app,
         http_for(app) as http,
     ):
         user = await sign_up(http, api)
@@ -50,7 +38,7 @@ async def test_the_same_app_recovers_when_redis_returns(api: str) -> None:
 
         await proxy.cut()
         for method in ("GET", "PUT"):
-            assert_unavailable(await http.request(method, url, headers=user.headers))
+            assert_store_unavailable(await http.request(method, url, headers=user.headers), "redis")
 
         await proxy.restore()
         recovered = await http.get(url, headers=user.headers)

@@ -11,7 +11,8 @@ import pytest
 from quartet.sessions.repository import FIELDS
 from quartet.settings import Settings
 from quartet.stores.registry import Stores
-from tests.sessions.helpers import PASSWORD, Account, without_request_id
+from tests.accounts import SignedIn, login
+from tests.responses import without_request_id
 
 TTL = 1800
 
@@ -27,7 +28,7 @@ def when(value: str) -> datetime:
 
 
 async def test_login_starts_a_session_in_a_hash_with_a_30_minute_ttl(
-    client: httpx.AsyncClient, api: str, user: Account, stores: Stores, settings: Settings
+    client: httpx.AsyncClient, api: str, user: SignedIn, stores: Stores, settings: Settings
 ) -> None:
     response = await client.get(f"{api}/session/{user.id}", headers=user.headers)
     assert response.status_code == 200, response.text
@@ -54,25 +55,22 @@ async def test_login_starts_a_session_in_a_hash_with_a_30_minute_ttl(
 
 
 async def test_a_second_login_refreshes_the_live_session_and_keeps_its_identity(
-    client: httpx.AsyncClient, api: str, user: Account, stores: Stores, settings: Settings
+    client: httpx.AsyncClient, api: str, user: SignedIn, stores: Stores, settings: Settings
 ) -> None:
     before = (await client.get(f"{api}/session/{user.id}", headers=user.headers)).json()
     await stores.redis.expire(session_key(settings, user.id), 60)
-    second = await client.post(
-        f"{api}/auth/login", json={"email": user.email, "password": PASSWORD}
-    )
-    assert second.status_code == 200
+    second = await login(client, api, user)  # asserts the 200
     after = (await client.get(f"{api}/session/{user.id}", headers=user.headers)).json()
     assert after["session_token"] == before["session_token"]
     assert after["login_time"] == before["login_time"]
     assert when(after["last_active"]) > when(before["last_active"])
     assert after["ttl_seconds"] >= TTL - 5
     stored = await stores.redis.hgetall(session_key(settings, user.id))
-    assert {f"sid:{user.tokens['session_id']}", f"sid:{second.json()['session_id']}"} <= set(stored)
+    assert {f"sid:{user.tokens['session_id']}", f"sid:{second['session_id']}"} <= set(stored)
 
 
 async def test_every_authenticated_request_touches_last_active_and_the_ttl(
-    client: httpx.AsyncClient, api: str, user: Account, stores: Stores, settings: Settings
+    client: httpx.AsyncClient, api: str, user: SignedIn, stores: Stores, settings: Settings
 ) -> None:
     key = session_key(settings, user.id)
     await stores.redis.expire(key, 100)
@@ -86,7 +84,7 @@ async def test_every_authenticated_request_touches_last_active_and_the_ttl(
 
 
 async def test_put_refreshes_last_active_and_resets_the_ttl(
-    client: httpx.AsyncClient, api: str, user: Account, stores: Stores, settings: Settings
+    client: httpx.AsyncClient, api: str, user: SignedIn, stores: Stores, settings: Settings
 ) -> None:
     key = session_key(settings, user.id)
     before = await stores.redis.hgetall(key)
@@ -102,7 +100,7 @@ async def test_put_refreshes_last_active_and_resets_the_ttl(
 
 
 async def test_delete_then_get_and_put_are_404_and_a_touch_never_recreates_it(
-    client: httpx.AsyncClient, api: str, user: Account, stores: Stores, settings: Settings
+    client: httpx.AsyncClient, api: str, user: SignedIn, stores: Stores, settings: Settings
 ) -> None:
     url = f"{api}/session/{user.id}"
     assert (await client.delete(url, headers=user.headers)).status_code == 204
@@ -120,7 +118,7 @@ async def test_delete_then_get_and_put_are_404_and_a_touch_never_recreates_it(
 
 
 async def test_post_creates_a_fresh_session_only_when_none_is_live(
-    client: httpx.AsyncClient, api: str, user: Account, stores: Stores, settings: Settings
+    client: httpx.AsyncClient, api: str, user: SignedIn, stores: Stores, settings: Settings
 ) -> None:
     url = f"{api}/session/{user.id}"
     old = (await client.get(url, headers=user.headers)).json()
@@ -145,9 +143,9 @@ async def test_post_creates_a_fresh_session_only_when_none_is_live(
 async def test_only_the_user_or_a_superuser_may_use_a_session(
     client: httpx.AsyncClient,
     api: str,
-    user: Account,
-    other: Account,
-    superuser: Account,
+    user: SignedIn,
+    other: SignedIn,
+    superuser: SignedIn,
     stores: Stores,
     settings: Settings,
 ) -> None:
@@ -174,7 +172,7 @@ async def test_only_the_user_or_a_superuser_may_use_a_session(
 
 
 async def test_a_session_for_an_unknown_user_is_404(
-    client: httpx.AsyncClient, api: str, superuser: Account, stores: Stores, settings: Settings
+    client: httpx.AsyncClient, api: str, superuser: SignedIn, stores: Stores, settings: Settings
 ) -> None:
     ghost = uuid.uuid4()
     response = await client.post(f"{api}/session/{ghost}", headers=superuser.headers)
@@ -185,7 +183,7 @@ async def test_a_session_for_an_unknown_user_is_404(
 
 @pytest.mark.parametrize("bad_id", ["not-a-uuid", "123", "00000000-0000-0000-0000-00000000000g"])
 async def test_a_malformed_user_id_is_422(
-    client: httpx.AsyncClient, api: str, user: Account, bad_id: str
+    client: httpx.AsyncClient, api: str, user: SignedIn, bad_id: str
 ) -> None:
     for method in ("POST", "GET", "PUT", "DELETE"):
         response = await client.request(method, f"{api}/session/{bad_id}", headers=user.headers)

@@ -9,78 +9,50 @@ own connection pool.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from quartet.main import create_app
 from quartet.stores.registry import Stores
-from quartet.users.models import User
-from quartet.users.repository import UserRepository
-from tests.conftest import make_settings
+from tests.accounts import SignedIn, sign_up, sign_up_superuser, unique
+from tests.apps import dedicated_app
+from tests.clients import http_for
 
-PASSWORD = "shop-pass-1"
 MODES = ("transaction", "compensation")
 
-
-@dataclass(frozen=True)
-class Account:
-    id: uuid.UUID
-    full_name: str
-    headers: dict[str, str]
-
-
-MakeAccount = Callable[..., Awaitable[Account]]
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+MakeAccount = Callable[..., Awaitable[SignedIn]]
 
 
 @pytest.fixture
-def make_account(app: FastAPI, raw_client: httpx.AsyncClient, api: str) -> MakeAccount:
-    """A committed user (inserted through UserRepository), logged in through the API."""
-    stores: Stores = app.state.stores
+def make_account(raw_client: httpx.AsyncClient, api: str, stores: Stores) -> MakeAccount:
+    """A committed user (registered, promoted if asked, then logged in through the API)."""
 
-    async def make(*, superuser: bool = False, full_name: str | None = None) -> Account:
-        email = f"{unique('shop')}@example.com"
+    async def make(*, superuser: bool = False, full_name: str | None = None) -> SignedIn:
         name = full_name or unique("Customer")
-        hashed = await app.state.security.hasher.hash(PASSWORD)
-        async with stores.sessionmaker() as session:
-            user = await UserRepository(session).create(
-                User(email=email, full_name=name, hashed_password=hashed, is_superuser=superuser)
-            )
-            await session.commit()
-        response = await raw_client.post(
-            f"{api}/auth/login", json={"email": email, "password": PASSWORD}
-        )
-        assert response.status_code == 200, response.text
-        token = response.json()["access_token"]
-        return Account(user.id, name, {"Authorization": f"Bearer {token}"})
+        if superuser:
+            return await sign_up_superuser(raw_client, api, stores, full_name=name)
+        return await sign_up(raw_client, api, full_name=name)
 
     return make
 
 
 @pytest.fixture
-async def admin(make_account: MakeAccount) -> Account:
+async def admin(make_account: MakeAccount) -> SignedIn:
     return await make_account(superuser=True)
 
 
 @pytest.fixture
-async def customer(make_account: MakeAccount) -> Account:
+async def customer(make_account: MakeAccount) -> SignedIn:
     return await make_account()
 
 
 @pytest.fixture(scope="session")
 async def compensating_app(app: FastAPI) -> AsyncIterator[FastAPI]:
     """The same stores with MONGODB_TRANSACTIONS=off: orders undo their stock by compensation."""
-    application = create_app(make_settings(MONGODB_TRANSACTIONS="off"))
-    async with application.router.lifespan_context(application):
+    async with dedicated_app(MONGODB_TRANSACTIONS="off") as application:
         yield application
 
 
@@ -90,9 +62,7 @@ async def shop(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A committing client, once over the app using transactions, once over the one that
     compensates."""
-    target = app if request.param == "transaction" else compensating_app
-    transport = httpx.ASGITransport(app=target)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    async with http_for(app if request.param == "transaction" else compensating_app) as http:
         yield http
 
 
@@ -108,7 +78,7 @@ def product_body(**overrides: Any) -> dict[str, Any]:
 
 
 async def create_product(
-    http: httpx.AsyncClient, api: str, admin: Account, **overrides: Any
+    http: httpx.AsyncClient, api: str, admin: SignedIn, **overrides: Any
 ) -> dict[str, Any]:
     response = await http.post(
         f"{api}/products/", json=product_body(**overrides), headers=admin.headers

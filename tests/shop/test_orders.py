@@ -16,7 +16,9 @@ from quartet.shop.models import Order, OrderLine
 from quartet.shop.repository import OrderRepository
 from quartet.stores.mongo_transactions import MongoTransactions
 from quartet.stores.registry import Stores
-from tests.shop.conftest import Account, MakeAccount, create_product, stock_of, unique
+from tests.accounts import SignedIn, unique
+from tests.clients import http_for
+from tests.shop.conftest import MakeAccount, create_product, stock_of
 
 ORDER_KEYS = {"id", "customer_id", "customer_name", "items", "total", "status", "created_at"}
 
@@ -31,7 +33,7 @@ def order_body(*items: tuple[str, int], customer_name: str | None = None) -> dic
 
 
 async def test_an_order_is_priced_server_side_and_takes_the_stock(
-    shop: httpx.AsyncClient, api: str, admin: Account, customer: Account
+    shop: httpx.AsyncClient, api: str, admin: SignedIn, customer: SignedIn
 ) -> None:
     pen = await create_product(shop, api, admin, price="1.25", stock=10)
     ink = await create_product(shop, api, admin, price="3.10", stock=4)
@@ -59,7 +61,7 @@ async def test_an_order_is_priced_server_side_and_takes_the_stock(
 
 
 async def test_customer_name_may_be_given(
-    shop: httpx.AsyncClient, api: str, admin: Account, customer: Account
+    shop: httpx.AsyncClient, api: str, admin: SignedIn, customer: SignedIn
 ) -> None:
     product = await create_product(shop, api, admin)
     name = unique("Ms Buyer")
@@ -73,7 +75,7 @@ async def test_customer_name_may_be_given(
 
 
 async def test_short_stock_is_a_409_naming_the_product(
-    shop: httpx.AsyncClient, api: str, admin: Account, customer: Account
+    shop: httpx.AsyncClient, api: str, admin: SignedIn, customer: SignedIn
 ) -> None:
     product = await create_product(shop, api, admin, stock=2)
     response = await shop.post(
@@ -89,7 +91,7 @@ async def test_short_stock_is_a_409_naming_the_product(
 
 
 async def test_an_order_whose_second_item_is_short_changes_nothing(
-    shop: httpx.AsyncClient, api: str, admin: Account, customer: Account
+    shop: httpx.AsyncClient, api: str, admin: SignedIn, customer: SignedIn
 ) -> None:
     plenty = await create_product(shop, api, admin, stock=10)
     scarce = await create_product(shop, api, admin, stock=1)
@@ -107,7 +109,7 @@ async def test_an_order_whose_second_item_is_short_changes_nothing(
 
 
 async def test_unavailable_or_unknown_products_refuse_the_whole_order(
-    shop: httpx.AsyncClient, api: str, admin: Account, customer: Account
+    shop: httpx.AsyncClient, api: str, admin: SignedIn, customer: SignedIn
 ) -> None:
     first = await create_product(shop, api, admin, stock=5)
     hidden = await create_product(shop, api, admin, stock=5, is_available=False)
@@ -133,7 +135,7 @@ async def test_unavailable_or_unknown_products_refuse_the_whole_order(
 
 
 async def test_eight_concurrent_orders_for_six_units_sell_exactly_six(
-    shop: httpx.AsyncClient, api: str, admin: Account, make_account: MakeAccount
+    shop: httpx.AsyncClient, api: str, admin: SignedIn, make_account: MakeAccount
 ) -> None:
     product = await create_product(shop, api, admin, stock=6)
     buyers = [await make_account() for _ in range(8)]
@@ -152,7 +154,7 @@ async def test_eight_concurrent_orders_for_six_units_sell_exactly_six(
 
 
 async def test_concurrent_multi_item_orders_are_all_or_nothing(
-    shop: httpx.AsyncClient, api: str, admin: Account, customer: Account
+    shop: httpx.AsyncClient, api: str, admin: SignedIn, customer: SignedIn
 ) -> None:
     """Each order wants one of A and one of B; A has 5, B has 3: three orders can be served,
     and whatever the interleaving, A keeps exactly 5 minus the orders placed."""
@@ -189,7 +191,7 @@ async def test_concurrent_multi_item_orders_are_all_or_nothing(
     ],
 )
 async def test_invalid_orders_are_refused(
-    raw_client: httpx.AsyncClient, api: str, customer: Account, body: dict[str, object]
+    raw_client: httpx.AsyncClient, api: str, customer: SignedIn, body: dict[str, object]
 ) -> None:
     response = await raw_client.post(f"{api}/orders/", json=body, headers=customer.headers)
     assert response.status_code == 422, response.text
@@ -203,7 +205,7 @@ async def test_orders_need_a_signed_in_user(raw_client: httpx.AsyncClient, api: 
 
 
 async def test_an_order_is_seen_by_its_owner_and_superusers_only(
-    raw_client: httpx.AsyncClient, api: str, admin: Account, make_account: MakeAccount
+    raw_client: httpx.AsyncClient, api: str, admin: SignedIn, make_account: MakeAccount
 ) -> None:
     owner, other = await make_account(), await make_account()
     product = await create_product(raw_client, api, admin)
@@ -225,13 +227,13 @@ async def test_recent_orders_newest_first_within_the_window(
     raw_client: httpx.AsyncClient,
     api: str,
     stores: Stores,
-    admin: Account,
+    admin: SignedIn,
     make_account: MakeAccount,
 ) -> None:
     alice, bob = await make_account(), await make_account()
     product = await create_product(raw_client, api, admin, stock=100)
 
-    async def place(who: Account) -> str:
+    async def place(who: SignedIn) -> str:
         response = await raw_client.post(
             f"{api}/orders/", json=order_body((product["id"], 1)), headers=who.headers
         )
@@ -293,8 +295,8 @@ async def test_which_atomicity_each_mode_uses(
     compensating_app: FastAPI,
     stores: Stores,
     api: str,
-    admin: Account,
-    customer: Account,
+    admin: SignedIn,
+    customer: SignedIn,
 ) -> None:
     """SecantusDB answers `hello` as a replica-set primary, so `auto` uses transactions: a refused
     order is aborted, nothing given back. With MONGODB_TRANSACTIONS=off the stock taken is given
@@ -302,8 +304,7 @@ async def test_which_atomicity_each_mode_uses(
     assert await MongoTransactions(stores.mongo, "auto").supported()
     assert not await MongoTransactions(stores.mongo, "off").supported()
     for target, expect_abort in ((app, True), (compensating_app, False)):
-        transport = httpx.ASGITransport(app=target)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        async with http_for(target) as http:
             plenty = await create_product(http, api, admin, stock=5)
             scarce = await create_product(http, api, admin, stock=0)
             aborts, updates = _count(target, "abortTransaction"), _count(target, "update")

@@ -11,7 +11,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.shop.conftest import Account, create_product, product_body, stock_of, unique
+from tests.accounts import SignedIn, unique
+from tests.clients import http_for
+from tests.shop.conftest import create_product, product_body, stock_of
 
 PRODUCT_KEYS = {
     "id",
@@ -27,7 +29,7 @@ PRODUCT_KEYS = {
 
 
 async def test_superuser_creates_a_product_with_money_as_a_decimal_string(
-    raw_client: httpx.AsyncClient, api: str, admin: Account
+    raw_client: httpx.AsyncClient, api: str, admin: SignedIn
 ) -> None:
     body = product_body(price=19.9, stock=3)
     response = await raw_client.post(f"{api}/products/", json=body, headers=admin.headers)
@@ -46,7 +48,7 @@ async def test_superuser_creates_a_product_with_money_as_a_decimal_string(
 
 
 async def test_writes_need_a_superuser(
-    raw_client: httpx.AsyncClient, api: str, admin: Account, customer: Account
+    raw_client: httpx.AsyncClient, api: str, admin: SignedIn, customer: SignedIn
 ) -> None:
     product = await create_product(raw_client, api, admin)
     path = f"{api}/products/{product['id']}"
@@ -83,7 +85,7 @@ async def test_writes_need_a_superuser(
     ],
 )
 async def test_invalid_products_are_refused(
-    raw_client: httpx.AsyncClient, api: str, admin: Account, overrides: dict[str, object]
+    raw_client: httpx.AsyncClient, api: str, admin: SignedIn, overrides: dict[str, object]
 ) -> None:
     response = await raw_client.post(
         f"{api}/products/", json=product_body(**overrides), headers=admin.headers
@@ -93,7 +95,7 @@ async def test_invalid_products_are_refused(
 
 
 async def test_unknown_or_malformed_ids(
-    raw_client: httpx.AsyncClient, api: str, admin: Account
+    raw_client: httpx.AsyncClient, api: str, admin: SignedIn
 ) -> None:
     missing = uuid.uuid4()
     response = await raw_client.get(f"{api}/products/{missing}")
@@ -111,7 +113,7 @@ async def test_unknown_or_malformed_ids(
 
 
 async def test_partial_update_changes_only_what_is_sent(
-    raw_client: httpx.AsyncClient, api: str, admin: Account
+    raw_client: httpx.AsyncClient, api: str, admin: SignedIn
 ) -> None:
     product = await create_product(raw_client, api, admin)
     await asyncio.sleep(0.002)  # updated_at moves on by at least a millisecond
@@ -141,7 +143,7 @@ async def test_partial_update_changes_only_what_is_sent(
 
 
 async def test_stock_is_set_or_adjusted_and_never_goes_below_zero(
-    raw_client: httpx.AsyncClient, api: str, admin: Account
+    raw_client: httpx.AsyncClient, api: str, admin: SignedIn
 ) -> None:
     product = await create_product(raw_client, api, admin, stock=5)
     url = f"{api}/products/{product['id']}/stock"
@@ -166,7 +168,7 @@ async def test_stock_is_set_or_adjusted_and_never_goes_below_zero(
 
 
 async def test_concurrent_stock_removals_never_oversell(
-    raw_client: httpx.AsyncClient, api: str, admin: Account
+    raw_client: httpx.AsyncClient, api: str, admin: SignedIn
 ) -> None:
     product = await create_product(raw_client, api, admin, stock=5)
     url = f"{api}/products/{product['id']}/stock"
@@ -178,7 +180,7 @@ async def test_concurrent_stock_removals_never_oversell(
 
 
 async def test_bulk_creates_all_or_nothing(
-    raw_client: httpx.AsyncClient, api: str, admin: Account
+    raw_client: httpx.AsyncClient, api: str, admin: SignedIn
 ) -> None:
     category = unique("bulk")
     bodies = [product_body(category=category, stock=i) for i in range(5)]
@@ -203,10 +205,9 @@ async def test_bulk_creates_all_or_nothing(
 
 
 async def test_bulk_through_the_compensating_app(
-    compensating_app: FastAPI, api: str, admin: Account
+    compensating_app: FastAPI, api: str, admin: SignedIn
 ) -> None:
-    transport = httpx.ASGITransport(app=compensating_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+    async with http_for(compensating_app) as http:
         category = unique("bulk")
         bodies = [product_body(category=category) for _ in range(3)]
         response = await http.post(f"{api}/products/bulk", json=bodies, headers=admin.headers)
@@ -216,7 +217,7 @@ async def test_bulk_through_the_compensating_app(
 
 
 async def test_list_filters_by_category_and_availability_in_cursor_pages(
-    raw_client: httpx.AsyncClient, api: str, admin: Account
+    raw_client: httpx.AsyncClient, api: str, admin: SignedIn
 ) -> None:
     category = unique("page")
     made = [
@@ -257,7 +258,7 @@ async def test_list_filters_by_category_and_availability_in_cursor_pages(
 
 
 async def test_delete_unavailable_removes_exactly_those(
-    raw_client: httpx.AsyncClient, api: str, admin: Account
+    raw_client: httpx.AsyncClient, api: str, admin: SignedIn
 ) -> None:
     category = unique("gone")
     keep = await create_product(raw_client, api, admin, category=category)

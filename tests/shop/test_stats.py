@@ -15,7 +15,8 @@ import pytest
 from quartet.shop.models import Order, OrderLine
 from quartet.shop.repository import OrderRepository
 from quartet.stores.registry import Stores
-from tests.shop.conftest import Account, create_product, unique
+from tests.accounts import SignedIn, unique
+from tests.shop.conftest import create_product
 
 
 def _window() -> datetime:
@@ -52,7 +53,7 @@ def _synthetic_orders(start: datetime, products: list[tuple[uuid.UUID, str]]) ->
 
 
 async def test_sold_in_a_period_equals_a_recomputation(
-    raw_client: httpx.AsyncClient, api: str, stores: Stores, admin: Account
+    raw_client: httpx.AsyncClient, api: str, stores: Stores, admin: SignedIn
 ) -> None:
     start = _window()
     end = start + timedelta(hours=1)
@@ -116,7 +117,7 @@ async def test_sold_in_a_period_equals_a_recomputation(
     ],
 )
 async def test_bad_or_reversed_periods_are_422(
-    raw_client: httpx.AsyncClient, api: str, admin: Account, params: dict[str, str]
+    raw_client: httpx.AsyncClient, api: str, admin: SignedIn, params: dict[str, str]
 ) -> None:
     response = await raw_client.get(f"{api}/stats/sold", params=params, headers=admin.headers)
     assert response.status_code == 422, response.text
@@ -124,7 +125,7 @@ async def test_bad_or_reversed_periods_are_422(
 
 
 async def test_customer_stats_equal_a_recomputation(
-    raw_client: httpx.AsyncClient, api: str, admin: Account, customer: Account
+    raw_client: httpx.AsyncClient, api: str, admin: SignedIn, customer: SignedIn
 ) -> None:
     name = unique("Stats Customer")
     cheap = await create_product(raw_client, api, admin, price="0.10", stock=100)
@@ -160,7 +161,7 @@ async def test_customer_stats_equal_a_recomputation(
 
 
 async def test_unknown_customer_is_404(
-    raw_client: httpx.AsyncClient, api: str, admin: Account
+    raw_client: httpx.AsyncClient, api: str, admin: SignedIn
 ) -> None:
     name = unique("nobody")
     response = await raw_client.get(f"{api}/stats/customer/{name}", headers=admin.headers)
@@ -171,7 +172,7 @@ async def test_unknown_customer_is_404(
 
 
 async def test_stats_are_for_superusers(
-    raw_client: httpx.AsyncClient, api: str, customer: Account
+    raw_client: httpx.AsyncClient, api: str, customer: SignedIn
 ) -> None:
     period = {"start": "2024-01-01T00:00:00Z", "end": "2024-02-01T00:00:00Z"}
     for url, params in ((f"{api}/stats/sold", period), (f"{api}/stats/customer/x", {})):

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quartet.settings import Settings
 from quartet.users.seed import seed_superuser
-from tests.auth.flows import bearer, unique
+from tests.accounts import bearer, unique
 from tests.conftest import make_settings, run_cli
 
 
