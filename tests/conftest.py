@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -60,8 +61,10 @@ def test_env() -> dict[str, str]:
 
 
 def make_settings(**overrides: object) -> Settings:
-    values: dict[str, object] = {**test_env(), **overrides}
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg, arg-type]
+    # Raw values (strings from the environment, or overrides of any type): pydantic validates
+    # and coerces them, so they go in as Any.
+    values: dict[str, Any] = {**test_env(), **overrides}
+    return Settings(_env_file=None, **values)
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

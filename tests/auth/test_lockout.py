@@ -100,8 +100,10 @@ async def test_the_lock_holds_whichever_identifier_names_the_account(
     THRESHOLD - 1 guesses per identifier."""
     account = await register(http, api)
     _assert_failed(await _attempt(http, api, "email", account.email.upper(), WRONG))
-    _assert_failed(await _attempt(http, api, "username", account.username, WRONG))
-    _assert_locked(await _attempt(http, api, "phone", account.phone, WRONG), LOCK_SECONDS)
+    _assert_failed(await _attempt(http, api, "username", account.identifier("username"), WRONG))
+    _assert_locked(
+        await _attempt(http, api, "phone", account.identifier("phone"), WRONG), LOCK_SECONDS
+    )
 
     for field in ("email", "username", "phone"):
         right = await _attempt(http, api, field, account.identifier(field), account.password)
@@ -133,12 +135,12 @@ async def test_an_unknown_email_is_counted_and_locked_the_same_way(
     assert answers["real"][:THRESHOLD] == expected
     assert answers["ghost"][THRESHOLD][:2] == answers["real"][THRESHOLD][:2] == (423, LOCKED)
 
-    email = {"identifier_kind": "email"}
+    by_email = {"identifier_kind": "email"}
     ghost_rows = (await _trail(lockout_app, peer))[1 : THRESHOLD + 3]
     assert ghost_rows == [
-        *[("auth.login_failed", None, email)] * THRESHOLD,
-        ("auth.lockout", None, email),
-        ("auth.login_locked", None, email),
+        *[("auth.login_failed", None, by_email)] * THRESHOLD,
+        ("auth.lockout", None, by_email),
+        ("auth.login_locked", None, by_email),
     ]
 
 
@@ -152,7 +154,7 @@ async def test_a_success_before_the_threshold_resets_the_count(
         assert (await login(http, api, account))["token_type"] == "bearer"
 
     for _ in range(THRESHOLD - 1):
-        _assert_failed(await _attempt(http, api, "username", account.username, WRONG))
+        _assert_failed(await _attempt(http, api, "username", account.identifier("username"), WRONG))
     _assert_locked(await _attempt(http, api, "email", account.email, WRONG), LOCK_SECONDS)
 
 

@@ -145,7 +145,11 @@ async def test_feed_filters_windows_and_pages(
 
     pages, cursor, seen = 0, None, []
     while True:
-        params = {"since": iso(now - timedelta(days=60)), "until": iso(now), "limit": 2}
+        params: dict[str, str | int] = {
+            "since": iso(now - timedelta(days=60)),
+            "until": iso(now),
+            "limit": 2,
+        }
         response = await client.get(
             f"{api}/activity",
             params={**params, **({"cursor": cursor} if cursor else {})},
@@ -171,7 +175,7 @@ async def test_feed_filters_windows_and_pages(
 async def test_feed_rejects_bad_windows(client: httpx.AsyncClient, api: str) -> None:
     user = await sign_up(client, api)
     now = datetime.now(UTC)
-    for params in [
+    windows: list[dict[str, str | int]] = [
         {"since": iso(now), "until": iso(now - timedelta(hours=1))},
         {"since": iso(now - timedelta(days=400)), "until": iso(now)},
         {"since": "2026-01-01T00:00:00"},  # no time zone
@@ -179,7 +183,8 @@ async def test_feed_rejects_bad_windows(client: httpx.AsyncClient, api: str) -> 
         {"since": "1999-12-31T23:59:59Z", "until": "2000-01-02T00:00:00Z"},
         {"limit": 101},
         {"user_id": "has spaces"},
-    ]:
+    ]
+    for params in windows:
         response = await client.get(f"{api}/activity", params=params, headers=user.headers)
         assert response.status_code == 422, (params, response.text)
         assert response.json()["error"] == "validation_error"

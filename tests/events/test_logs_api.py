@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 import httpx
 import pytest
@@ -19,6 +19,13 @@ from tests.accounts import SignedIn, unique
 from tests.apps import dedicated_app
 from tests.clients import http_for
 from tests.events.helpers import iso, parse
+
+
+class RequestArgs(TypedDict, total=False):
+    """What a request in the access table sends besides its headers."""
+
+    params: dict[str, str | int]
+    json: dict[str, str]
 
 
 async def log(http: httpx.AsyncClient, api: str, who: SignedIn, **body: Any) -> dict[str, Any]:
@@ -164,11 +171,12 @@ async def test_access_rules(
     assert (await client.post(post, json=own, headers=user.headers)).status_code == 201
 
     event = await log(client, api, superuser, event_type="x")
-    for method, path, kwargs in [
+    requests: list[tuple[str, str, RequestArgs]] = [
         ("GET", f"{api}/logs/", {"params": {"event_type": "x"}}),
         ("PUT", f"{api}/logs/{event['event_id']}", {"json": {"metadata": "m"}}),
         ("DELETE", f"{api}/logs/old", {"params": {"days": 3650}}),
-    ]:
+    ]
+    for method, path, kwargs in requests:
         response = await client.request(method, path, headers=user.headers, **kwargs)
         assert response.status_code == 403, (method, response.text)
         anonymous = await client.request(method, path, **kwargs)

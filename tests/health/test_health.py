@@ -8,7 +8,7 @@ from tests.clients import http_for
 
 CLOSED_PORT = 1  # nothing listens on 127.0.0.1:1; connections are refused at once
 
-UNREACHABLE = {
+UNREACHABLE: dict[str, dict[str, str | int]] = {
     "postgres": {"DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:{CLOSED_PORT}/x"},
     "redis": {"REDIS_URL": f"redis://127.0.0.1:{CLOSED_PORT}/0"},
     "mongodb": {

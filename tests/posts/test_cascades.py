@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -19,7 +19,7 @@ async def _like(http: httpx.AsyncClient, api: str, who: SignedIn, post_id: str) 
     assert (await http.post(f"{api}/posts/{post_id}/like", headers=who.headers)).is_success
 
 
-async def _count(db: AsyncSession, *where: object) -> int:
+async def _count(db: AsyncSession, *where: ColumnElement[bool]) -> int:
     return int(await db.scalar(select(func.count()).select_from(Like).where(*where)) or 0)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import cast
 
 import httpx
 import pytest
@@ -19,6 +20,17 @@ TTL = 1800
 
 def session_key(settings: Settings, user_id: uuid.UUID) -> str:
     return f"{settings.REDIS_KEY_PREFIX}session:{user_id}"
+
+
+async def stored_hash(stores: Stores, key: str) -> dict[str, str]:
+    """The session hash as Redis holds it: the app's client decodes responses
+    (`decode_responses=True` in `quartet.stores.redis`), so names and values are str."""
+    return cast(dict[str, str], await stores.redis.hgetall(key))
+
+
+async def stored_field(stores: Stores, key: str, field: str) -> str | None:
+    """One field of the session hash (decoded, like `stored_hash`), None when absent."""
+    return cast(str | None, await stores.redis.hget(key, field))
 
 
 def when(value: str) -> datetime:
@@ -44,7 +56,7 @@ async def test_login_starts_a_session_in_a_hash_with_a_30_minute_ttl(
 
     key = session_key(settings, user.id)
     assert await stores.redis.type(key) == "hash"
-    stored = await stores.redis.hgetall(key)
+    stored = await stored_hash(stores, key)
     assert set(FIELDS) <= set(stored)
     assert stored["user_id"] == str(user.id)
     assert stored["session_token"] == body["session_token"]
@@ -65,7 +77,7 @@ async def test_a_second_login_refreshes_the_live_session_and_keeps_its_identity(
     assert after["login_time"] == before["login_time"]
     assert when(after["last_active"]) > when(before["last_active"])
     assert after["ttl_seconds"] >= TTL - 5
-    stored = await stores.redis.hgetall(session_key(settings, user.id))
+    stored = await stored_hash(stores, session_key(settings, user.id))
     assert {f"sid:{user.tokens['session_id']}", f"sid:{second['session_id']}"} <= set(stored)
 
 
@@ -74,10 +86,10 @@ async def test_every_authenticated_request_touches_last_active_and_the_ttl(
 ) -> None:
     key = session_key(settings, user.id)
     await stores.redis.expire(key, 100)
-    last_active = await stores.redis.hget(key, "last_active")
+    last_active = await stored_field(stores, key, "last_active")
     assert (await client.get(f"{api}/auth/me", headers=user.headers)).status_code == 200
     assert await stores.redis.ttl(key) >= TTL - 5
-    touched = await stores.redis.hget(key, "last_active")
+    touched = await stored_field(stores, key, "last_active")
     assert last_active is not None
     assert touched is not None
     assert when(touched) > when(last_active)
@@ -87,7 +99,7 @@ async def test_put_refreshes_last_active_and_resets_the_ttl(
     client: httpx.AsyncClient, api: str, user: SignedIn, stores: Stores, settings: Settings
 ) -> None:
     key = session_key(settings, user.id)
-    before = await stores.redis.hgetall(key)
+    before = await stored_hash(stores, key)
     await stores.redis.expire(key, 42)
     response = await client.put(f"{api}/session/{user.id}", headers=user.headers)
     assert response.status_code == 200, response.text
@@ -136,7 +148,7 @@ async def test_post_creates_a_fresh_session_only_when_none_is_live(
     assert (await client.get(url, headers=user.headers)).json()["session_token"] == (
         body["session_token"]
     )
-    stored = await stores.redis.hgetall(session_key(settings, user.id))
+    stored = await stored_hash(stores, session_key(settings, user.id))
     assert f"sid:{user.tokens['session_id']}" in stored  # the caller's auth session joined
 
 
@@ -150,14 +162,14 @@ async def test_only_the_user_or_a_superuser_may_use_a_session(
     settings: Settings,
 ) -> None:
     url = f"{api}/session/{user.id}"
-    before = await stores.redis.hgetall(session_key(settings, user.id))
+    before = await stored_hash(stores, session_key(settings, user.id))
     for method in ("POST", "GET", "PUT", "DELETE"):
         response = await client.request(method, url, headers=other.headers)
         assert response.status_code == 403, (method, response.text)
         assert response.json()["error"] == "forbidden"
         unauthenticated = await client.request(method, url)
         assert unauthenticated.status_code == 401, (method, unauthenticated.text)
-    assert await stores.redis.hgetall(session_key(settings, user.id)) == before
+    assert await stored_hash(stores, session_key(settings, user.id)) == before
 
     seen = await client.get(url, headers=superuser.headers)
     assert seen.status_code == 200
@@ -167,7 +179,7 @@ async def test_only_the_user_or_a_superuser_may_use_a_session(
     created = await client.post(url, headers=superuser.headers)
     assert created.status_code == 201, created.text
     assert created.json()["user_id"] == str(user.id)
-    stored = await stores.redis.hgetall(session_key(settings, user.id))
+    stored = await stored_hash(stores, session_key(settings, user.id))
     assert not [name for name in stored if name.startswith("sid:")]  # nobody's auth session
 
 

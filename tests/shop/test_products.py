@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 
 import httpx
@@ -148,7 +149,7 @@ async def test_stock_is_set_or_adjusted_and_never_goes_below_zero(
     product = await create_product(raw_client, api, admin, stock=5)
     url = f"{api}/products/{product['id']}/stock"
 
-    async def change(body: dict[str, object]) -> httpx.Response:
+    async def change(body: Mapping[str, object]) -> httpx.Response:
         return await raw_client.patch(url, json=body, headers=admin.headers)
 
     assert (await change({"delta": -3})).json()["stock"] == 2
@@ -198,6 +199,7 @@ async def test_bulk_creates_all_or_nothing(
     assert refused.json()["fields"][0]["loc"][:2] == ["body", 1]
     none = await raw_client.get(f"{api}/products/", params={"category": other})
     assert none.json() == {"items": [], "next_cursor": None}
+    body: list[object] | dict[str, str]
     for body in ([], {"name": "not a list"}):
         assert (
             await raw_client.post(f"{api}/products/bulk", json=body, headers=admin.headers)
@@ -228,9 +230,9 @@ async def test_list_filters_by_category_and_availability_in_cursor_pages(
     newest_first = [p["id"] for p in reversed(made)]
 
     seen: list[str] = []
-    cursor = None
+    cursor: str | None = None
     while True:
-        params: dict[str, object] = {"category": category, "limit": 3}
+        params: dict[str, str | int] = {"category": category, "limit": 3}
         if cursor:
             params["cursor"] = cursor
         page = (await raw_client.get(f"{api}/products/", params=params)).json()
@@ -253,8 +255,8 @@ async def test_list_filters_by_category_and_availability_in_cursor_pages(
 
     everything = await raw_client.get(f"{api}/products/", params={"limit": 2})
     assert len(everything.json()["items"]) == 2
-    for params in ({"cursor": "!!"}, {"cursor": "AAAA"}, {"limit": 0}, {"limit": 101}):
-        assert (await raw_client.get(f"{api}/products/", params=params)).status_code == 422
+    for invalid in ({"cursor": "!!"}, {"cursor": "AAAA"}, {"limit": 0}, {"limit": 101}):
+        assert (await raw_client.get(f"{api}/products/", params=invalid)).status_code == 422
 
 
 async def test_delete_unavailable_removes_exactly_those(

@@ -152,8 +152,8 @@ async def test_customer_stats_equal_a_recomputation(
     assert stats == {
         "customer": name,
         "order_count": 4,
-        "total_spent": str(sum(totals)),
-        "average_order": str((sum(totals) / 4).quantize(Decimal("0.01"))),
+        "total_spent": str(sum(totals, Decimal(0))),
+        "average_order": str((sum(totals, Decimal(0)) / 4).quantize(Decimal("0.01"))),
         "first_order_at": placed[0]["created_at"],
         "last_order_at": placed[-1]["created_at"],
     }
