@@ -44,13 +44,14 @@ from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, S
 from cassandra.query import BatchStatement, BatchType, PreparedStatement
 
 from bench.common import (
+    RESULT_HEADERS,
     BenchError,
     LoadResult,
     bench_env,
     bench_stores,
     machine_note,
-    ms,
     print_table,
+    result_row,
     run,
     run_load,
     summarise,
@@ -247,22 +248,6 @@ def stored_events(session: Session, event_type: str, since: datetime) -> int:
 # -- the run -----------------------------------------------------------------------------------
 
 
-def row(scenario: str, result: LoadResult, beside: str) -> list[str]:
-    server_cpu = "-" if result.server_cpu is None else f"{result.server_cpu:.0f}"
-    return [
-        scenario,
-        f"{result.per_second:.0f}",
-        beside,
-        ms(result.latency.p50_ms),
-        ms(result.latency.p99_ms),
-        ms(result.latency.max_ms),
-        str(result.requests),
-        str(result.errors),
-        f"{result.client_cpu:.0f}",
-        server_cpu,
-    ]
-
-
 async def main() -> int:
     options = parse_options()
     env = bench_env(NAME, BCRYPT_ROUNDS="4")
@@ -312,23 +297,12 @@ async def main() -> int:
 
     print_table(
         "Results (latencies in ms)",
+        [*RESULT_HEADERS[:2], "vs raw insert", *RESULT_HEADERS[3:]],
         [
-            "scenario",
-            "per s",
-            "vs raw insert",
-            "p50",
-            "p99",
-            "max",
-            "requests",
-            "errors",
-            "bench CPU%",
-            "app CPU%",
-        ],
-        [
-            row("POST /api/v1/logs/ (app, one worker)", api, share(api)),
-            row("GET /api/v1/auth/me (same app, for scale)", me, share(me)),
-            row("raw execute_async: INSERT events_by_type", single, "100%"),
-            row("raw execute_async: the app's logged batch", batches, share(batches)),
+            result_row("POST /api/v1/logs/ (app, one worker)", api, share(api)),
+            result_row("GET /api/v1/auth/me (same app, for scale)", me, share(me)),
+            result_row("raw execute_async: INSERT events_by_type", single, "100%"),
+            result_row("raw execute_async: the app's logged batch", batches, share(batches)),
         ],
     )
     print(

@@ -9,10 +9,7 @@ with `uvicorn bench.posts_ceiling:app` from the project directory, with `DATABAS
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -21,10 +18,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from bench.ceiling_pool import pool_lifespan
 from quartet.core.pagination import encode_uuid_cursor
-from quartet.settings import Settings
 
-POOL_SIZE = int(Settings.model_fields["DB_POOL_SIZE"].default)  # the app's default pool size
 MAX_LIMIT = 100
 # The statement the app's PostRepository.page sends for a first page, written by hand.
 QUERY = """
@@ -38,11 +34,6 @@ LIMIT $2
 """
 
 
-def _dsn() -> str:
-    url = os.environ.get("DATABASE_URL", str(Settings.model_fields["DATABASE_URL"].default))
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
 def _item(row: asyncpg.Record) -> dict[str, Any]:
     return {
         "id": str(row["id"]),
@@ -53,15 +44,6 @@ def _item(row: asyncpg.Record) -> dict[str, Any]:
         "like_count": row["like_count"],
         "liked_by_me": row["liked_by_me"],
     }
-
-
-@asynccontextmanager
-async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    app.state.pool = await asyncpg.create_pool(_dsn(), min_size=POOL_SIZE, max_size=POOL_SIZE)
-    try:
-        yield
-    finally:
-        await app.state.pool.close()
 
 
 async def posts(request: Request) -> JSONResponse:
@@ -83,5 +65,5 @@ async def liveness(_: Request) -> JSONResponse:
 
 app = Starlette(
     routes=[Route("/posts", posts), Route("/health/liveness", liveness)],
-    lifespan=lifespan,
+    lifespan=pool_lifespan,
 )

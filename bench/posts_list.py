@@ -35,13 +35,13 @@ import asyncpg
 import httpx
 
 from bench.common import (
+    RESULT_HEADERS,
     BenchError,
-    LoadResult,
     bench_env,
     bench_stores,
     machine_note,
-    ms,
     print_table,
+    result_row,
     run,
     run_load,
     uvicorn_server,
@@ -188,22 +188,6 @@ async def check_same_page(app_url: str, ceiling_url: str, headers: dict[str, str
     )
 
 
-def row(scenario: str, result: LoadResult, beside: str = "") -> list[str]:
-    server_cpu = "" if result.server_cpu is None else f"{result.server_cpu:.0f}%"
-    return [
-        scenario,
-        f"{result.per_second:.1f}",
-        beside,
-        ms(result.latency.p50_ms),
-        ms(result.latency.p99_ms),
-        ms(result.latency.max_ms),
-        str(result.requests),
-        str(result.errors),
-        f"{result.client_cpu:.0f}%",
-        server_cpu,
-    ]
-
-
 async def main() -> int:
     options = parse_options()
     # BCRYPT_ROUNDS: only the viewer's one login hashes, and it is not what is measured
@@ -235,17 +219,14 @@ async def main() -> int:
 
     print_table(
         "Results (latencies in ms; CPU: 100% = one core, client = this load generator)",
+        RESULT_HEADERS,
         [
-            *("scenario", "req/s", "vs ceiling", "p50", "p99", "max", "requests", "errors"),
-            *("client CPU", "server CPU"),
-        ],
-        [
-            row(
+            result_row(
                 f"GET {API}/posts?limit={PAGE} (app, authenticated)",
                 mine,
                 f"{100 * mine.per_second / raw.per_second:.0f}%" if raw.per_second else "",
             ),
-            row(f"ceiling: Starlette + raw asyncpg, same {PAGE} posts", raw, "ceiling"),
+            result_row(f"ceiling: Starlette + raw asyncpg, same {PAGE} posts", raw, "ceiling"),
         ],
     )
     print(
