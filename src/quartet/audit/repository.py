@@ -1,11 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from typing import Any
-
-from sqlalchemy import select
-from sqlmodel import col
 
 from quartet.audit.models import AuditLog
 from quartet.core.client import ClientMeta
@@ -27,9 +23,4 @@ class AuditRepository(PostgresRepository[AuditLog]):
             AuditLog(
                 user_id=user_id, action=action, ip=meta.ip, user_agent=meta.user_agent, data=data
             )
-        )
-
-    async def for_user(self, user_id: uuid.UUID, *, limit: int = 100) -> Sequence[AuditLog]:
-        return await self.list(
-            limit=limit, statement=select(AuditLog).where(col(AuditLog.user_id) == user_id)
         )

@@ -1,4 +1,4 @@
-"""Pagination shapes shared by every list endpoint: `{items, next_cursor}` or `{items, total}`.
+"""Pagination shapes shared by every list endpoint: `{items, next_cursor}`.
 
 Cursors are opaque to clients: URL-safe base64 of the last item's key (a UUIDv7 for PostgreSQL,
 a paging state for Cassandra). A malformed cursor is a 422, never a 500.
@@ -24,11 +24,6 @@ MAX_CURSOR_CHARS = 4096
 class CursorPage(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = None
-
-
-class OffsetPage(BaseModel, Generic[T]):
-    items: list[T]
-    total: int
 
 
 def encode_cursor(raw: bytes) -> str:

@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, StringConstraints
 
 
 def _phone(value: str) -> str:
@@ -45,12 +45,3 @@ class UserPublic(BaseModel):
     last_login_at: datetime | None
     created_at: datetime
     updated_at: datetime
-
-
-class UserRef(BaseModel):
-    """A user as shown next to something they made."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    full_name: str | None = Field(default=None)
