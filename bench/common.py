@@ -28,13 +28,14 @@ import httpx
 import uvloop
 from redis.asyncio import Redis
 
+from quartet import local_ports
 from quartet.settings import Settings
 from quartet.stores.registry import Stores
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.prefix) / "bin"
 HOST = "127.0.0.1"
-PG_SERVER = os.environ.get("QUARTET_BENCH_PG_SERVER", "postgres@127.0.0.1:55432")
+PG_SERVER = local_ports.PG_SERVER
 REDIS_URL = os.environ.get("REDIS_URL", str(Settings.model_fields["REDIS_URL"].default))
 HUGE_RATE_LIMIT = "1000000"  # per minute
 CLI_TIMEOUT = 300.0

@@ -17,6 +17,7 @@ import os
 import pwd
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -25,16 +26,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from quartet import local_ports
+
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = Path(os.environ.get("QUARTET_SERVICES_DIR", ROOT / ".services")).resolve()
-HOST = "127.0.0.1"
-
-PG_PORT = int(os.environ.get("QUARTET_PG_PORT", "55432"))
-REDIS_PORT = int(os.environ.get("QUARTET_REDIS_PORT", "56379"))
-MONGO_PORT = int(os.environ.get("QUARTET_MONGO_PORT", "57017"))
-CASSANDRA_PORT = int(os.environ.get("QUARTET_CASSANDRA_PORT", "59042"))
-CASSANDRA_STORAGE_PORT = int(os.environ.get("QUARTET_CASSANDRA_STORAGE_PORT", "59070"))
-CASSANDRA_JMX_PORT = int(os.environ.get("QUARTET_CASSANDRA_JMX_PORT", "59199"))
+HOST = local_ports.HOST
+PG_PORT = local_ports.PG_PORT
+REDIS_PORT = local_ports.REDIS_PORT
+MONGO_PORT = local_ports.MONGO_PORT
+CASSANDRA_PORT = local_ports.CASSANDRA_PORT
+CASSANDRA_STORAGE_PORT = local_ports.CASSANDRA_STORAGE_PORT
+CASSANDRA_JMX_PORT = local_ports.CASSANDRA_JMX_PORT
 PG_DATABASES = ("quartet", "quartet_test")
 PG_BIN = Path(os.environ.get("QUARTET_PG_BIN", "/usr/lib/postgresql/15/bin"))
 CASSANDRA_POM = ROOT / "scripts" / "cassandra-pom.xml"
@@ -625,6 +627,24 @@ def _wait_ready(service: Service, started: float) -> str:
     raise ServiceError(f"{service.name}: did not answer within {START_TIMEOUT:.0f}s")
 
 
+def _port_holder(port: int) -> str | None:
+    """Who listens on HOST:port right now (from `ss`), or None when the port is free."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+            return None
+        except OSError:
+            pass
+    ss = shutil.which("ss")
+    if ss is None:
+        return "another process"
+    out = subprocess.run(
+        [ss, "-Htanp", f"sport = :{port}"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    return out.splitlines()[0] if out else "another process"
+
+
 def _up_one(service: Service) -> str:
     t0 = time.monotonic()
     try:
@@ -632,6 +652,13 @@ def _up_one(service: Service) -> str:
             version = _wait_ready(service, t0)
             pid = service.pid()
             return f"{service.name:<10} up       {version:<12} already running (pid {pid})"
+        holder = _port_holder(service.port)
+        if holder is not None:
+            raise ServiceError(
+                f"{service.name}: {HOST}:{service.port} is taken by: {holder}\n"
+                f"stop it, or move this store with its QUARTET_*_PORT variable "
+                f"(src/quartet/local_ports.py)"
+            )
         service.prepare()
         t_start = time.monotonic()
         service.start()

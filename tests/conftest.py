@@ -26,6 +26,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
+from quartet import local_ports
 from quartet.main import create_app
 from quartet.schema import apply_cassandra_schema
 from quartet.settings import Settings
@@ -38,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # database, Cassandra keyspace and Redis prefix. The time prefix lets a later run drop leftovers.
 RUN_ID = f"{int(time.time())}_{secrets.token_hex(3)}"
 STALE_AFTER_SECONDS = 6 * 3600
-PG_SERVER = os.environ.get("QUARTET_TEST_PG_SERVER", "postgres@127.0.0.1:55432")
+PG_SERVER = local_ports.PG_SERVER
 TEST_DB = f"quartet_test_{RUN_ID}"
 TEST_DATABASE_URL = f"postgresql+asyncpg://{PG_SERVER}/{TEST_DB}"
 

@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from quartet import local_ports
+
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"  # noqa: S105 - refused in production
 DEV_SUPERUSER_PASSWORD = "change-me-superuser-1"  # noqa: S105 - refused in production
 
@@ -52,7 +54,7 @@ class Settings(BaseSettings):
     TRUSTED_PROXIES: StrList = []
 
     # PostgreSQL
-    DATABASE_URL: str = "postgresql+asyncpg://postgres@127.0.0.1:55432/quartet"
+    DATABASE_URL: str = f"postgresql+asyncpg://{local_ports.PG_SERVER}/quartet"
     DB_POOL_SIZE: int = Field(default=10, ge=1)
     DB_MAX_OVERFLOW: int = Field(default=20, ge=0)
     DB_POOL_TIMEOUT: float = Field(default=10.0, gt=0)
@@ -65,13 +67,15 @@ class Settings(BaseSettings):
     DB_RETRY_MAX_DELAY: float = Field(default=2.0, ge=0)
 
     # Redis
-    REDIS_URL: str = "redis://127.0.0.1:56379/0"
+    REDIS_URL: str = f"redis://{local_ports.HOST}:{local_ports.REDIS_PORT}/0"
     REDIS_MAX_CONNECTIONS: int = Field(default=100, ge=1)
     REDIS_TIMEOUT: float = Field(default=2.0, gt=0)
     REDIS_KEY_PREFIX: str = "quartet:"
 
     # MongoDB
-    MONGODB_URL: str = "mongodb://127.0.0.1:57017/?directConnection=true"
+    MONGODB_URL: str = (
+        f"mongodb://{local_ports.HOST}:{local_ports.MONGO_PORT}/?directConnection=true"
+    )
     MONGODB_DB: str = "quartet"
     MONGODB_TIMEOUT_MS: int = Field(default=3000, ge=100)
     # auto: multi-document transactions when the server has them (replica set, mongos,
@@ -84,7 +88,7 @@ class Settings(BaseSettings):
 
     # Cassandra
     CASSANDRA_CONTACT_POINTS: StrList = ["127.0.0.1"]
-    CASSANDRA_PORT: int = 59042
+    CASSANDRA_PORT: int = local_ports.CASSANDRA_PORT
     CASSANDRA_KEYSPACE: str = Field(default="quartet", pattern=r"^[a-z][a-z0-9_]{0,47}$")
     CASSANDRA_REPLICATION: dict[str, Any] = {"class": "SimpleStrategy", "replication_factor": 1}
     CASSANDRA_LOCAL_DC: str = "datacenter1"

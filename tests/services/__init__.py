@@ -19,11 +19,8 @@ from cassandra.policies import DCAwareRoundRobinPolicy
 from pymongo import AsyncMongoClient
 from redis.asyncio import Redis
 
-HOST = "127.0.0.1"
-PG_PORT = int(os.environ.get("QUARTET_PG_PORT", "55432"))
-REDIS_PORT = int(os.environ.get("QUARTET_REDIS_PORT", "56379"))
-MONGO_PORT = int(os.environ.get("QUARTET_MONGO_PORT", "57017"))
-CASSANDRA_PORT = int(os.environ.get("QUARTET_CASSANDRA_PORT", "59042"))
+from quartet.local_ports import CASSANDRA_PORT, HOST, MONGO_PORT, PG_PORT, REDIS_PORT
+
 PG_DATABASE = "quartet_test"
 
 

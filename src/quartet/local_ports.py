@@ -1,0 +1,28 @@
+"""Loopback ports of the local dev/test servers: the one place they are defined.
+
+All sit below 32768, outside the kernel's ephemeral range (32768-60999) that outgoing
+connections draw from, so a fixed listening port is never held by some client socket on a
+fresh machine. Each can be moved with its `QUARTET_*_PORT` environment variable; the services
+script, the app's default URLs, the tests, the benchmarks and the drills all read them here.
+"""
+
+from __future__ import annotations
+
+import os
+
+HOST = "127.0.0.1"
+
+
+def _port(name: str, default: int) -> int:
+    return int(os.environ.get(name, str(default)))
+
+
+PG_PORT = _port("QUARTET_PG_PORT", 15432)
+REDIS_PORT = _port("QUARTET_REDIS_PORT", 16379)
+MONGO_PORT = _port("QUARTET_MONGO_PORT", 17017)
+CASSANDRA_PORT = _port("QUARTET_CASSANDRA_PORT", 19042)
+CASSANDRA_STORAGE_PORT = _port("QUARTET_CASSANDRA_STORAGE_PORT", 19070)
+CASSANDRA_JMX_PORT = _port("QUARTET_CASSANDRA_JMX_PORT", 19199)
+
+PG_SERVER = f"postgres@{HOST}:{PG_PORT}"
+"""user@host:port of the local PostgreSQL, as the tests and benchmarks address it."""
