@@ -7,7 +7,6 @@ names that no other test or run uses, and a small asyncio bridge over cassandra-
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
