@@ -19,11 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from quartet.local_ports import CASSANDRA_PORT, MONGO_PORT, PG_PORT, REDIS_PORT
 from tests.services import (
-    CASSANDRA_PORT,
-    MONGO_PORT,
-    PG_PORT,
-    REDIS_PORT,
     cassandra_session,
     cql,
     mongo_client,

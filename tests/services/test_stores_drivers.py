@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+from quartet.local_ports import CASSANDRA_PORT
 from tests.services import (
-    CASSANDRA_PORT,
     cassandra_session,
     cql,
     mongo_client,
