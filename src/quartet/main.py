@@ -6,13 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from quartet import __version__
 from quartet.auth.dependencies import AuthSecurity
 from quartet.auth.router import router as auth_router
 from quartet.cache.router import router as cache_router
 from quartet.core.cache import Cache
+from quartet.core.cors import ListedOriginsCORSMiddleware
 from quartet.core.errors import (
     RateLimitedError,
     StoreUnavailableError,
@@ -98,7 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # origin sees a CORS failure instead of the error body).
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(
-        CORSMiddleware,
+        ListedOriginsCORSMiddleware,
         allow_origins=settings.BACKEND_CORS_ORIGINS,
         allow_credentials="*" not in settings.BACKEND_CORS_ORIGINS,
         allow_methods=["*"],

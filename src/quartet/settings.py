@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from quartet import local_ports
@@ -127,6 +127,19 @@ class Settings(BaseSettings):
     PASSWORD_MAX_LENGTH: int = Field(default=128, ge=16, le=1024)
     ACCOUNT_LOCKOUT_THRESHOLD: int = Field(default=5, ge=1)
     ACCOUNT_LOCKOUT_DURATION_MINUTES: int = Field(default=30, ge=1)
+
+    # SPA sessions: refresh reuse grace window, token transport and CSRF (README: Authentication)
+    REFRESH_REUSE_GRACE_SECONDS: int = Field(default=10, ge=0, le=300, description="0: strict")
+    AUTH_TRANSPORT: Literal["bearer", "cookie", "both"] = "both"
+    AUTH_COOKIE_SECURE: bool = True
+    CSRF_COOKIE_DOMAIN: str | None = None
+
+    @field_validator("AUTH_COOKIE_SECURE")
+    @classmethod
+    def _secure_cookies_in_production(cls, value: bool, info: ValidationInfo) -> bool:
+        if not value and info.data.get("ENVIRONMENT") == "production":
+            raise ValueError("AUTH_COOKIE_SECURE=false is for local http development only")
+        return value
 
     # Activity sessions (session:{user_id}) and the read cache
     SESSION_TTL_SECONDS: int = Field(default=1800, ge=1, le=86_400)

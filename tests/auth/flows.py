@@ -3,6 +3,7 @@ audit reads."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import uuid
 from typing import Any
@@ -66,6 +67,30 @@ async def assert_tokens_alive(http: httpx.AsyncClient, api: str, tokens: dict[st
     for kind in ("access_token", "session_token"):
         response = await me(http, api, tokens[kind])
         assert response.status_code == 200, response.text
+
+
+def sha256_hex(token: str) -> str:
+    """What the database stores for an opaque token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def session_row(db: AsyncSession, session_id: str) -> Any:
+    """The auth session's refresh hash, rotation count and revocation."""
+    return (
+        await db.execute(
+            text(
+                "SELECT refresh_token_hash, rotation_counter, revoked_at, revoke_reason "
+                "FROM auth_sessions WHERE id = :id"
+            ),
+            {"id": uuid.UUID(session_id)},
+        )
+    ).one()
+
+
+def assert_invalid_refresh(response: httpx.Response) -> None:
+    assert response.status_code == 401, response.text
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert without_request_id(response.json()) == INVALID_REFRESH
 
 
 async def revoked_in_redis(stores: Stores, session_id: str) -> bool:

@@ -1,9 +1,9 @@
-"""Refresh-token rotation, reuse detection (the whole session dies) and racing refreshes."""
+"""Refresh-token rotation, reuse detection (the whole session dies) and, with no grace window,
+racing refreshes (the grace window itself: test_refresh_grace.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import secrets
 import uuid
 from typing import Any
@@ -15,38 +15,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quartet.stores.registry import Stores
 from tests.accounts import bearer, login, me, refresh, register
+from tests.apps import dedicated_app
 from tests.auth.flows import (
-    INVALID_REFRESH,
     TOKEN_KEYS,
     actions,
+    assert_invalid_refresh,
     assert_tokens_alive,
     assert_tokens_dead,
     audit_trail,
     revoked_in_redis,
+    session_row,
+    sha256_hex,
 )
-from tests.responses import without_request_id
-
-
-def _sha(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-async def _session_row(db: AsyncSession, session_id: str) -> Any:
-    return (
-        await db.execute(
-            text(
-                "SELECT refresh_token_hash, rotation_counter, revoked_at, revoke_reason "
-                "FROM auth_sessions WHERE id = :id"
-            ),
-            {"id": uuid.UUID(session_id)},
-        )
-    ).one()
-
-
-def _assert_invalid_refresh(response: httpx.Response) -> None:
-    assert response.status_code == 401, response.text
-    assert response.headers["www-authenticate"] == "Bearer"
-    assert without_request_id(response.json()) == INVALID_REFRESH
+from tests.clients import http_for
 
 
 async def test_refresh_rotates_all_three_tokens_and_spends_the_old_refresh_token(
@@ -66,12 +47,12 @@ async def test_refresh_rotates_all_three_tokens_and_spends_the_old_refresh_token
         assert second[kind] != first[kind]
     await assert_tokens_alive(client, api, second)
 
-    row = await _session_row(db, first["session_id"])
-    assert row.refresh_token_hash == _sha(second["refresh_token"])
+    row = await session_row(db, first["session_id"])
+    assert row.refresh_token_hash == sha256_hex(second["refresh_token"])
     assert (row.rotation_counter, row.revoked_at) == (1, None)
     spent = await db.scalar(
         text("SELECT session_id FROM spent_refresh_tokens WHERE token_hash = :h"),
-        {"h": _sha(first["refresh_token"])},
+        {"h": sha256_hex(first["refresh_token"])},
     )
     assert spent == uuid.UUID(first["session_id"])
     trail = await audit_trail(db, user_id=account.id)
@@ -89,13 +70,13 @@ async def test_reusing_a_spent_refresh_token_revokes_the_whole_session(
     newest = (await refresh(client, api, second["refresh_token"])).json()
     await assert_tokens_alive(client, api, newest)
 
-    _assert_invalid_refresh(await refresh(client, api, first["refresh_token"]))  # theft
+    assert_invalid_refresh(await refresh(client, api, first["refresh_token"]))  # theft
 
     # the thief's copy and the legitimate newest tokens are all dead now
-    _assert_invalid_refresh(await refresh(client, api, newest["refresh_token"]))
+    assert_invalid_refresh(await refresh(client, api, newest["refresh_token"]))
     for tokens in (first, second, newest):
         await assert_tokens_dead(client, api, tokens)
-    row = await _session_row(db, first["session_id"])
+    row = await session_row(db, first["session_id"])
     assert row.revoked_at is not None
     assert row.revoke_reason == "refresh_reuse"
     assert await revoked_in_redis(stores, first["session_id"])
@@ -114,7 +95,7 @@ async def test_an_unknown_refresh_token_is_refused_without_side_effects(
     account = await register(client, api)
     tokens = await login(client, api, account)
 
-    _assert_invalid_refresh(await refresh(client, api, secrets.token_urlsafe(32)))
+    assert_invalid_refresh(await refresh(client, api, secrets.token_urlsafe(32)))
 
     await assert_tokens_alive(client, api, tokens)
     assert await actions(db, user_id=account.id) == ["auth.register", "auth.login"]
@@ -147,35 +128,34 @@ async def test_a_logged_out_sessions_refresh_token_is_dead(
     tokens = await login(client, api, await register(client, api))
     logout = await client.post(f"{api}/auth/logout", headers=bearer(tokens["access_token"]))
     assert logout.status_code == 204
-    _assert_invalid_refresh(await refresh(client, api, tokens["refresh_token"]))
+    assert_invalid_refresh(await refresh(client, api, tokens["refresh_token"]))
 
 
-async def test_two_refreshes_racing_with_one_token_succeed_exactly_once(
-    raw_client: httpx.AsyncClient, api: str, stores: Stores
-) -> None:
-    """Real commits (unique user): the guarded UPDATE lets one of the two win; the loser
-    presented a token that is spent by then, which counts as reuse."""
-    account = await register(raw_client, api)
-    tokens = await login(raw_client, api, account)
+async def test_with_no_grace_two_racing_refreshes_succeed_exactly_once(api: str) -> None:
+    """REFRESH_REUSE_GRACE_SECONDS=0 is strict rotation (real commits): the guarded UPDATE lets
+    one of the two win; the loser presented a token spent by then, which counts as reuse."""
+    async with dedicated_app(REFRESH_REUSE_GRACE_SECONDS=0) as app, http_for(app) as http:
+        stores: Stores = app.state.stores
+        tokens = await login(http, api, await register(http, api))
 
-    responses = await asyncio.gather(
-        refresh(raw_client, api, tokens["refresh_token"]),
-        refresh(raw_client, api, tokens["refresh_token"]),
-    )
-
-    statuses = sorted(r.status_code for r in responses)
-    assert statuses == [200, 401], [r.text for r in responses]
-    winner = next(r for r in responses if r.status_code == 200).json()
-    _assert_invalid_refresh(next(r for r in responses if r.status_code == 401))
-    assert winner["session_id"] == tokens["session_id"]
-    async with stores.sessionmaker() as session:
-        row = await _session_row(session, tokens["session_id"])
-        spent = await session.scalar(
-            text("SELECT count(*) FROM spent_refresh_tokens WHERE session_id = :id"),
-            {"id": uuid.UUID(tokens["session_id"])},
+        responses = await asyncio.gather(
+            refresh(http, api, tokens["refresh_token"]),
+            refresh(http, api, tokens["refresh_token"]),
         )
-    assert row.rotation_counter == 1  # rotated once, not twice
-    assert row.refresh_token_hash == _sha(winner["refresh_token"])
-    assert spent == 1
-    assert row.revoke_reason == "refresh_reuse"
-    assert (await me(raw_client, api, winner["access_token"])).status_code == 401
+
+        statuses = sorted(r.status_code for r in responses)
+        assert statuses == [200, 401], [r.text for r in responses]
+        winner = next(r for r in responses if r.status_code == 200).json()
+        assert_invalid_refresh(next(r for r in responses if r.status_code == 401))
+        assert winner["session_id"] == tokens["session_id"]
+        async with stores.sessionmaker() as session:
+            row = await session_row(session, tokens["session_id"])
+            spent = await session.scalar(
+                text("SELECT count(*) FROM spent_refresh_tokens WHERE session_id = :id"),
+                {"id": uuid.UUID(tokens["session_id"])},
+            )
+        assert row.rotation_counter == 1  # rotated once, not twice
+        assert row.refresh_token_hash == sha256_hex(winner["refresh_token"])
+        assert spent == 1
+        assert row.revoke_reason == "refresh_reuse"
+        assert (await me(http, api, winner["access_token"])).status_code == 401

@@ -1,7 +1,9 @@
 """`CurrentUser`, `CurrentSuperuser` and `OptionalUser`: the aliases every feature authorises with.
 
 A bearer token is read from `Authorization: Bearer` (access or session token) or from
-`X-Session-Token`; both are declared so Swagger's Authorize button works.
+`X-Session-Token`; both are declared so Swagger's Authorize button works. With cookies on
+(`AUTH_TRANSPORT`), the `access_token` cookie is accepted too, and an unsafe request it
+authenticates must pass the CSRF checks (`quartet.auth.csrf`).
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from fastapi.security import APIKeyCookie, APIKeyHeader, OAuth2PasswordBearer
 
 from quartet.auth.service import AuthService
 from quartet.auth.state import AuthStateRepository
 from quartet.auth.tokens import Principal, TokenService
+from quartet.auth.transport import ACCESS_COOKIE, Credential, TokenTransport
 from quartet.core.cache import Cache
 from quartet.core.client import ClientMeta, client_meta
 from quartet.core.errors import ForbiddenError, UnauthorizedError
@@ -29,20 +32,23 @@ _bearer = OAuth2PasswordBearer(
     scheme_name="BearerToken",
 )
 _session_header = APIKeyHeader(name="X-Session-Token", auto_error=False, scheme_name="SessionToken")
+_access_cookie = APIKeyCookie(name=ACCESS_COOKIE, auto_error=False, scheme_name="AccessCookie")
 
 
 @dataclass(frozen=True)
 class AuthSecurity:
-    """Process-wide password hasher (its bounded thread pool) and token service."""
+    """Process-wide password hasher (its bounded thread pool), token service and transport."""
 
     hasher: PasswordHasher
     tokens: TokenService
+    transport: TokenTransport
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AuthSecurity:
         return cls(
             PasswordHasher(settings.BCRYPT_ROUNDS, settings.PASSWORD_HASH_WORKERS),
             TokenService(settings),
+            TokenTransport(settings),
         )
 
 
@@ -65,19 +71,30 @@ AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
 Meta = Annotated[ClientMeta, Depends(client_meta)]
 
 
-async def _token(
+async def _credential(
+    request: Request,
     bearer: Annotated[str | None, Depends(_bearer)],
     session_token: Annotated[str | None, Depends(_session_header)],
-) -> str | None:
-    return bearer or session_token
+    access_cookie: Annotated[str | None, Depends(_access_cookie)],
+) -> Credential | None:
+    transport: TokenTransport = request.app.state.security.transport
+    return transport.pick(bearer or session_token, access_cookie)
 
 
 async def get_optional_principal(
-    service: AuthServiceDep, token: Annotated[str | None, Depends(_token)]
+    request: Request,
+    service: AuthServiceDep,
+    credential: Annotated[Credential | None, Depends(_credential)],
 ) -> Principal | None:
-    if not token:
+    if credential is None:
         return None
-    return await service.authenticate(token)
+    if not credential.from_cookie:
+        return await service.authenticate(credential.token)
+    transport: TokenTransport = request.app.state.security.transport
+    bound_to = transport.csrf.session_of(request)  # checked before any store is asked
+    principal = await service.authenticate(credential.token)
+    transport.csrf.check_binding(bound_to, principal.session_id)
+    return principal
 
 
 async def get_principal(

@@ -19,18 +19,28 @@ class AuthSessionRepository(PostgresRepository[AuthSession]):
     model = AuthSession
 
     async def rotate(
-        self, old_hash: str, new_hash: str, expires_at: datetime
+        self,
+        old_hash: str,
+        new_hash: str,
+        expires_at: datetime,
+        *,
+        session_id: uuid.UUID | None = None,
     ) -> AuthSession | None:
         """Swap the current refresh hash in one guarded UPDATE, so of two racing refreshes with
-        the same token exactly one matches; the spent hash is remembered for reuse detection."""
+        the same token exactly one matches (the others wait for its commit, then match nothing);
+        the spent hash is remembered for reuse detection. `session_id` narrows it to one
+        session (the one a cookie request's CSRF token is bound to)."""
         now = utcnow()
+        guards = [
+            col(AuthSession.refresh_token_hash) == old_hash,
+            col(AuthSession.revoked_at).is_(None),
+            col(AuthSession.expires_at) > now,
+        ]
+        if session_id is not None:
+            guards.append(col(AuthSession.id) == session_id)
         statement = (
             update(AuthSession)
-            .where(
-                col(AuthSession.refresh_token_hash) == old_hash,
-                col(AuthSession.revoked_at).is_(None),
-                col(AuthSession.expires_at) > now,
-            )
+            .where(*guards)
             .values(
                 refresh_token_hash=new_hash,
                 rotation_counter=AuthSession.rotation_counter + 1,
@@ -50,13 +60,16 @@ class AuthSessionRepository(PostgresRepository[AuthSession]):
             )
         return session
 
-    async def spent_by(self, token_hash: str) -> uuid.UUID | None:
-        """The session a spent refresh token belonged to, if it is one."""
-        return await self.session.scalar(
-            select(col(SpentRefreshToken.session_id)).where(
-                col(SpentRefreshToken.token_hash) == token_hash
-            )
+    async def spent(self, token_hash: str) -> tuple[AuthSession, datetime] | None:
+        """The session a spent refresh token belonged to and when it was spent, if it is one
+        (one statement: this is the path of every concurrent or retried refresh)."""
+        statement = (
+            select(AuthSession, col(SpentRefreshToken.spent_at))
+            .join(SpentRefreshToken, col(SpentRefreshToken.session_id) == col(AuthSession.id))
+            .where(col(SpentRefreshToken.token_hash) == token_hash)
         )
+        row = (await self.session.execute(statement)).first()
+        return None if row is None else (row[0], row[1])
 
     async def active_for_user(self, user_id: uuid.UUID) -> Sequence[AuthSession]:
         statement = (

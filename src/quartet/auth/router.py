@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, status
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import ValidationError
 
+from quartet.auth.csrf import CsrfError
 from quartet.auth.dependencies import AuthServiceDep, CurrentUser, Meta
 from quartet.auth.errors import (
     AccountLockedError,
@@ -25,6 +26,7 @@ from quartet.auth.schemas import (
     SessionOut,
     TokenResponse,
 )
+from quartet.auth.transport import IssueTokens, RefreshCookie
 from quartet.core.errors import ConflictError, NotFoundError, RateLimitedError, responses
 from quartet.core.rate_limit import AuthRateLimit
 from quartet.stores.dependencies import DbSession, Transactions
@@ -52,10 +54,10 @@ async def register(
     responses=responses(InvalidCredentialsError, AccountLockedError),
 )
 async def login(
-    body: LoginIn, service: AuthServiceDep, tx: Transactions, meta: Meta
+    body: LoginIn, service: AuthServiceDep, tx: Transactions, meta: Meta, issue: IssueTokens
 ) -> TokenResponse:
     field, identifier = body.identifier
-    return await service.login(tx, field, identifier, body.password, meta)
+    return issue.send(await service.login(tx, field, identifier, body.password, meta))
 
 
 @limited.post(
@@ -69,6 +71,7 @@ async def token(
     service: AuthServiceDep,
     tx: Transactions,
     meta: Meta,
+    issue: IssueTokens,
 ) -> TokenResponse:
     try:
         login_form = LoginIn.model_validate(
@@ -77,7 +80,7 @@ async def token(
     except ValidationError as error:  # a malformed identifier is just a failed login
         raise InvalidCredentialsError() from error
     field, identifier = login_form.identifier
-    return await service.login(tx, field, identifier, login_form.password, meta)
+    return issue.send(await service.login(tx, field, identifier, login_form.password, meta))
 
 
 def _identifier_field(value: str) -> dict[str, str]:
@@ -89,12 +92,22 @@ def _identifier_field(value: str) -> dict[str, str]:
 
 
 @limited.post(
-    "/refresh", response_model=TokenResponse, responses=responses(InvalidRefreshTokenError)
+    "/refresh",
+    response_model=TokenResponse,
+    responses=responses(InvalidRefreshTokenError, CsrfError),
+    summary="Rotate the refresh token given in the body, or else in the refresh_token cookie",
 )
 async def refresh(
-    body: RefreshIn, service: AuthServiceDep, tx: Transactions, meta: Meta
+    service: AuthServiceDep,
+    tx: Transactions,
+    meta: Meta,
+    issue: IssueTokens,
+    cookie: RefreshCookie = None,
+    body: RefreshIn | None = None,
 ) -> TokenResponse:
-    return await service.refresh(tx, body.refresh_token, meta)
+    presented = issue.refresh_credential(body.refresh_token if body else None, cookie)
+    tokens = await service.refresh(tx, presented.token, meta, session_id=presented.csrf_session)
+    return issue.send(tokens, in_body=presented.in_body)
 
 
 @limited.post("/check-availability", response_model=AvailabilityOut)
@@ -106,19 +119,28 @@ async def check_availability(
 
 
 @router.post(
-    "/logout", status_code=status.HTTP_204_NO_CONTENT, responses=responses(InvalidTokenError)
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=responses(InvalidTokenError, CsrfError),
 )
-async def logout(user: CurrentUser, service: AuthServiceDep, db: DbSession, meta: Meta) -> None:
+async def logout(
+    user: CurrentUser, service: AuthServiceDep, db: DbSession, meta: Meta, issue: IssueTokens
+) -> None:
     await service.logout(db, user, meta)
+    issue.clear()
 
 
 @router.post(
-    "/logout-everywhere", response_model=RevokedOut, responses=responses(InvalidTokenError)
+    "/logout-everywhere",
+    response_model=RevokedOut,
+    responses=responses(InvalidTokenError, CsrfError),
 )
 async def logout_everywhere(
-    user: CurrentUser, service: AuthServiceDep, db: DbSession, meta: Meta
+    user: CurrentUser, service: AuthServiceDep, db: DbSession, meta: Meta, issue: IssueTokens
 ) -> RevokedOut:
-    return RevokedOut(revoked=await service.logout_everywhere(db, user, meta))
+    revoked = await service.logout_everywhere(db, user, meta)
+    issue.clear()
+    return RevokedOut(revoked=revoked)
 
 
 @router.get("/me", response_model=UserPublic, responses=responses(InvalidTokenError))
@@ -134,7 +156,7 @@ async def sessions(user: CurrentUser, service: AuthServiceDep, db: DbSession) ->
 @router.delete(
     "/sessions/{session_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=responses(InvalidTokenError, NotFoundError),
+    responses=responses(InvalidTokenError, NotFoundError, CsrfError),
 )
 async def revoke_session(
     session_id: uuid.UUID, user: CurrentUser, service: AuthServiceDep, db: DbSession, meta: Meta

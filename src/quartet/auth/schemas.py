@@ -65,9 +65,12 @@ class RefreshIn(Strict):
 
 
 class TokenResponse(BaseModel):
-    access_token: str
-    session_token: str
-    refresh_token: str
+    """The tokens of a login or refresh; they are null when they travel only in httpOnly
+    cookies (`AUTH_TRANSPORT=cookie`, or a refresh made with the refresh cookie)."""
+
+    access_token: str | None
+    session_token: str | None
+    refresh_token: str | None
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
     expires_in: int
     session_id: uuid.UUID

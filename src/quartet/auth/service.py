@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -192,43 +193,77 @@ class AuthService:
     # -- refresh ---------------------------------------------------------------------------
 
     async def refresh(
-        self, tx: TransactionRunner, refresh_token: str, meta: ClientMeta
+        self,
+        tx: TransactionRunner,
+        refresh_token: str,
+        meta: ClientMeta,
+        *,
+        session_id: uuid.UUID | None = None,
     ) -> TokenResponse:
-        """Rotate: the presented token is spent. A spent token presented again is treated as
-        theft: its whole session is revoked (committed before the 401 is sent)."""
-        new_token = new_opaque_token()
-        result = await tx.run(lambda s: self._rotate(s, hash_token(refresh_token), new_token, meta))
+        """Rotate: the presented token is spent and its successor issued. Presented again less
+        than `REFRESH_REUSE_GRACE_SECONDS` after it was spent, while that successor is still the
+        session's current token (tabs refreshing at once, a retry after a lost response), it is
+        answered with the same successor. Any other spent token is theft: its whole session is
+        revoked (committed before the 401 is sent). `session_id` (what a cookie request's CSRF
+        token is bound to) confines the refresh to that session."""
+        successor = self.tokens.next_refresh_token(refresh_token)
+        result = await tx.run(
+            lambda s: self._rotate(s, hash_token(refresh_token), successor, meta, session_id)
+        )
         if result is None:
             raise errors.InvalidRefreshTokenError()
         return result
 
     async def _rotate(
-        self, session: AsyncSession, old_hash: str, new_token: str, meta: ClientMeta
+        self,
+        session: AsyncSession,
+        old_hash: str,
+        successor: str,
+        meta: ClientMeta,
+        bound_to: uuid.UUID | None,
     ) -> TokenResponse | None:
+        """Four statements whichever way it goes: the guarded UPDATE and the spent-token INSERT
+        (or, when the UPDATE matched nothing, one SELECT of the spent token with its session),
+        then the user and the audit row."""
         sessions = AuthSessionRepository(session)
-        rotated = await sessions.rotate(
-            old_hash, hash_token(new_token), utcnow() + self.tokens.refresh_ttl
+        successor_hash = hash_token(successor)
+        current = await sessions.rotate(
+            old_hash, successor_hash, utcnow() + self.tokens.refresh_ttl, session_id=bound_to
         )
-        if rotated is not None:
-            user = await UserRepository(session).get(rotated.user_id)
-            if not user.is_active:
-                await self._revoke(session, [rotated.id], "user_inactive", meta, user.id)
+        grace: dict[str, object] = {}
+        if current is None:
+            spent = await sessions.spent(old_hash)
+            if spent is None or (bound_to is not None and spent[0].id != bound_to):
                 return None
-            idle_logout = self.settings.SESSION_IDLE_LOGOUT
-            touched = await self.activity_sessions.touch(
-                user.id, rotated.id if idle_logout else None
-            )
-            if idle_logout and touched is None:
-                await self._revoke(session, [rotated.id], "idle_timeout", meta, user.id)
+            current, spent_at = spent
+            if not self._within_grace(current, successor_hash, spent_at):
+                await self._revoke(session, [current.id], "refresh_reuse", meta, current.user_id)
                 return None
-            await self._audit(session, "auth.refresh", meta, user.id, session_id=str(rotated.id))
-            return self._token_response(user, rotated.id, new_token)
+            grace = {"within_grace": True}
+        user = await UserRepository(session).get(current.user_id)
+        if not user.is_active:
+            await self._revoke(session, [current.id], "user_inactive", meta, user.id)
+            return None
+        idle_logout = self.settings.SESSION_IDLE_LOGOUT
+        touched = await self.activity_sessions.touch(user.id, current.id if idle_logout else None)
+        if idle_logout and touched is None:
+            await self._revoke(session, [current.id], "idle_timeout", meta, user.id)
+            return None
+        await self._audit(
+            session, "auth.refresh", meta, user.id, session_id=str(current.id), **grace
+        )
+        return self._token_response(user, current.id, successor)
 
-        stolen_from = await sessions.spent_by(old_hash)
-        if stolen_from is not None:
-            owner = await sessions.get(stolen_from)
-            await self._revoke(session, [stolen_from], "refresh_reuse", meta, owner.user_id)
-        return None
+    def _within_grace(self, current: AuthSession, successor_hash: str, spent_at: datetime) -> bool:
+        """The spent token is the immediate parent of the live session's current token (not a
+        grandparent) and was spent less than the grace window ago."""
+        now = utcnow()
+        return (
+            current.refresh_token_hash == successor_hash
+            and current.revoked_at is None
+            and current.expires_at > now
+            and now - spent_at < timedelta(seconds=self.settings.REFRESH_REUSE_GRACE_SECONDS)
+        )
 
     # -- bearer tokens ---------------------------------------------------------------------
 

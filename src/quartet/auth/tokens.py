@@ -1,5 +1,9 @@
 """The three tokens: access (JWT, short), session (JWT, 7 days, carries the profile essentials,
-roles and the authorization version) and refresh (opaque, stored hashed, rotated on use)."""
+roles and the authorization version) and refresh (opaque, stored hashed, rotated on use).
+
+A login's refresh token is random; each rotation's is derived from the one it replaces with a
+keyed hash, so every refresh that presents the same token within the reuse grace window is
+answered with the same successor (see `AuthService.refresh`) although only hashes are stored."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from quartet.core.clock import utcnow
-from quartet.core.security import TokenCodec
+from quartet.core.security import TokenCodec, derive_key, keyed_digest
 from quartet.settings import Settings
 from quartet.users.models import User
 
@@ -50,6 +54,13 @@ class TokenService:
         self.access_ttl = timedelta(minutes=settings.ACCESS_TOKEN_EXPIRE_MINUTES)
         self.session_ttl = timedelta(days=settings.SESSION_TOKEN_EXPIRE_DAYS)
         self.refresh_ttl = timedelta(days=settings.REFRESH_TOKEN_EXPIRE_DAYS)
+        self._refresh_chain_key = derive_key(
+            settings.SECRET_KEY.get_secret_value(), "quartet.refresh-token-chain"
+        )
+
+    def next_refresh_token(self, parent: str) -> str:
+        """The refresh token that replaces `parent` (256 bits, unguessable without the key)."""
+        return keyed_digest(self._refresh_chain_key, parent)
 
     @property
     def longest_bearer_seconds(self) -> int:

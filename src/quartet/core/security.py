@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import hmac
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -107,3 +108,15 @@ def hash_token(token: str) -> str:
     """What we store for an opaque token: its SHA-256 (the token itself has 256 bits of entropy,
     so no salt or slow hash is needed)."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def derive_key(secret: str, purpose: str) -> bytes:
+    """A key of its own for each purpose, derived from the one `SECRET_KEY`, so a value made for
+    one use (a CSRF token, a refresh-token chain) is never valid for another."""
+    return hmac.new(secret.encode("utf-8"), purpose.encode("utf-8"), hashlib.sha256).digest()
+
+
+def keyed_digest(key: bytes, message: str) -> str:
+    """URL-safe HMAC-SHA256 of `message` (43 characters, 256 bits)."""
+    digest = hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
