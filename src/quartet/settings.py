@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from quartet import local_ports
@@ -134,13 +134,6 @@ class Settings(BaseSettings):
     AUTH_COOKIE_SECURE: bool = True
     CSRF_COOKIE_DOMAIN: str | None = None
 
-    @field_validator("AUTH_COOKIE_SECURE")
-    @classmethod
-    def _secure_cookies_in_production(cls, value: bool, info: ValidationInfo) -> bool:
-        if not value and info.data.get("ENVIRONMENT") == "production":
-            raise ValueError("AUTH_COOKIE_SECURE=false is for local http development only")
-        return value
-
     # Activity sessions (session:{user_id}) and the read cache
     SESSION_TTL_SECONDS: int = Field(default=1800, ge=1, le=86_400)
     SESSION_IDLE_LOGOUT: bool = False
@@ -179,6 +172,8 @@ class Settings(BaseSettings):
             problems.append("BACKEND_CORS_ORIGINS contains '*'; list the SPA origins explicitly")
         if self.FIRST_SUPERUSER_PASSWORD.get_secret_value() == DEV_SUPERUSER_PASSWORD:
             problems.append("FIRST_SUPERUSER_PASSWORD is the development default")
+        if not self.AUTH_COOKIE_SECURE:
+            problems.append("AUTH_COOKIE_SECURE is off; that is for local http development only")
         if problems:
             raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self
