@@ -26,3 +26,7 @@ CASSANDRA_JMX_PORT = _port("QUARTET_CASSANDRA_JMX_PORT", 19199)
 
 PG_SERVER = f"postgres@{HOST}:{PG_PORT}"
 """user@host:port of the local PostgreSQL, as the tests and benchmarks address it."""
+
+BROWSER_TEST_PORT = _port("QUARTET_BROWSER_TEST_PORT", 18400)
+BROWSER_TEST_PORTS = range(BROWSER_TEST_PORT, BROWSER_TEST_PORT + 64)
+"""The browser tests' app and page servers (an origin each) take the first free ports here."""
