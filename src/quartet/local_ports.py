@@ -29,6 +29,6 @@ PG_SERVER = f"postgres@{HOST}:{PG_PORT}"
 """user@host:port of the local PostgreSQL, as the tests and benchmarks address it."""
 
 S3_ENDPOINT = f"http://{HOST}:{S3_PORT}"
-"""The local S3-compatible server (versitygw) for tests, benchmarks and `MEDIA_STORAGE=s3` in dev."""
+"""The local S3-compatible server (versitygw): tests, benchmarks, `MEDIA_STORAGE=s3` in dev."""
 S3_DEV_ACCESS_KEY = "quartet-dev"
 S3_DEV_SECRET_KEY = "quartet-dev-only-secret"  # noqa: S105 - the local test server's own root key
