@@ -10,8 +10,8 @@ from quartet.media.kinds import Kind
 from quartet.media.models import SOURCE_URL_MAX_CHARS
 
 JSON_BODY_MAX_BYTES = 16 * 1024
-MULTIPART_OVERHEAD_BYTES = 64 * 1024
-"""Room for a multipart body's boundaries and part headers above the file itself."""
+MULTIPART_OVERHEAD_BYTES = 1024 * 1024
+"""Room above the file for the multipart framing: the route cuts the file off at its own cap."""
 
 
 class MediaUrlIn(BaseModel):
