@@ -45,9 +45,7 @@ def png_with_text() -> bytes:
 def animated_gif(frames: int = 3) -> bytes:
     images = [Image.new("P", (20, 20), i * 40) for i in range(frames)]
     out = io.BytesIO()
-    images[0].save(
-        out, format="GIF", save_all=True, append_images=images[1:], duration=80, loop=0
-    )
+    images[0].save(out, format="GIF", save_all=True, append_images=images[1:], duration=80, loop=0)
     return out.getvalue()
 
 

@@ -43,7 +43,11 @@ async def test_each_allowed_kind_is_stored_with_its_sniffed_type(
 
     assert response.status_code == 201, response.text
     record = response.json()
-    assert (record["kind"], record["content_type"], record["filename"]) == (kind, content_type, name)
+    assert (record["kind"], record["content_type"], record["filename"]) == (
+        kind,
+        content_type,
+        name,
+    )
     stored = await stored_bytes(storage, record["id"])
     assert stored is not None
     assert record["size"] == len(stored)
@@ -187,7 +191,9 @@ async def test_an_oversize_stream_is_cut_off_at_the_cap(
 async def test_a_declared_oversize_body_is_refused_before_reading(
     http: httpx.AsyncClient, api: str, owner: SignedIn
 ) -> None:
-    response = await upload(http, api, owner, "big.mp4", samples.mp4(MAX_BYTES + 128 * 1024), "video/mp4")
+    response = await upload(
+        http, api, owner, "big.mp4", samples.mp4(MAX_BYTES + 128 * 1024), "video/mp4"
+    )
 
     assert response.status_code == 413
 
@@ -217,7 +223,9 @@ async def test_other_body_types_and_anonymous_callers_are_refused(
     http: httpx.AsyncClient, api: str, owner: SignedIn
 ) -> None:
     text = await http.post(
-        f"{api}/upload/media", content=b"hello", headers={**owner.headers, "Content-Type": "text/plain"}
+        f"{api}/upload/media",
+        content=b"hello",
+        headers={**owner.headers, "Content-Type": "text/plain"},
     )
     anonymous = await http.post(
         f"{api}/upload/media", files={"file": ("a.png", samples.image("PNG"), "image/png")}

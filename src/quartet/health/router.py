@@ -63,7 +63,7 @@ async def storage(stores: StoresDep, media: MediaRuntimeDep) -> StorageHealthOut
         return error_response(
             503,
             "storage_unavailable",
-            f"{result.backend} storage: {result.error}",
+            f"{result.backend} storage: {result.reason}",
             **result.model_dump(mode="json"),
         )
     return result

@@ -66,5 +66,5 @@ async def storage(storage: ObjectStorage, limit_s: float) -> StorageHealthOut:
         status=result.status,
         backend=storage.backend,
         latency_ms=result.latency_ms,
-        error=result.error,
+        reason=result.error,
     )

@@ -43,4 +43,4 @@ class StorageHealthOut(BaseModel):
     status: Literal["ok", "unavailable"]
     backend: Literal["local", "s3"]
     latency_ms: float
-    error: str | None = None
+    reason: str | None = Field(default=None, description="why it is unavailable")
