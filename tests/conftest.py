@@ -15,6 +15,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -52,6 +53,7 @@ def test_env() -> dict[str, str]:
         "MONGODB_DB": f"quartet_test_{RUN_ID}",
         "CASSANDRA_KEYSPACE": f"quartet_test_{RUN_ID}",
         "REDIS_KEY_PREFIX": f"test:{RUN_ID}:",
+        "MEDIA_ROOT": str(Path(tempfile.gettempdir()) / f"quartet-test-media-{RUN_ID}"),
         "LOG_JSON": "false",
         "LOG_LEVEL": "WARNING",
         "CASSANDRA_CONSISTENCY": "ONE",

@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
-from tempfile import gettempdir
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -55,7 +54,7 @@ class S3Storage:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.bucket = settings.MEDIA_S3_BUCKET
-        self.staging_dir = Path(gettempdir()) / "quartet-media-staging"
+        self.staging_dir = settings.MEDIA_ROOT.resolve() / ".staging"
         self._stack = AsyncExitStack()
         self._client: S3Client | None = None
 
