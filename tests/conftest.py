@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -156,6 +157,7 @@ async def app(settings: Settings, _migrated: None) -> AsyncIterator[FastAPI]:
         await _eventually(lambda: stores.mongo_client.drop_database(settings.MONGODB_DB))
         await _eventually(stores.cassandra.drop_keyspace)
         await _eventually(lambda: _clear_redis(stores, settings))
+        shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
 
 
 async def _eventually(action: Callable[[], Awaitable[object]], seconds: float = 60.0) -> None:
