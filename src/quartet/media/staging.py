@@ -8,11 +8,13 @@ import hashlib
 import os
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
 from quartet.media.errors import MediaTooLargeError
+from quartet.media.storage.base import disk_io
 
 FLUSH_BYTES = 256 * 1024
 READ_BYTES = 1024 * 1024
@@ -31,7 +33,7 @@ class StagedFile:
         self._file: BinaryIO | None = None
 
     async def __aenter__(self) -> StagedFile:
-        self._file, self.path = await asyncio.to_thread(self._create)
+        self._file, self.path = await disk_io(self._create)
         return self
 
     async def __aexit__(
@@ -63,7 +65,7 @@ class StagedFile:
 
     async def _flush(self) -> None:
         chunk, self._buffer = bytes(self._buffer), bytearray()
-        await asyncio.to_thread(self._write, chunk)
+        await disk_io(partial(self._write, chunk))
 
     def _write(self, chunk: bytes) -> None:
         assert self._file is not None
@@ -73,7 +75,7 @@ class StagedFile:
     async def finish(self) -> str:
         """Flush and close the file (durably); returns the hex SHA-256 of what was written."""
         await self._flush()
-        await asyncio.to_thread(self._close)
+        await disk_io(self._close)
         return self._hash.hexdigest()
 
     def _close(self) -> None:

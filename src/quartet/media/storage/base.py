@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 from quartet.core.errors import StoreUnavailableError
 
+T = TypeVar("T")
 STORE_NAME = "storage"
 Backend = Literal["local", "s3"]
 LIST_BATCH = 500
@@ -30,6 +32,15 @@ def is_object_key(key: str) -> bool:
 
 def unavailable() -> StoreUnavailableError:
     return StoreUnavailableError(STORE_NAME)
+
+
+async def disk_io(work: Callable[[], T]) -> T:
+    """Blocking file work in a worker thread; a full or failing disk is the store being
+    unavailable (503), not a bug."""
+    try:
+        return await asyncio.to_thread(work)
+    except OSError as error:
+        raise unavailable() from error
 
 
 @dataclass(frozen=True)

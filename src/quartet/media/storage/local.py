@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
 
-from quartet.media.storage.base import LIST_BATCH, Backend, StoredObject, is_object_key, unavailable
+from quartet.media.storage.base import LIST_BATCH, Backend, StoredObject, disk_io, is_object_key
 
-T = TypeVar("T")
 READ_CHUNK = 256 * 1024
 
 
@@ -29,19 +26,12 @@ class LocalStorage:
             raise ValueError(f"not an object key: {key!r}")
         return self.objects / key
 
-    async def _io(self, work: Callable[[], T]) -> T:
-        """Blocking file work in a thread; a failing disk is the store being unavailable."""
-        try:
-            return await asyncio.to_thread(work)
-        except OSError as error:
-            raise unavailable() from error
-
     async def open(self) -> None:
         def make_dirs() -> None:
             self.objects.mkdir(parents=True, exist_ok=True)
             self.staging_dir.mkdir(parents=True, exist_ok=True)
 
-        await self._io(make_dirs)
+        await disk_io(make_dirs)
 
     async def close(self) -> None:
         return None
@@ -52,7 +42,7 @@ class LocalStorage:
                 raise OSError(f"{self.objects} is not writable")
             os.statvfs(self.objects)
 
-        await self._io(writable)
+        await disk_io(writable)
 
     async def put(self, key: str, source: Path, *, content_type: str, disposition: str) -> None:
         target = self._path(key)
@@ -66,7 +56,7 @@ class LocalStorage:
             finally:
                 os.close(directory)
 
-        await self._io(move)
+        await disk_io(move)
 
     async def stat(self, key: str) -> StoredObject | None:
         path = self._path(key)
@@ -78,16 +68,16 @@ class LocalStorage:
                 return None
             return StoredObject(key, info.st_size, datetime.fromtimestamp(info.st_mtime, UTC))
 
-        return await self._io(stat)
+        return await disk_io(stat)
 
     async def read(self, key: str, first: int, last: int) -> AsyncIterator[bytes]:
         path = self._path(key)
-        handle = await self._io(lambda: path.open("rb"))
+        handle = await disk_io(lambda: path.open("rb"))
         try:
-            await self._io(lambda: handle.seek(first))
+            await disk_io(lambda: handle.seek(first))
             remaining = last - first + 1
             while remaining > 0:
-                chunk = await self._io(partial(handle.read, min(READ_CHUNK, remaining)))
+                chunk = await disk_io(partial(handle.read, min(READ_CHUNK, remaining)))
                 if not chunk:
                     return
                 remaining -= len(chunk)
@@ -97,7 +87,7 @@ class LocalStorage:
 
     async def delete(self, key: str) -> None:
         path = self._path(key)
-        await self._io(lambda: path.unlink(missing_ok=True))
+        await disk_io(lambda: path.unlink(missing_ok=True))
 
     async def keys_older_than(self, cutoff: datetime) -> AsyncIterator[list[str]]:
         limit = cutoff.timestamp()
@@ -112,9 +102,9 @@ class LocalStorage:
                     continue
             return [key for key in found if is_object_key(key)]
 
-        shards = await self._io(lambda: sorted(p for p in self.objects.iterdir() if p.is_dir()))
+        shards = await disk_io(lambda: sorted(p for p in self.objects.iterdir() if p.is_dir()))
         for shard in shards:
-            keys = await self._io(partial(scan, shard))
+            keys = await disk_io(partial(scan, shard))
             for start in range(0, len(keys), LIST_BATCH):
                 yield keys[start : start + LIST_BATCH]
 
