@@ -16,8 +16,9 @@ from fastapi import FastAPI
 
 from quartet import local_ports
 from quartet.media.runtime import MediaRuntime
-from quartet.media.storage import ObjectStorage, S3Storage
+from quartet.media.storage import ObjectStorage
 from quartet.media.storage.base import object_key
+from quartet.media.storage.s3 import S3Storage
 from tests.accounts import SignedIn, sign_up
 from tests.apps import dedicated_app
 from tests.clients import http_for
