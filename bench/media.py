@@ -135,10 +135,14 @@ async def s3_bucket(bucket: str) -> AsyncIterator[None]:
 
 def backend_env(backend: str, name: str, root: Path) -> dict[str, str]:
     env = bench_env(
-        name, MEDIA_STORAGE=backend, MEDIA_MAX_BYTES=str(15 * MB), MEDIA_SWEEP_INTERVAL_SECONDS="0"
+        name,
+        MEDIA_STORAGE=backend,
+        MEDIA_ROOT=str(root),  # objects (local) and staging (both)
+        MEDIA_MAX_BYTES=str(15 * MB),
+        MEDIA_SWEEP_INTERVAL_SECONDS="0",
     )
     if backend == "local":
-        return {**env, "MEDIA_ROOT": str(root)}
+        return env
     return {
         **env,
         "MEDIA_S3_ENDPOINT_URL": local_ports.S3_ENDPOINT,
