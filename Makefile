@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: help install lock services-up services-down services-status services-reset dev run test \
         lint fmt migrate revision seed db-reset schema check openapi clean backup bench-shop bench-posts \
-        bench bench-auth bench-events
+        bench bench-auth bench-events bench-media
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -86,6 +86,9 @@ bench-posts: services-up ## posts benchmark: GET /api/v1/posts?limit=50 req/s, p
 
 bench-events: services-up ## event log benchmark: POST /api/v1/logs/ per second vs raw cassandra-driver inserts
 	$(BIN)/python -m bench.events
+
+bench-media: services-up ## media benchmark: 10 MB upload MB/s per backend (local, s3), peak RSS during 8 concurrent uploads
+	$(BIN)/python -m bench.media
 
 dev: services-up migrate schema seed ## everything, then the API with auto-reload on :8000
 	$(BIN)/uvicorn quartet.main:app --reload --reload-dir src --host $(HOST) --port $(PORT)

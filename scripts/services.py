@@ -1,4 +1,4 @@
-"""Local services manager: real PostgreSQL, Redis, MongoDB-wire and Cassandra for dev and tests.
+"""Local services manager: real PostgreSQL, Redis, MongoDB-wire, Cassandra and S3 for dev and tests.
 
 No Docker here, so the project starts the four servers itself, each on a fixed loopback port
 (overridable by environment variable), with data under `.services/`. Every process is tracked by a
@@ -37,6 +37,9 @@ MONGO_PORT = local_ports.MONGO_PORT
 CASSANDRA_PORT = local_ports.CASSANDRA_PORT
 CASSANDRA_STORAGE_PORT = local_ports.CASSANDRA_STORAGE_PORT
 CASSANDRA_JMX_PORT = local_ports.CASSANDRA_JMX_PORT
+S3_PORT = local_ports.S3_PORT
+VERSITYGW_MODULE = "github.com/versity/versitygw/cmd/versitygw"
+VERSITYGW_VERSION = "v1.8.0"
 PG_DATABASES = ("quartet", "quartet_test")
 PG_BIN = Path(os.environ.get("QUARTET_PG_BIN", "/usr/lib/postgresql/15/bin"))
 CASSANDRA_POM = ROOT / "scripts" / "cassandra-pom.xml"
@@ -598,11 +601,66 @@ dynamic_snitch: false
         return await asyncio.get_running_loop().run_in_executor(None, query)
 
 
+class S3(Service):
+    """versitygw (Apache-2.0) answering the S3 API over a directory, built with `go install` at a
+    pinned version into `.services/s3/bin` (Debian has no package of it)."""
+
+    def __init__(self) -> None:
+        super().__init__("s3", S3_PORT)
+
+    @property
+    def binary(self) -> Path:
+        return self.dir / "bin" / "versitygw"
+
+    def prepare(self) -> None:
+        stamp = self.dir / "bin" / ".version"
+        if self.binary.exists() and stamp.exists() and stamp.read_text() == VERSITYGW_VERSION:
+            return
+        go = shutil.which("go") or "/usr/local/go/bin/go"  # the official tarball's place
+        if not Path(go).exists():
+            raise ServiceError(
+                f"s3: Go is missing; install Go (>= 1.24) and run again, or run "
+                f"`go install {VERSITYGW_MODULE}@{VERSITYGW_VERSION}` yourself"
+            )
+        _log(f"s3: building versitygw {VERSITYGW_VERSION} with go install (about a minute)")
+        (self.dir / "bin").mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "GOBIN": str(self.binary.parent)}
+        cmd = [go, "install", f"{VERSITYGW_MODULE}@{VERSITYGW_VERSION}"]
+        result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise ServiceError(f"s3: go install failed:\n{result.stderr[-3000:]}")
+        stamp.write_text(VERSITYGW_VERSION)
+
+    def start(self) -> None:
+        (self.dir / "data").mkdir(parents=True, exist_ok=True)
+        env = {
+            **os.environ,
+            "ROOT_ACCESS_KEY": local_ports.S3_DEV_ACCESS_KEY,
+            "ROOT_SECRET_KEY": local_ports.S3_DEV_SECRET_KEY,
+        }
+        cmd = [str(self.binary), "--port", f"{HOST}:{S3_PORT}", "posix", str(self.dir / "data")]
+        _spawn(cmd, self.log, self.pidfile, env)
+
+    async def version(self) -> str:
+        from aiobotocore.session import get_session
+
+        async with get_session().create_client(
+            "s3",
+            endpoint_url=local_ports.S3_ENDPOINT,
+            aws_access_key_id=local_ports.S3_DEV_ACCESS_KEY,
+            aws_secret_access_key=local_ports.S3_DEV_SECRET_KEY,
+            region_name="us-east-1",
+        ) as client:
+            await client.list_buckets()
+        return f"versitygw-{VERSITYGW_VERSION}"
+
+
 ALL: dict[str, Callable[[], Service]] = {
     "postgres": Postgres,
     "redis": Redis,
     "mongo": Mongo,
     "cassandra": Cassandra,
+    "s3": S3,
 }
 
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -52,6 +54,7 @@ def test_env() -> dict[str, str]:
         "MONGODB_DB": f"quartet_test_{RUN_ID}",
         "CASSANDRA_KEYSPACE": f"quartet_test_{RUN_ID}",
         "REDIS_KEY_PREFIX": f"test:{RUN_ID}:",
+        "MEDIA_ROOT": str(Path(tempfile.gettempdir()) / f"quartet-test-media-{RUN_ID}"),
         "LOG_JSON": "false",
         "LOG_LEVEL": "WARNING",
         "CASSANDRA_CONSISTENCY": "ONE",
@@ -154,6 +157,7 @@ async def app(settings: Settings, _migrated: None) -> AsyncIterator[FastAPI]:
         await _eventually(lambda: stores.mongo_client.drop_database(settings.MONGODB_DB))
         await _eventually(stores.cassandra.drop_keyspace)
         await _eventually(lambda: _clear_redis(stores, settings))
+        shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
 
 
 async def _eventually(action: Callable[[], Awaitable[object]], seconds: float = 60.0) -> None:

@@ -23,6 +23,7 @@ MONGO_PORT = _port("QUARTET_MONGO_PORT", 17017)
 CASSANDRA_PORT = _port("QUARTET_CASSANDRA_PORT", 19042)
 CASSANDRA_STORAGE_PORT = _port("QUARTET_CASSANDRA_STORAGE_PORT", 19070)
 CASSANDRA_JMX_PORT = _port("QUARTET_CASSANDRA_JMX_PORT", 19199)
+S3_PORT = _port("QUARTET_S3_PORT", 19000)
 
 PG_SERVER = f"postgres@{HOST}:{PG_PORT}"
 """user@host:port of the local PostgreSQL, as the tests and benchmarks address it."""
@@ -30,3 +31,7 @@ PG_SERVER = f"postgres@{HOST}:{PG_PORT}"
 BROWSER_TEST_PORT = _port("QUARTET_BROWSER_TEST_PORT", 18400)
 BROWSER_TEST_PORTS = range(BROWSER_TEST_PORT, BROWSER_TEST_PORT + 64)
 """The browser tests' app and page servers (an origin each) take the first free ports here."""
+S3_ENDPOINT = f"http://{HOST}:{S3_PORT}"
+"""The local S3-compatible server (versitygw): tests, benchmarks, `MEDIA_STORAGE=s3` in dev."""
+S3_DEV_ACCESS_KEY = "quartet-dev"
+S3_DEV_SECRET_KEY = "quartet-dev-only-secret"  # noqa: S105 - the local test server's own root key

@@ -31,6 +31,9 @@ from quartet.events.repository import EventRepository
 from quartet.events.router import router as events_router
 from quartet.events.writer import ActivityWriter
 from quartet.health.router import router as health_router
+from quartet.media.router import router as media_router
+from quartet.media.runtime import MediaRuntime
+from quartet.media.schemas import MULTIPART_OVERHEAD_BYTES
 from quartet.posts.router import router as posts_router
 from quartet.schema import apply_cassandra_schema_on_start, apply_mongo_schema_on_start
 from quartet.sessions.router import router as sessions_router
@@ -52,6 +55,7 @@ def api_router(settings: Settings) -> APIRouter:
     api.include_router(sessions_router)
     api.include_router(cache_router)
     api.include_router(shop_router)
+    api.include_router(media_router)
     return api
 
 
@@ -61,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     stores = Stores(settings)
     security = AuthSecurity.from_settings(settings)
     activity = ActivityWriter(EventRepository(stores.cassandra), settings)
+    media = MediaRuntime(settings, stores)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -69,9 +74,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.CASSANDRA_APPLY_SCHEMA_ON_START:
             await apply_cassandra_schema_on_start(stores.cassandra)
         activity.start()
+        await media.open()
         try:
             yield
         finally:
+            await media.close()
             await activity.stop()
             await stores.close()
             security.hasher.close()
@@ -86,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.stores = stores
     app.state.security = security
     app.state.activity = activity
+    app.state.media = media
     app.state.cache = Cache.from_settings(stores.redis, settings)
 
     install_error_handlers(app, error_translations())
@@ -93,7 +101,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router(settings))
 
     # Added innermost first: the request id wraps everything, so every answer and log has it.
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.MAX_REQUEST_BODY_BYTES)
+    # Uploads stream past MAX_REQUEST_BODY_BYTES up to their own cap (enforced again as read).
+    upload_limit = {
+        f"{settings.API_V1_STR}/upload/media": settings.MEDIA_MAX_BYTES + MULTIPART_OVERHEAD_BYTES
+    }
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.MAX_REQUEST_BODY_BYTES,
+        path_limits=upload_limit,
+    )
     # Inside CORS and the security headers, so a 500 carries them too (else a SPA on another
     # origin sees a CORS failure instead of the error body).
     app.add_middleware(UnhandledErrorMiddleware)

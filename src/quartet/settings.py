@@ -139,12 +139,37 @@ class Settings(BaseSettings):
     SESSION_IDLE_LOGOUT: bool = False
     CACHE_TTL_SECONDS: int = Field(default=300, ge=1, le=86_400)
 
+    # Media uploads (quartet.media): objects on local disk or any S3-compatible store
+    MEDIA_STORAGE: Literal["local", "s3"] = "local"
+    MEDIA_ROOT: Path = Path("media")
+    MEDIA_MAX_BYTES: int = Field(default=15 * 1024 * 1024, ge=1024, le=5 * 1024**3)
+    MEDIA_MAX_IMAGE_PIXELS: int = Field(default=40_000_000, ge=1, le=1_000_000_000)
+    MEDIA_IMAGE_WORKERS: int = Field(default=2, ge=1, le=32)
+    MEDIA_URL_EXPIRE_SECONDS: int = Field(default=3600, ge=60, le=7 * 86_400)
+    MEDIA_FETCH_TIMEOUT_SECONDS: float = Field(default=20.0, gt=0, le=300)
+    MEDIA_FETCH_MAX_REDIRECTS: int = Field(default=3, ge=0, le=10)
+    MEDIA_FETCH_ALLOWED_NETWORKS: StrList = []
+    MEDIA_SWEEP_INTERVAL_SECONDS: int = Field(default=3600, ge=0, description="0: no sweep")
+    MEDIA_ORPHAN_GRACE_SECONDS: int = Field(default=3600, ge=0)
+    MEDIA_S3_ENDPOINT_URL: str | None = None
+    MEDIA_S3_BUCKET: str = Field(default="quartet-media", min_length=3, max_length=63)
+    MEDIA_S3_REGION: str = "us-east-1"
+    MEDIA_S3_ACCESS_KEY_ID: SecretStr | None = None
+    MEDIA_S3_SECRET_ACCESS_KEY: SecretStr | None = None
+    MEDIA_S3_ADDRESSING_STYLE: Literal["auto", "path", "virtual"] = "auto"
+    MEDIA_S3_CREATE_BUCKET: bool = False
+    MEDIA_S3_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0, le=300)
+
     # First superuser (quartet db seed)
     FIRST_SUPERUSER_EMAIL: str = "admin@example.com"
     FIRST_SUPERUSER_PASSWORD: SecretStr = SecretStr(DEV_SUPERUSER_PASSWORD)
 
     _split = field_validator(
-        "BACKEND_CORS_ORIGINS", "TRUSTED_PROXIES", "CASSANDRA_CONTACT_POINTS", mode="before"
+        "BACKEND_CORS_ORIGINS",
+        "TRUSTED_PROXIES",
+        "CASSANDRA_CONTACT_POINTS",
+        "MEDIA_FETCH_ALLOWED_NETWORKS",
+        mode="before",
     )(_split_list)
 
     @field_validator("API_V1_STR")

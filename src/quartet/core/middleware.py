@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -84,19 +85,25 @@ class SecurityHeadersMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuse bodies over `max_bytes` with 413: early on Content-Length, else while streaming."""
+    """Refuse bodies over `max_bytes` with 413: early on Content-Length, else while streaming.
+    `path_limits` gives exact paths (uploads) a limit of their own, which their route enforces
+    again as it streams."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, path_limits: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.path_limits = dict(path_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.path_limits.get(scope["path"], self.max_bytes)
         declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            err = PayloadTooLargeError(f"Request body exceeds {self.max_bytes} bytes")
+        if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
+            err = PayloadTooLargeError(f"Request body exceeds {max_bytes} bytes")
             await error_response(err.status_code, err.code, err.message)(scope, receive, send)
             return
         received = 0
@@ -106,11 +113,11 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     # An HTTPException, because FastAPI turns any other error raised while it
                     # parses a JSON body into a 400 ("There was an error parsing the body").
                     raise StarletteHTTPException(
-                        413, detail=f"Request body exceeds {self.max_bytes} bytes"
+                        413, detail=f"Request body exceeds {max_bytes} bytes"
                     )
             return message
 

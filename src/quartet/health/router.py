@@ -6,6 +6,8 @@ from fastapi.responses import JSONResponse
 from quartet.core.errors import StoreUnavailableError, error_response, responses
 from quartet.health import service
 from quartet.health.schemas import DatabaseOut, HealthOut, ReadinessOut
+from quartet.media.dependencies import MediaRuntimeDep
+from quartet.media.schemas import StorageHealthOut
 from quartet.stores.dependencies import StoresDep
 
 router = APIRouter(prefix="/health", tags=["health"])
@@ -47,3 +49,21 @@ async def readiness(stores: StoresDep) -> ReadinessOut | JSONResponse:
 )
 async def database(stores: StoresDep) -> DatabaseOut:
     return await service.database(stores)
+
+
+@router.get(
+    "/storage",
+    response_model=StorageHealthOut,
+    summary="Media object store: its backend (local or s3) and whether it answers",
+    responses={503: {"description": "The object store does not answer"}},
+)
+async def storage(stores: StoresDep, media: MediaRuntimeDep) -> StorageHealthOut | JSONResponse:
+    result = await service.storage(media.storage, stores.settings.HEALTH_CHECK_TIMEOUT)
+    if result.status != "ok":
+        return error_response(
+            503,
+            "storage_unavailable",
+            f"{result.backend} storage: {result.reason}",
+            **result.model_dump(mode="json"),
+        )
+    return result

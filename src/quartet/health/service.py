@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 
 from quartet import __version__
 from quartet.health.repository import DatabaseProbeRepository
 from quartet.health.schemas import DatabaseOut, HealthOut, ReadinessOut, StoreStatus
+from quartet.media.schemas import StorageHealthOut
+from quartet.media.storage import ObjectStorage
 from quartet.settings import Settings
 from quartet.stores.registry import STORE_NAMES, Stores
 
@@ -22,10 +25,14 @@ def health(settings: Settings) -> HealthOut:
 
 
 async def _check(stores: Stores, name: str, limit_s: float) -> StoreStatus:
+    return await _timed(lambda: stores.ping(name), limit_s)
+
+
+async def _timed(ping: Callable[[], Awaitable[str | None]], limit_s: float) -> StoreStatus:
     started = time.perf_counter()
     try:
         async with asyncio.timeout(limit_s):
-            version = await stores.ping(name)
+            version = await ping()
     except Exception as error:
         reason = "timed out" if isinstance(error, TimeoutError) else type(error).__name__
         return StoreStatus(
@@ -50,3 +57,14 @@ async def database(stores: Stores) -> DatabaseOut:
     repo = DatabaseProbeRepository(stores.engine)
     version, name = await repo.server_facts()
     return DatabaseOut(status="ok", version=version, database=name, pool=repo.pool_state())
+
+
+async def storage(storage: ObjectStorage, limit_s: float) -> StorageHealthOut:
+    """The media object store (`MEDIA_STORAGE`): which backend, and whether it answers."""
+    result = await _timed(storage.ping, limit_s)
+    return StorageHealthOut(
+        status=result.status,
+        backend=storage.backend,
+        latency_ms=result.latency_ms,
+        reason=result.error,
+    )
