@@ -1,0 +1,65 @@
+"""The app served by a real process (uvicorn, `quartet serve`) over real HTTP."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT
+
+START_TIMEOUT_S = 90.0  # generous: a loaded CI machine imports slowly
+
+
+@dataclass
+class Server:
+    base_url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
+
+
+def _wait_until_live(server: Server) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            pytest.fail(f"the server exited with {server.process.returncode}:\n{server.output()}")
+        try:
+            if httpx.get(f"{server.base_url}/health/liveness", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"the server did not answer within {START_TIMEOUT_S}s:\n{server.output()}")
+
+
+@contextmanager
+def serving(
+    command: Sequence[str], env: Mapping[str, str], port: int, log: Path
+) -> Iterator[Server]:
+    """Start `command` (listening on 127.0.0.1:`port`), wait for its liveness probe, and stop
+    it afterwards (SIGTERM, then SIGKILL if it hangs)."""
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            list(command), cwd=ROOT, env=dict(env), stdout=sink, stderr=subprocess.STDOUT
+        )
+    running = Server(f"http://127.0.0.1:{port}", process, log)
+    try:
+        _wait_until_live(running)
+        yield running
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
