@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: help install lock services-up services-down services-status services-reset dev run test \
         lint fmt migrate revision seed db-reset schema check openapi clean backup bench-shop bench-posts \
-        bench bench-auth bench-events bench-media
+        bench bench-auth bench-events bench-media lint-deploy
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -107,6 +107,36 @@ lint: install ## ruff and mypy
 fmt: install ## format and auto-fix
 	$(BIN)/ruff format src tests scripts migrations bench
 	$(BIN)/ruff check --fix src tests scripts migrations bench
+
+# Deployment checks need Go (>= 1.21; it fetches the toolchain each tool asks for) to build the
+# tools below into $(TOOLS); hadolint and kubernetes-validate come with the dev requirements.
+TOOLS := .tools
+KUSTOMIZE_VERSION := v5.8.2
+SUPERCRONIC_VERSION := v0.2.48
+
+$(TOOLS)/compose-check: scripts/compose_check/main.go scripts/compose_check/go.mod scripts/compose_check/go.sum
+	cd scripts/compose_check && go build -trimpath -o $(CURDIR)/$@ .
+
+$(TOOLS)/kustomize-$(KUSTOMIZE_VERSION):
+	GOBIN=$(CURDIR)/$(TOOLS)/kustomize.d go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+	mv $(TOOLS)/kustomize.d/kustomize $@ && rmdir $(TOOLS)/kustomize.d
+
+$(TOOLS)/supercronic-$(SUPERCRONIC_VERSION):
+	GOBIN=$(CURDIR)/$(TOOLS)/supercronic.d go install github.com/aptible/supercronic@$(SUPERCRONIC_VERSION)
+	mv $(TOOLS)/supercronic.d/supercronic $@ && rmdir $(TOOLS)/supercronic.d
+
+lint-deploy: install $(TOOLS)/compose-check $(TOOLS)/kustomize-$(KUSTOMIZE_VERSION) $(TOOLS)/supercronic-$(SUPERCRONIC_VERSION) ## check compose.yaml, docker/k8s, the Dockerfile and the backup crontab
+	$(TOOLS)/compose-check -env-file .env.example compose.yaml
+	$(BIN)/hadolint docker/Dockerfile
+	$(TOOLS)/supercronic-$(SUPERCRONIC_VERSION) -no-reap -test docker/backup/crontab
+	@mkdir -p $(TOOLS)/rendered
+	$(TOOLS)/kustomize-$(KUSTOMIZE_VERSION) build docker/k8s/base > $(TOOLS)/rendered/base.yaml
+	$(TOOLS)/kustomize-$(KUSTOMIZE_VERSION) build docker/k8s/overlays/production > $(TOOLS)/rendered/production.yaml
+	@for version in 1.30.0 1.37.0; do \
+		echo "kubernetes-validate --strict -k $$version"; \
+		$(BIN)/kubernetes-validate --strict --quiet -k $$version $(TOOLS)/rendered/base.yaml \
+			$(TOOLS)/rendered/production.yaml docker/k8s/base/secret.example.yaml || exit 1; \
+	done
 
 openapi: install ## write openapi.json
 	$(BIN)/python -c "import json; from quartet.main import create_app; \

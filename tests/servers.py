@@ -1,4 +1,4 @@
-"""The app served by a real uvicorn process over real HTTP (probes, browsers)."""
+"""The app served by a real process (uvicorn, `quartet serve`) over real HTTP."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,31 +34,25 @@ def _wait_until_live(server: Server) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            pytest.fail(f"uvicorn exited with {server.process.returncode}:\n{server.output()}")
+            pytest.fail(f"the server exited with {server.process.returncode}:\n{server.output()}")
         try:
             if httpx.get(f"{server.base_url}/health/liveness", timeout=2).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.2)
-    pytest.fail(f"uvicorn did not answer within {START_TIMEOUT_S}s:\n{server.output()}")
+    pytest.fail(f"the server did not answer within {START_TIMEOUT_S}s:\n{server.output()}")
 
 
 @contextmanager
-def uvicorn_server(port: int, log: Path, **settings: str) -> Iterator[Server]:
-    """`quartet.main:app` on 127.0.0.1:`port` with the run's settings plus `settings`; the
-    caller's `app` fixture guarantees the run's database, keyspace and prefix exist."""
-    env = {**os.environ, **app_env(), **settings}
+def serving(
+    command: Sequence[str], env: Mapping[str, str], port: int, log: Path
+) -> Iterator[Server]:
+    """Start `command` (listening on 127.0.0.1:`port`), wait for its liveness probe, and stop
+    it afterwards (SIGTERM, then SIGKILL if it hangs)."""
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "uvicorn", "quartet.main:app"),
-                *("--host", "127.0.0.1", "--port", str(port), "--log-level", "info"),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
+            list(command), cwd=ROOT, env=dict(env), stdout=sink, stderr=subprocess.STDOUT
         )
     running = Server(f"http://127.0.0.1:{port}", process, log)
     try:
@@ -72,3 +66,15 @@ def uvicorn_server(port: int, log: Path, **settings: str) -> Iterator[Server]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+
+
+@contextmanager
+def uvicorn_server(port: int, log: Path, **settings: str) -> Iterator[Server]:
+    """`quartet.main:app` on 127.0.0.1:`port` with the run's settings plus `settings`; the
+    caller's `app` fixture guarantees the run's database, keyspace and prefix exist."""
+    command = [
+        *(sys.executable, "-m", "uvicorn", "quartet.main:app"),
+        *("--host", "127.0.0.1", "--port", str(port), "--log-level", "info"),
+    ]
+    with serving(command, {**os.environ, **app_env(), **settings}, port, log) as running:
+        yield running

@@ -133,9 +133,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     uvicorn.run(
         "quartet.main:app",
-        host=args.host,
-        port=args.port,
-        workers=None if args.reload else args.workers,
+        host=args.host or settings.SERVER_HOST,
+        port=args.port or settings.SERVER_PORT,
+        workers=None if args.reload else args.workers or settings.SERVER_WORKERS,
         reload=args.reload,
         loop="uvloop",
         http="httptools",
@@ -159,9 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the API with uvicorn (uvloop, httptools)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--host", help="default: SERVER_HOST (127.0.0.1)")
+    serve.add_argument("--port", type=_positive, help="default: SERVER_PORT (8000)")
+    serve.add_argument("--workers", type=_positive, help="default: SERVER_WORKERS (1)")
     serve.add_argument("--reload", action="store_true", help="restart on code changes (dev)")
 
     db = sub.add_parser("db", help="PostgreSQL migrations and data")

@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     MAX_REQUEST_BODY_BYTES: int = Field(default=1_048_576, ge=1024)
     TRUSTED_PROXIES: StrList = []
 
+    # `quartet serve` (the container image sets SERVER_HOST=0.0.0.0)
+    SERVER_HOST: str = "127.0.0.1"
+    SERVER_PORT: int = Field(default=8000, ge=1, le=65535)
+    SERVER_WORKERS: int = Field(default=1, ge=1, le=64)
+
     # PostgreSQL
     DATABASE_URL: str = f"postgresql+asyncpg://{local_ports.PG_SERVER}/quartet"
     DB_POOL_SIZE: int = Field(default=10, ge=1)
