@@ -31,6 +31,8 @@ from quartet.events.repository import EventRepository
 from quartet.events.router import router as events_router
 from quartet.events.writer import ActivityWriter
 from quartet.health.router import router as health_router
+from quartet.observability.install import install as install_observability
+from quartet.observability.runtime import Observability
 from quartet.posts.router import router as posts_router
 from quartet.schema import apply_cassandra_schema_on_start, apply_mongo_schema_on_start
 from quartet.sessions.router import router as sessions_router
@@ -61,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     stores = Stores(settings)
     security = AuthSecurity.from_settings(settings)
     activity = ActivityWriter(EventRepository(stores.cassandra), settings)
+    cache = Cache.from_settings(stores.redis, settings)
+    observability = Observability(settings, stores, activity, cache)  # before FastAPI (Sentry)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -69,9 +73,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.CASSANDRA_APPLY_SCHEMA_ON_START:
             await apply_cassandra_schema_on_start(stores.cassandra)
         activity.start()
+        await observability.start()
         try:
             yield
         finally:
+            await observability.stop()
             await activity.stop()
             await stores.close()
             security.hasher.close()
@@ -86,7 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.stores = stores
     app.state.security = security
     app.state.activity = activity
-    app.state.cache = Cache.from_settings(stores.redis, settings)
+    app.state.cache = cache
 
     install_error_handlers(app, error_translations())
     app.include_router(health_router)
@@ -107,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.ENVIRONMENT == "production")
     app.add_middleware(RequestIdMiddleware)
+    install_observability(app, observability)  # metrics and tracing wrap everything
     return app
 
 

@@ -18,6 +18,7 @@ from quartet.auth.tokens import Principal, TokenService
 from quartet.core.cache import Cache
 from quartet.core.client import ClientMeta, client_meta
 from quartet.core.errors import ForbiddenError, UnauthorizedError
+from quartet.core.request_context import note_user
 from quartet.core.security import PasswordHasher
 from quartet.sessions.repository import SessionManager
 from quartet.settings import Settings, get_settings
@@ -77,7 +78,9 @@ async def get_optional_principal(
 ) -> Principal | None:
     if not token:
         return None
-    return await service.authenticate(token)
+    principal = await service.authenticate(token)
+    note_user(principal.user_id)  # logs, metrics and Sentry events name the user
+    return principal
 
 
 async def get_principal(
