@@ -5,6 +5,9 @@ from __future__ import annotations
 import uuid
 from contextvars import ContextVar
 from typing import Any
+from weakref import WeakKeyDictionary
+
+import fastapi.routing
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -29,9 +32,34 @@ request_info_var: ContextVar[RequestInfo | None] = ContextVar("request_info", de
 
 
 def route_template(scope: Any) -> str | None:
+    """The full template of the route that matched (`/api/v1/posts/{post_id}`), or None.
+
+    FastAPI keeps included routers nested, so the matched route's own `path` lacks the
+    prefixes it was included under; the full templates come from walking the app's routes
+    once (`fastapi.routing.iter_route_contexts`), cached per app."""
     route = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) else None
+    if route is None:
+        return None
+    app = scope.get("app")
+    templates = _templates.get(app) if app is not None else None
+    if templates is None or id(route) not in templates:
+        templates = _route_templates(app) if app is not None else {}
+        # A route missing from the walk is remembered by its own path (walked once).
+        templates.setdefault(id(route), str(getattr(route, "path", "")) or None)
+        if app is not None:
+            _templates[app] = templates
+    return templates[id(route)]
+
+
+_templates: WeakKeyDictionary[Any, dict[int, str | None]] = WeakKeyDictionary()
+
+
+def _route_templates(app: Any) -> dict[int, str | None]:
+    routes = getattr(app, "routes", [])
+    iterate = getattr(fastapi.routing, "iter_route_contexts", None)
+    if iterate is None:  # FastAPI versions that flatten included routers
+        return {id(route): getattr(route, "path", None) for route in routes}
+    return {id(context.original_route): context.path_format for context in iterate(routes)}
 
 
 def note_user(user_id: uuid.UUID | str) -> None:
