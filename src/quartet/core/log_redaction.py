@@ -17,7 +17,7 @@ _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
 _QUERY_PAIR = re.compile(rf"(?i)(?<![A-Za-z0-9_])({_SENSITIVE})=([^&\s\"'\\]+)")
 _JSON_PAIR = re.compile(rf"(?i)(\\?[\"']({_SENSITIVE})\\?[\"']\s*:\s*\\?[\"'])([^\"'\\]+)")
 _SQL_PASSWORD = re.compile(r"(?i)(\bpassword\s+)'[^']*'")
-_URL_PASSWORD = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^:/@\s]+:)([^@\s/]+)(@)")
+_URL_PASSWORD = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)([^@\s/]+)(@)")
 
 REDACTED = "[redacted]"
 
