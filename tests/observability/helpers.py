@@ -91,7 +91,7 @@ def receiver() -> Iterator[Receiver]:
     received = Receiver(low_port())
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             encoding = self.headers.get("content-encoding", "")
             if encoding == "gzip":

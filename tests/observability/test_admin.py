@@ -64,7 +64,8 @@ async def test_queries_sorted_filtered_and_pg_stat_statements(
     assert {item["store"] for item in body["items"]} <= {"postgres", "mongodb", "cassandra"}
     pg = body["pg_stat_statements"]
     assert pg["available"] is True, pg
-    assert pg["items"] and all(item["calls"] >= 1 for item in pg["items"])
+    assert pg["items"]
+    assert all(item["calls"] >= 1 for item in pg["items"])
     assert any("$1" in item["query"] for item in pg["items"])  # normalised by PostgreSQL
 
     only_pg = await client.get(
@@ -144,7 +145,8 @@ async def test_status(client: httpx.AsyncClient, superuser: SignedIn) -> None:
     response = await client.get(f"{API}/status", headers=superuser.headers)
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["version"] and body["git_sha"]
+    assert body["version"]
+    assert body["git_sha"]
     assert body["uptime_seconds"] > 0
     assert body["workers"] == 1
     assert body["metrics"] is True

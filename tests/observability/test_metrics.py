@@ -10,6 +10,7 @@ import uuid
 import httpx
 from fastapi import FastAPI
 
+from quartet.observability.middleware import MetricsMiddleware
 from quartet.stores.registry import Stores
 from tests.accounts import PASSWORD, SignedIn, bearer, login, refresh, register
 from tests.apps import dedicated_app, unstarted_app
@@ -169,4 +170,4 @@ async def test_metrics_token_and_production_default(api: str) -> None:
 async def test_metrics_can_be_turned_off() -> None:
     async with unstarted_app(METRICS_ENABLED=False) as app, http_for(app) as http:
         assert (await http.get("/metrics")).status_code == 404
-    assert not any(m.cls.__name__ == "MetricsMiddleware" for m in app.user_middleware)
+    assert all(m.cls is not MetricsMiddleware for m in app.user_middleware)  # type: ignore[comparison-overlap]
