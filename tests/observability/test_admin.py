@@ -87,6 +87,7 @@ async def test_queries_sorted_filtered_and_pg_stat_statements(
         assert refused.json()["error"] == "validation_error"
 
 
+@pytest.mark.usefixtures("app")
 async def test_slow_queries_and_reset(api: str) -> None:
     """Every statement is slow at SLOW_QUERY_MS=0; the reset empties this worker's figures."""
     async with dedicated_app(SLOW_QUERY_MS=0) as app, http_for(app) as http:
@@ -161,6 +162,7 @@ async def test_status(client: httpx.AsyncClient, superuser: SignedIn) -> None:
     assert "change-me" not in response.text
 
 
+@pytest.mark.usefixtures("app")
 async def test_status_masks_url_passwords() -> None:
     async with (
         dedicated_app(

@@ -8,6 +8,7 @@ import time
 import uuid
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from quartet.observability.middleware import MetricsMiddleware
@@ -70,6 +71,7 @@ async def test_auth_outcomes_are_counted_exactly(client: httpx.AsyncClient, api:
     assert delta(before, after, HTTP, **login_route, status="401") == 2
 
 
+@pytest.mark.usefixtures("app")
 async def test_lockout_is_counted(api: str) -> None:
     async with (
         dedicated_app(ACCOUNT_LOCKOUT_THRESHOLD=2) as app,
@@ -127,6 +129,7 @@ async def test_store_queries_and_activity_writer(
     assert value(after, "quartet_activity_pending") >= 0
 
 
+@pytest.mark.usefixtures("app")
 async def test_rate_limit_refusals(api: str) -> None:
     async with dedicated_app(RATE_LIMIT_PER_MINUTE=2) as app, http_for(app) as http:
         before = await scrape(http)
