@@ -4,14 +4,17 @@ are route templates, never raw paths."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from quartet.observability.middleware import MetricsMiddleware
+from quartet.observability.multiprocess import MULTIPROC_ENV, prepare_metrics_dir
 from quartet.stores.registry import Stores
 from tests.accounts import PASSWORD, SignedIn, bearer, login, refresh, register
 from tests.apps import dedicated_app, unstarted_app
@@ -174,3 +177,21 @@ async def test_metrics_can_be_turned_off() -> None:
     async with unstarted_app(METRICS_ENABLED=False) as app, http_for(app) as http:
         assert (await http.get("/metrics")).status_code == 404
     assert all(m.cls is not MetricsMiddleware for m in app.user_middleware)  # type: ignore[comparison-overlap]
+
+
+def test_serve_prepares_an_empty_metrics_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stale = tmp_path / "counter_123.db"
+    stale.write_bytes(b"old counts")
+    monkeypatch.setenv(MULTIPROC_ENV, str(tmp_path))
+    assert prepare_metrics_dir(workers=2) == tmp_path
+    assert not stale.exists()
+
+    monkeypatch.delenv(MULTIPROC_ENV)
+    assert prepare_metrics_dir(workers=1) is None
+    made = prepare_metrics_dir(workers=2)
+    assert made is not None
+    assert made.is_dir()
+    assert os.environ[MULTIPROC_ENV] == str(made)
+    made.rmdir()

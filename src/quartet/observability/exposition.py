@@ -8,7 +8,6 @@ endpoint private. Dev and test serve it openly.
 from __future__ import annotations
 
 import hmac
-import os
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
@@ -17,15 +16,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from quartet.core.errors import ForbiddenError, UnauthorizedError, responses
+from quartet.observability.multiprocess import multiprocess_dir
 from quartet.settings import Settings
 
 router = APIRouter(tags=["observability"])
-
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
-
-
-def multiprocess_dir() -> str | None:
-    return os.environ.get(MULTIPROC_ENV) or None
 
 
 def render_metrics() -> bytes:

@@ -18,8 +18,9 @@ from prometheus_client import multiprocess
 from quartet import __version__
 from quartet.core.cache import Cache
 from quartet.events.writer import ActivityWriter
-from quartet.observability import exposition, metrics
+from quartet.observability import metrics
 from quartet.observability.loop_lag import LoopLagProbe
+from quartet.observability.multiprocess import multiprocess_dir
 from quartet.observability.pools import pool_usage
 from quartet.observability.sentry import init_sentry
 from quartet.observability.sources import MetricSources, run_sampler
@@ -130,7 +131,7 @@ class Observability:
                 await task
         if self.tracing is not None:
             await asyncio.to_thread(self.tracing.shutdown)
-        directory = exposition.multiprocess_dir()
+        directory = multiprocess_dir()
         if directory is not None:  # this worker's live gauges leave the sums
             multiprocess.mark_process_dead(os.getpid(), directory)  # type: ignore[no-untyped-call]
 

@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from quartet import __version__
 from quartet.core.log_redaction import redact
 from quartet.observability import repository
-from quartet.observability.exposition import multiprocess_dir
+from quartet.observability.multiprocess import multiprocess_dir
 from quartet.observability.pools import pool_usage
 from quartet.observability.schemas import (
     ClusterInfo,
