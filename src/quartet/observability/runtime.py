@@ -9,6 +9,7 @@ import os
 import subprocess
 import time
 from contextlib import suppress
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,8 +42,11 @@ _POOL_STATES = {
 
 def git_sha(settings: Settings) -> str | None:
     """GIT_SHA, else the checkout's HEAD when the code runs from one (None in an image)."""
-    if settings.GIT_SHA:
-        return settings.GIT_SHA
+    return settings.GIT_SHA or _checkout_head()
+
+
+@cache
+def _checkout_head() -> str | None:
     try:
         result = subprocess.run(
             ["git", "rev-parse", "--short=12", "HEAD"],  # noqa: S607 - a dev checkout's git
