@@ -12,6 +12,7 @@
    the app with METRICS_ENABLED=true and against a second one with it off, alternated.
 
 Usage: .venv/bin/python -m bench.auth_me [--duration 10] [--concurrency 32] [--wrk-duration 5]
+       [--wrk-rounds 3]
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class Options:
     concurrency: int
     login_tasks: int
     wrk_duration: float
+    wrk_rounds: int
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ def parse_options() -> Options:
     parser.add_argument(
         "--wrk-duration", type=float, default=5.0, help="seconds per wrk run (metrics cost)"
     )
+    parser.add_argument("--wrk-rounds", type=int, default=3, help="wrk runs per app and path")
     args = parser.parse_args()
     if not (
         0 < args.duration <= 300
@@ -89,13 +92,19 @@ def parse_options() -> Options:
         and 1 <= args.concurrency <= 256
         and 1 <= args.login_tasks <= 256
         and 0 < args.wrk_duration <= 120
+        and 1 <= args.wrk_rounds <= 20
     ):
         parser.error(
             "duration in (0, 300], warmup in [0, 60], concurrency and login tasks 1-256, "
-            "wrk duration in (0, 120]"
+            "wrk duration in (0, 120], wrk rounds 1-20"
         )
     return Options(
-        args.duration, args.warmup, args.concurrency, args.login_tasks, args.wrk_duration
+        args.duration,
+        args.warmup,
+        args.concurrency,
+        args.login_tasks,
+        args.wrk_duration,
+        args.wrk_rounds,
     )
 
 
@@ -150,7 +159,6 @@ async def liveness_under_logins(
     return polls, logins
 
 
-METRICS_ROUNDS = 2
 IN_PROCESS_CALLS = 50_000
 
 
@@ -197,7 +205,7 @@ async def metrics_cost(
         ("GET /api/v1/auth/me", f"{API}/auth/me", {"Authorization": f"Bearer {token}"}),
     ):
         runs: dict[bool, list[WrkResult]] = {True: [], False: []}
-        for _ in range(METRICS_ROUNDS):
+        for _ in range(options.wrk_rounds):
             for enabled, server in ((True, with_metrics), (False, without)):
                 result = await run_wrk(
                     server.url + path,
@@ -207,8 +215,8 @@ async def metrics_cost(
                 )
                 runs[enabled].append(result)
                 rows.append(_wrk_row(f"{label}, metrics {'on' if enabled else 'off'}", result))
-        on = sum(r.per_second for r in runs[True]) / METRICS_ROUNDS
-        off = sum(r.per_second for r in runs[False]) / METRICS_ROUNDS
+        on = sum(r.per_second for r in runs[True]) / options.wrk_rounds
+        off = sum(r.per_second for r in runs[False]) / options.wrk_rounds
         cost_us = (1e6 / on - 1e6 / off) if on and off else float("nan")
         rows.append(
             [

@@ -70,6 +70,8 @@ class MetricSources:
     _single: list[tuple[str, Read, _Part]] = field(default_factory=list)
     _stats: list[tuple[str, StatsRead, dict[str, _Part]]] = field(default_factory=list)
     _failing: set[str] = field(default_factory=set)
+    # One sample at a time: a stale reading applied after a newer one would look like a reset.
+    _sampling: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def add_gauge(
         self,
@@ -113,6 +115,10 @@ class MetricSources:
 
     async def sample(self) -> None:
         """Read every source once; a source that fails is skipped (and logged once)."""
+        async with self._sampling:
+            await self._sample()
+
+    async def _sample(self) -> None:
         for name, read, part in self._single:
             value = await self._read(name, read)
             if isinstance(value, int | float):
