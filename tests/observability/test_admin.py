@@ -7,9 +7,11 @@ import uuid
 import httpx
 import pytest
 
+from quartet.settings import Settings
 from tests.accounts import SignedIn, sign_up_superuser
 from tests.apps import dedicated_app
 from tests.clients import http_for
+from tests.tcp_proxy import address, tcp_proxy
 
 API = "/api/v1"
 GUARDED = [
@@ -190,3 +192,34 @@ async def test_system(client: httpx.AsyncClient, superuser: SignedIn) -> None:
     assert body["threads"] >= 1
     assert body["event_loop_lag"]["interval_ms"] == 500
     assert body["event_loop_lag"]["samples"] >= 1
+
+
+@pytest.mark.usefixtures("app")
+async def test_detailed_health_reports_a_store_down(settings: Settings) -> None:
+    """MongoDB cut behind a proxy: the others still answer, MongoDB is reported, no 5xx."""
+    async with (
+        tcp_proxy(*address(settings.MONGODB_URL)) as proxy,
+        dedicated_app(
+            MONGODB_URL=proxy.url(settings.MONGODB_URL),
+            MONGODB_TIMEOUT_MS=500,
+            HEALTH_CHECK_TIMEOUT=1,
+        ) as app,
+        http_for(app) as http,
+    ):
+        admin = await sign_up_superuser(http, API, app.state.stores)
+        await proxy.cut()
+        response = await http.get("/health/database/detailed", headers=admin.headers)
+        queries = await http.get(
+            f"{API}/metrics/database/queries", params={"store": "postgres"}, headers=admin.headers
+        )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["stores"]["mongodb"]["status"] == "unavailable"
+    assert body["stores"]["mongodb"]["error"]
+    assert {name for name, s in body["stores"].items() if s["status"] == "ok"} == {
+        "postgres",
+        "redis",
+        "cassandra",
+    }
+    assert queries.status_code == 200
