@@ -8,8 +8,11 @@
    same load loop: what the app's layers cost per request.
 4. GET /health/liveness polled every 10 ms while concurrent logins run at the default bcrypt
    cost: the hashing thread pool must keep the event loop free (target: p99 under 25 ms).
+5. The metrics middleware's cost: wrk on GET /health/liveness and GET /api/v1/auth/me against
+   the app with METRICS_ENABLED=true and against a second one with it off, alternated.
 
-Usage: .venv/bin/python -m bench.auth_me [--duration 10] [--concurrency 32]
+Usage: .venv/bin/python -m bench.auth_me [--duration 10] [--concurrency 32] [--wrk-duration 5]
+       [--wrk-rounds 3]
 """
 
 from __future__ import annotations
@@ -18,10 +21,14 @@ import argparse
 import asyncio
 import secrets
 import sys
+import time
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import httpx
+from fastapi.routing import APIRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bench.common import (
     RESULT_HEADERS,
@@ -39,6 +46,8 @@ from bench.common import (
     run_load,
     uvicorn_server,
 )
+from bench.wrk_runner import WrkResult, run_wrk
+from quartet.observability.middleware import MetricsMiddleware
 from quartet.settings import Settings
 
 NAME = "quartet_bench_auth"  # its database, Mongo database, keyspace and Redis prefix
@@ -54,6 +63,8 @@ class Options:
     warmup: float
     concurrency: int
     login_tasks: int
+    wrk_duration: float
+    wrk_rounds: int
 
 
 @dataclass(frozen=True)
@@ -70,15 +81,31 @@ def parse_options() -> Options:
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds first")
     parser.add_argument("--concurrency", type=int, default=32, help="connections for /auth/me")
     parser.add_argument("--login-tasks", type=int, default=20, help="concurrent logins")
+    parser.add_argument(
+        "--wrk-duration", type=float, default=5.0, help="seconds per wrk run (metrics cost)"
+    )
+    parser.add_argument("--wrk-rounds", type=int, default=3, help="wrk runs per app and path")
     args = parser.parse_args()
     if not (
         0 < args.duration <= 300
         and 0 <= args.warmup <= 60
         and 1 <= args.concurrency <= 256
         and 1 <= args.login_tasks <= 256
+        and 0 < args.wrk_duration <= 120
+        and 1 <= args.wrk_rounds <= 20
     ):
-        parser.error("duration in (0, 300], warmup in [0, 60], concurrency and login tasks 1-256")
-    return Options(args.duration, args.warmup, args.concurrency, args.login_tasks)
+        parser.error(
+            "duration in (0, 300], warmup in [0, 60], concurrency and login tasks 1-256, "
+            "wrk duration in (0, 120], wrk rounds 1-20"
+        )
+    return Options(
+        args.duration,
+        args.warmup,
+        args.concurrency,
+        args.login_tasks,
+        args.wrk_duration,
+        args.wrk_rounds,
+    )
 
 
 async def register_and_login(base_url: str) -> Account:
@@ -132,6 +159,89 @@ async def liveness_under_logins(
     return polls, logins
 
 
+IN_PROCESS_CALLS = 50_000
+
+
+async def middleware_in_process_us() -> float:
+    """Microseconds the metrics middleware adds to one request, timed in this process around
+    a trivial ASGI app (no socket, no other work: the middleware alone)."""
+    route = APIRoute("/api/v1/posts/{post_id}", endpoint=lambda: None)
+    scope: dict[str, Any] = {"type": "http", "method": "GET", "path": "/x", "headers": []}
+    start: Message = {"type": "http.response.start", "status": 200, "headers": []}
+    body: Message = {"type": "http.response.body", "body": b""}
+
+    async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+        scope["route"] = route
+        await send(start)
+        await send(body)
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: Message) -> None:
+        return None
+
+    async def timed(app: ASGIApp) -> float:
+        began = time.perf_counter()
+        for _ in range(IN_PROCESS_CALLS):
+            await app(dict(scope), receive, send)
+        return (time.perf_counter() - began) / IN_PROCESS_CALLS
+
+    bare, wrapped = endpoint, MetricsMiddleware(endpoint)
+    await timed(wrapped)  # warm: label children made, code paths hot
+    return (
+        min([await timed(wrapped) for _ in range(3)]) - min([await timed(bare) for _ in range(3)])
+    ) * 1e6
+
+
+async def metrics_cost(
+    with_metrics: Server, without: Server, token: str, options: Options
+) -> list[list[str]]:
+    """wrk against both apps, alternated (on, off, on, off) so drift on a shared machine hits
+    both; one table row per run and the mean per endpoint."""
+    rows = []
+    for label, path, headers in (
+        ("GET /health/liveness", "/health/liveness", {}),
+        ("GET /api/v1/auth/me", f"{API}/auth/me", {"Authorization": f"Bearer {token}"}),
+    ):
+        runs: dict[bool, list[WrkResult]] = {True: [], False: []}
+        for _ in range(options.wrk_rounds):
+            for enabled, server in ((True, with_metrics), (False, without)):
+                result = await run_wrk(
+                    server.url + path,
+                    duration=options.wrk_duration,
+                    connections=options.concurrency,
+                    headers=headers,
+                )
+                runs[enabled].append(result)
+                rows.append(_wrk_row(f"{label}, metrics {'on' if enabled else 'off'}", result))
+        on = sum(r.per_second for r in runs[True]) / options.wrk_rounds
+        off = sum(r.per_second for r in runs[False]) / options.wrk_rounds
+        cost_us = (1e6 / on - 1e6 / off) if on and off else float("nan")
+        rows.append(
+            [
+                f"{label}: mean on / off",
+                f"{on:.0f} / {off:.0f}",
+                f"{100 * (on - off) / off:+.1f}%",
+                f"{cost_us:+.0f} us/request",
+                "",
+                "",
+            ]
+        )
+    return rows
+
+
+def _wrk_row(scenario: str, result: WrkResult) -> list[str]:
+    return [
+        scenario,
+        f"{result.per_second:.0f}",
+        "",
+        "",
+        f"{ms(result.p50_ms)} / {ms(result.p99_ms)}",
+        str(result.errors),
+    ]
+
+
 async def main() -> int:
     options = parse_options()
     env = bench_env(NAME, BCRYPT_ROUNDS=str(DEFAULT_BCRYPT_ROUNDS))
@@ -150,6 +260,7 @@ async def main() -> int:
     async with (
         bench_stores(NAME, env),
         uvicorn_server("quartet.main:app", env) as app,
+        uvicorn_server("quartet.main:app", {**env, "METRICS_ENABLED": "false"}) as bare_app,
         uvicorn_server("bench.raw_ceiling:app", env) as ceiling,
     ):
         account = await register_and_login(app.url)
@@ -168,6 +279,8 @@ async def main() -> int:
             duration=min(options.duration, 5.0),
             watch=app,
         )
+        print("metrics middleware cost: wrk, metrics on and off, alternated ...", flush=True)
+        cost = await metrics_cost(app, bare_app, account.access_token, options)
         # Last: logins still queued for bcrypt when the window closes keep the CPU busy.
         print(f"app: liveness during {options.login_tasks} concurrent logins ...", flush=True)
         busy, logins = await liveness_under_logins(app, account, options)
@@ -184,6 +297,16 @@ async def main() -> int:
             result_row(f"app GET /health/liveness during {options.login_tasks} logins", busy),
             result_row(f"POST /api/v1/auth/login, bcrypt cost {DEFAULT_BCRYPT_ROUNDS}", logins),
         ],
+    )
+    in_process = await middleware_in_process_us()
+    cost.append(
+        ["the middleware alone, in process", "", "", f"{in_process:+.1f} us/request", "", ""]
+    )
+    print_table(
+        f"Metrics middleware cost (wrk, 1 thread, {options.concurrency} connections, "
+        f"{options.wrk_duration:g} s per run; latencies in ms)",
+        ("scenario", "req/s", "change", "cost", "p50 / p99", "errors"),
+        cost,
     )
     verdict = "met" if busy.latency.p99_ms < LIVENESS_TARGET_MS else "MISSED"
     print(

@@ -131,6 +131,10 @@ async def _check(settings: Settings) -> int:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from quartet.observability.multiprocess import prepare_metrics_dir
+
+    prepare_metrics_dir(workers=1 if args.reload else args.workers)
+
     uvicorn.run(
         "quartet.main:app",
         host=args.host or settings.SERVER_HOST,

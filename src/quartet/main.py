@@ -34,6 +34,8 @@ from quartet.health.router import router as health_router
 from quartet.media.router import router as media_router
 from quartet.media.runtime import MediaRuntime
 from quartet.media.schemas import MULTIPART_OVERHEAD_BYTES
+from quartet.observability.install import install as install_observability
+from quartet.observability.runtime import Observability
 from quartet.posts.router import router as posts_router
 from quartet.schema import apply_cassandra_schema_on_start, apply_mongo_schema_on_start
 from quartet.sessions.router import router as sessions_router
@@ -66,6 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     security = AuthSecurity.from_settings(settings)
     activity = ActivityWriter(EventRepository(stores.cassandra), settings)
     media = MediaRuntime(settings, stores)
+    cache = Cache.from_settings(stores.redis, settings)
+    observability = Observability(settings, stores, activity, cache)  # before FastAPI (Sentry)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -75,9 +79,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await apply_cassandra_schema_on_start(stores.cassandra)
         activity.start()
         await media.open()
+        await observability.start()
         try:
             yield
         finally:
+            await observability.stop()
             await media.close()
             await activity.stop()
             await stores.close()
@@ -94,7 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.security = security
     app.state.activity = activity
     app.state.media = media
-    app.state.cache = Cache.from_settings(stores.redis, settings)
+    app.state.cache = cache
 
     install_error_handlers(app, error_translations())
     app.include_router(health_router)
@@ -123,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.ENVIRONMENT == "production")
     app.add_middleware(RequestIdMiddleware)
+    install_observability(app, observability)  # metrics and tracing wrap everything
     return app
 
 

@@ -116,6 +116,20 @@ class Settings(BaseSettings):
     RATE_LIMIT_PER_MINUTE: int = Field(default=60, ge=1)
     AUTH_RATE_LIMIT_PER_MINUTE: int = Field(default=20, ge=1)
 
+    # Observability: /metrics (see README "Operating Quartet"), Sentry and OpenTelemetry opt-in
+    METRICS_ENABLED: bool = True
+    METRICS_TOKEN: SecretStr | None = None
+    METRICS_PUBLIC: bool = False  # production serves /metrics without a token only if true
+    METRICS_SAMPLE_INTERVAL: float = Field(default=5.0, ge=0.5, le=300)
+    EVENT_LOOP_PROBE_INTERVAL: float = Field(default=0.5, ge=0.05, le=60)
+    GIT_SHA: str | None = Field(default=None, max_length=64)
+    SENTRY_DSN: SecretStr | None = None
+    SENTRY_SAMPLE_RATE: float = Field(default=1.0, ge=0, le=1)
+    SENTRY_TRACES_SAMPLE_RATE: float = Field(default=0.0, ge=0, le=1)
+    OTEL_EXPORTER_OTLP_ENDPOINT: str | None = None
+    OTEL_SERVICE_NAME: str = "quartet"
+    OTEL_TRACES_SAMPLE_RATIO: float = Field(default=1.0, ge=0, le=1)
+
     # Authentication
     JWT_ALGORITHM: Literal["HS256", "HS384", "HS512"] = "HS256"
     JWT_ISSUER: str = "quartet"

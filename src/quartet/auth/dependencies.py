@@ -21,6 +21,7 @@ from quartet.auth.transport import ACCESS_COOKIE, Credential, TokenTransport
 from quartet.core.cache import Cache
 from quartet.core.client import ClientMeta, client_meta
 from quartet.core.errors import ForbiddenError, UnauthorizedError
+from quartet.core.request_context import note_user
 from quartet.core.security import PasswordHasher
 from quartet.sessions.repository import SessionManager
 from quartet.settings import Settings, get_settings
@@ -88,12 +89,14 @@ async def get_optional_principal(
 ) -> Principal | None:
     if credential is None:
         return None
-    if not credential.from_cookie:
-        return await service.authenticate(credential.token)
-    transport: TokenTransport = request.app.state.security.transport
-    bound_to = transport.csrf.session_of(request)  # checked before any store is asked
-    principal = await service.authenticate(credential.token)
-    transport.csrf.check_binding(bound_to, principal.session_id)
+    if credential.from_cookie:
+        transport: TokenTransport = request.app.state.security.transport
+        bound_to = transport.csrf.session_of(request)  # checked before any store is asked
+        principal = await service.authenticate(credential.token)
+        transport.csrf.check_binding(bound_to, principal.session_id)
+    else:
+        principal = await service.authenticate(credential.token)
+    note_user(principal.user_id)  # logs, metrics and Sentry events name the user
     return principal
 
 

@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from quartet.core.errors import PayloadTooLargeError, error_response, internal_error_response
 from quartet.core.ids import uuid7
-from quartet.core.request_context import request_id_var
+from quartet.core.request_context import RequestInfo, request_id_var, request_info_var
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ class RequestIdMiddleware:
         )
         request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid7().hex
         token = request_id_var.set(request_id)
+        info_token = request_info_var.set(RequestInfo(scope))
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -54,6 +55,7 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            request_info_var.reset(info_token)
             request_id_var.reset(token)
 
 

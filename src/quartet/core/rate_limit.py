@@ -19,6 +19,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 
 from quartet.core.client import client_ip
 from quartet.core.errors import RateLimitedError
+from quartet.observability.metrics import count_rate_limit_refusal
 from quartet.settings import Settings
 
 
@@ -49,6 +50,7 @@ def RateLimit(scope: str, per_minute: Callable[[Settings], int]) -> Any:
             "X-RateLimit-Reset": str(math.ceil(reset)),
         }
         if not allowed:
+            count_rate_limit_refusal(scope)
             retry_after = min(60, max(1, math.ceil(reset - time.time())))
             raise RateLimitedError(
                 f"Rate limit of {quota} per minute exceeded; retry in {retry_after}s",

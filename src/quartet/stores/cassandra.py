@@ -9,6 +9,7 @@ connects lazily and reconnects by itself, so a Cassandra outage never stops the 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import re
 import time
@@ -197,11 +198,24 @@ class CassandraStore:
                 self.monitor.record(label, elapsed, len(rows))
             future.set_result(Page(rows, result.paging_state))
 
+        # The caller's context, so the monitor's log lines and spans name its request.
+        context = contextvars.copy_context()
         response.add_callbacks(
-            callback=lambda _rows: loop.call_soon_threadsafe(finish, None),
-            errback=lambda error: loop.call_soon_threadsafe(finish, error),
+            callback=lambda _rows: loop.call_soon_threadsafe(finish, None, context=context),
+            errback=lambda error: loop.call_soon_threadsafe(finish, error, context=context),
         )
         return future
+
+    def pool_usage(self) -> dict[str, int]:
+        """Open connections and requests in flight over every host (zeros before connecting)."""
+        if self._session is None:
+            return {"hosts": 0, "open": 0, "in_flight": 0}
+        state = self._session.get_pool_state()
+        return {
+            "hosts": len(state),
+            "open": sum(int(host.get("open_count", 0)) for host in state.values()),
+            "in_flight": sum(sum(host.get("in_flights", ())) for host in state.values()),
+        }
 
     async def ping(self) -> str:
         page = await self.execute("SELECT release_version FROM system.local")

@@ -95,10 +95,14 @@ class MongoCommandMonitor(monitoring.CommandListener):
 
 
 def create_client(
-    settings: Settings, monitor: QueryMonitor | None = None
+    settings: Settings,
+    monitor: QueryMonitor | None = None,
+    pool_usage: monitoring.ConnectionPoolListener | None = None,
 ) -> AsyncMongoClient[MongoDocument]:
     """One client per process; connects lazily, so a MongoDB outage never blocks start-up."""
-    listeners = [MongoCommandMonitor(monitor)] if monitor is not None else []
+    listeners: list[monitoring._EventListener] = []
+    listeners += [MongoCommandMonitor(monitor)] if monitor is not None else []
+    listeners += [pool_usage] if pool_usage is not None else []
     return AsyncMongoClient(
         settings.MONGODB_URL,
         uuidRepresentation="standard",

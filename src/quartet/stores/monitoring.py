@@ -12,6 +12,7 @@ import logging
 import re
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +20,10 @@ from typing import Any
 logger = logging.getLogger("quartet.queries")
 
 _RESERVOIR = 200
+_STORE_RESERVOIR = 2000
+
+QueryObserver = Callable[[str, str, float, bool, bool], None]
+"""Called with (store, statement, seconds, failed, slow) after each statement (metrics, spans)."""
 _MAX_STATEMENT_CHARS = 2000
 _WHITESPACE = re.compile(r"\s+")
 
@@ -38,10 +43,14 @@ class StatementStats:
     recent_ms: deque[float] = field(default_factory=lambda: deque(maxlen=_RESERVOIR))
 
     def p95_ms(self) -> float:
-        if not self.recent_ms:
-            return 0.0
-        ordered = sorted(self.recent_ms)
-        return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+        return percentile(sorted(self.recent_ms), 0.95)
+
+
+def percentile(ordered: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of already sorted values (0.0 when there are none)."""
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 @dataclass(frozen=True)
@@ -60,7 +69,9 @@ class QueryMonitor:
         self.slow_ms = slow_ms
         self._stats: dict[str, StatementStats] = {}
         self._slow: deque[SlowQuery] = deque(maxlen=slow_log_size)
+        self._recent_ms: deque[float] = deque(maxlen=_STORE_RESERVOIR)  # every statement
         self._lock = threading.Lock()
+        self.observers: list[QueryObserver] = []
 
     def record(
         self, statement: str, seconds: float, rows: int | None = None, *, failed: bool = False
@@ -76,6 +87,7 @@ class QueryMonitor:
             stats.rows += rows if rows is not None and rows > 0 else 0
             stats.errors += failed
             stats.recent_ms.append(ms)
+            self._recent_ms.append(ms)
             slow = ms >= self.slow_ms
             if slow:
                 self._slow.append(SlowQuery(self.store, statement, ms, datetime.now(UTC)))
@@ -90,6 +102,8 @@ class QueryMonitor:
                     "statement": statement[:500],
                 },
             )
+        for observer in self.observers:
+            observer(self.store, statement, seconds, failed, slow)
 
     def stats(self) -> list[dict[str, Any]]:
         """Per-statement figures, most total time first."""
@@ -119,7 +133,26 @@ class QueryMonitor:
         with self._lock:
             return sum(s.count for s in self._stats.values())
 
+    def summary(self) -> dict[str, float]:
+        """Store-wide totals and latency percentiles over the recent statements."""
+        with self._lock:
+            count = sum(s.count for s in self._stats.values())
+            errors = sum(s.errors for s in self._stats.values())
+            total_ms = sum(s.total_ms for s in self._stats.values())
+            ordered = sorted(self._recent_ms)
+        return {
+            "count": count,
+            "errors": errors,
+            "error_rate": round(errors / count, 6) if count else 0.0,
+            "total_ms": round(total_ms, 3),
+            "mean_ms": round(total_ms / count, 3) if count else 0.0,
+            "p50_ms": round(percentile(ordered, 0.50), 3),
+            "p95_ms": round(percentile(ordered, 0.95), 3),
+            "p99_ms": round(percentile(ordered, 0.99), 3),
+        }
+
     def reset(self) -> None:
         with self._lock:
             self._stats.clear()
             self._slow.clear()
+            self._recent_ms.clear()

@@ -11,6 +11,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from quartet.core.errors import StoreUnavailableError
 from quartet.settings import Settings
+from quartet.stores.redis_round_trips import count_round_trips
 
 RedisClient = Redis
 
@@ -29,6 +30,7 @@ def create_client(settings: Settings) -> Redis:
         retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), retries=1),
         decode_responses=True,
     )
+    count_round_trips(pool)
     return Redis(connection_pool=pool)
 
 
@@ -40,6 +42,16 @@ def create_rate_limit_storage(client: Redis, settings: Settings) -> RedisStorage
         key_prefix=f"{settings.REDIS_KEY_PREFIX}ratelimit",
         connection_pool=client.connection_pool,  # type: ignore[arg-type]  # passed through
     )
+
+
+def pool_usage(client: Redis) -> dict[str, int]:
+    """Connections of the client's pool: in use, idle, and the most it may open."""
+    pool = client.connection_pool
+    return {
+        "in_use": len(getattr(pool, "_in_use_connections", ())),
+        "idle": len(getattr(pool, "_available_connections", ())),
+        "max": pool.max_connections,
+    }
 
 
 async def ping(client: Redis) -> None:

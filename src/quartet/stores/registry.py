@@ -15,6 +15,7 @@ from quartet.core.rate_limit import RateLimiter
 from quartet.settings import Settings
 from quartet.stores import cassandra, mongo, postgres, redis
 from quartet.stores.cassandra import CassandraStore
+from quartet.stores.mongo_pool import MongoPoolUsage
 from quartet.stores.monitoring import QueryMonitor
 
 logger = logging.getLogger(__name__)
@@ -39,8 +40,9 @@ class Stores:
         )
         self.redis: Redis = redis.create_client(settings)
         self.rate_limiter = RateLimiter(redis.create_rate_limit_storage(self.redis, settings))
+        self.mongo_pool = MongoPoolUsage()
         self.mongo_client: AsyncMongoClient[mongo.MongoDocument] = mongo.create_client(
-            settings, self.monitors["mongodb"]
+            settings, self.monitors["mongodb"], self.mongo_pool
         )
         self.mongo: mongo.MongoDatabase = mongo.database(self.mongo_client, settings.MONGODB_DB)
         self.cassandra = CassandraStore(settings, self.monitors["cassandra"])

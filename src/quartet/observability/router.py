@@ -1,0 +1,137 @@
+"""Admin endpoints: database metrics and query analytics (under the API prefix), detailed
+store health, process status, system health and the Sentry test error (under /health).
+
+Permissions (see `permissions.py`): reads need `monitoring.read`, the reset and the Sentry
+test `monitoring.manage`; until RBAC lands both are the superuser (`CurrentSuperuser`).
+Query figures are the answering worker's (its `pid` is in the answer); /metrics sums workers.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from quartet.auth.dependencies import CurrentSuperuser
+from quartet.core.errors import (
+    ForbiddenError,
+    RateLimitedError,
+    StoreUnavailableError,
+    UnauthorizedError,
+    responses,
+)
+from quartet.core.rate_limit import GlobalRateLimit
+from quartet.observability import service
+from quartet.observability.runtime import Observability
+from quartet.observability.schemas import (
+    DatabaseMetricsOut,
+    DetailedHealthOut,
+    QueriesOut,
+    QueriesQuery,
+    ResetIn,
+    ResetOut,
+    SlowQueriesOut,
+    SlowQueriesQuery,
+    StatusOut,
+    SystemOut,
+)
+from quartet.stores.dependencies import StoresDep
+
+_GUARDED = responses(UnauthorizedError, ForbiddenError, StoreUnavailableError)
+
+
+async def get_observability(request: Request) -> Observability:
+    observability: Observability = request.app.state.observability
+    return observability
+
+
+ObservabilityDep = Annotated[Observability, Depends(get_observability)]
+
+router = APIRouter(
+    tags=["observability"],
+    dependencies=[GlobalRateLimit],
+    responses={**_GUARDED, **responses(RateLimitedError)},
+)
+health_router = APIRouter(prefix="/health", tags=["health"], responses=_GUARDED)
+
+
+@router.get(
+    "/metrics/database",
+    response_model=DatabaseMetricsOut,
+    summary="Per store: pool state, statement totals, error rate, p50/p95/p99 (monitoring.read)",
+)
+async def database_metrics(_: CurrentSuperuser, stores: StoresDep) -> DatabaseMetricsOut:
+    return service.database_metrics(stores)
+
+
+@router.get(
+    "/metrics/database/queries",
+    response_model=QueriesOut,
+    summary="Normalised statements with counts and timings, sortable (monitoring.read)",
+)
+async def database_queries(
+    _: CurrentSuperuser, stores: StoresDep, query: Annotated[QueriesQuery, Query()]
+) -> QueriesOut:
+    return await service.queries(stores, query)
+
+
+@router.get(
+    "/metrics/database/slow-queries",
+    response_model=SlowQueriesOut,
+    summary="Statements slower than SLOW_QUERY_MS, newest first (monitoring.read)",
+)
+async def slow_queries(
+    _: CurrentSuperuser, stores: StoresDep, query: Annotated[SlowQueriesQuery, Query()]
+) -> SlowQueriesOut:
+    return service.slow_queries(stores, query)
+
+
+@router.post(
+    "/metrics/database/reset",
+    response_model=ResetOut,
+    summary="Reset this worker's query statistics, or also pg_stat_statements (monitoring.manage)",
+)
+async def reset_database_metrics(
+    _: CurrentSuperuser, stores: StoresDep, body: ResetIn | None = None
+) -> ResetOut:
+    return await service.reset(stores, body or ResetIn())
+
+
+@router.get(
+    "/status",
+    response_model=StatusOut,
+    summary="Version, git sha, uptime, workers, masked settings, queue depths (monitoring.read)",
+)
+async def status(_: CurrentSuperuser, observability: ObservabilityDep) -> StatusOut:
+    return service.status(observability)
+
+
+@health_router.get(
+    "/database/detailed",
+    response_model=DetailedHealthOut,
+    summary="Every store: version, pool, replication or cluster state (monitoring.read)",
+)
+async def database_detailed(_: CurrentSuperuser, stores: StoresDep) -> DetailedHealthOut:
+    return await service.detailed_health(stores)
+
+
+@health_router.get(
+    "/system",
+    response_model=SystemOut,
+    summary="CPU, memory, disk, open files, threads, event-loop lag (monitoring.read)",
+)
+async def system(_: CurrentSuperuser, observability: ObservabilityDep) -> SystemOut:
+    return await service.system(observability)
+
+
+class SentryTestError(RuntimeError):
+    """Raised on purpose by /health/test-sentry."""
+
+
+@health_router.get(
+    "/test-sentry",
+    responses={500: {"description": "Always: the deliberate error Sentry should receive"}},
+    summary="Raise an unhandled error on purpose, to check error tracking (monitoring.manage)",
+)
+async def sentry_test(_: CurrentSuperuser) -> None:
+    raise SentryTestError("deliberate error from /health/test-sentry")
