@@ -133,13 +133,14 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from quartet.observability.multiprocess import prepare_metrics_dir
 
-    prepare_metrics_dir(workers=1 if args.reload else args.workers)
+    workers = 1 if args.reload else args.workers or settings.SERVER_WORKERS
+    prepare_metrics_dir(workers=workers)
 
     uvicorn.run(
         "quartet.main:app",
         host=args.host or settings.SERVER_HOST,
         port=args.port or settings.SERVER_PORT,
-        workers=None if args.reload else args.workers or settings.SERVER_WORKERS,
+        workers=None if args.reload else workers,
         reload=args.reload,
         loop="uvloop",
         http="httptools",

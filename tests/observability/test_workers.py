@@ -245,6 +245,12 @@ async def test_no_secret_in_any_log_line(server: Server) -> None:
         )
         assert rotated.status_code == 200
         secrets.append(rotated.json()["refresh_token"])
+        again = await http.post(
+            f"{API}/auth/refresh", json={"refresh_token": rotated.json()["refresh_token"]}
+        )
+        assert again.status_code == 200
+        secrets.append(again.json()["refresh_token"])
+        # A grandparent is reuse even within REFRESH_REUSE_GRACE_SECONDS.
         reused = await http.post(
             f"{API}/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
         )
