@@ -32,11 +32,13 @@ from quartet.events.router import router as events_router
 from quartet.events.writer import ActivityWriter
 from quartet.health.router import router as health_router
 from quartet.posts.router import router as posts_router
+from quartet.rbac.router import router as rbac_router
 from quartet.schema import apply_cassandra_schema_on_start, apply_mongo_schema_on_start
 from quartet.sessions.router import router as sessions_router
 from quartet.settings import Settings, get_settings
 from quartet.shop.router import router as shop_router
 from quartet.stores.registry import Stores, error_translations
+from quartet.users.router import router as users_router
 
 
 def api_router(settings: Settings) -> APIRouter:
@@ -52,6 +54,8 @@ def api_router(settings: Settings) -> APIRouter:
     api.include_router(sessions_router)
     api.include_router(cache_router)
     api.include_router(shop_router)
+    api.include_router(rbac_router)
+    api.include_router(users_router)
     return api
 
 

@@ -4,7 +4,20 @@ fixtures see the whole schema. Add a domain's `models` module here when it gains
 from quartet.audit.models import AuditLog
 from quartet.auth.models import AuthSession, SpentRefreshToken
 from quartet.posts.models import Like, Post
+from quartet.rbac.models import Group, GroupPermission, Permission, UserGroup
 from quartet.stores.sql import metadata
 from quartet.users.models import User
 
-__all__ = ["AuditLog", "AuthSession", "Like", "Post", "SpentRefreshToken", "User", "metadata"]
+__all__ = [
+    "AuditLog",
+    "AuthSession",
+    "Group",
+    "GroupPermission",
+    "Like",
+    "Permission",
+    "Post",
+    "SpentRefreshToken",
+    "User",
+    "UserGroup",
+    "metadata",
+]
