@@ -297,15 +297,13 @@ class AuthService:
         """An access token's permission set Redis no longer has: read again (the version and
         the set from one snapshot) and cached again, unless the token is outdated meanwhile."""
 
-        async def load(session: AsyncSession) -> frozenset[str] | None:
-            user = await UserRepository(session).get_or_none(user_id)
-            if user is None or user.authz_version > version:
-                return None
-            return await PermissionRepository(session).effective_codenames(user_id)
+        async def load(session: AsyncSession) -> tuple[int, frozenset[str]] | None:
+            return await PermissionRepository(session).versioned_codenames(user_id)
 
-        permissions = await self.transactions.run(load, isolation_level="REPEATABLE READ")
-        if permissions is None:
+        found = await self.transactions.run(load)
+        if found is None or found[0] > version:
             raise errors.InvalidTokenError()
+        permissions = found[1]
         await self.state.publish_grant(user_id, version, permissions, self._access_seconds)
         return permissions
 

@@ -17,6 +17,7 @@ from sqlmodel import col
 from quartet.core.ids import uuid7
 from quartet.rbac.models import Group, GroupPermission, Permission, UserGroup
 from quartet.stores.sql import PostgresRepository
+from quartet.users.models import User
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,27 @@ class PermissionRepository(PostgresRepository[Permission]):
             .where(col(UserGroup.user_id) == user_id, col(Group.is_active).is_(True))
         )
         return frozenset((await self.session.scalars(statement)).all())
+
+    async def versioned_codenames(self, user_id: uuid.UUID) -> tuple[int, frozenset[str]] | None:
+        """The user's authz_version and what their active groups grant, read by one statement
+        (so from one snapshot); None for an unknown user."""
+        granted = (
+            select(col(UserGroup.user_id), col(Permission.codename))
+            .join(Group, col(Group.id) == col(UserGroup.group_id))
+            .join(GroupPermission, col(GroupPermission.group_id) == col(Group.id))
+            .join(Permission, col(Permission.id) == col(GroupPermission.permission_id))
+            .where(col(UserGroup.user_id) == user_id, col(Group.is_active).is_(True))
+            .subquery()
+        )
+        statement = (
+            select(col(User.authz_version), granted.c.codename)
+            .outerjoin(granted, granted.c.user_id == col(User.id))
+            .where(col(User.id) == user_id)
+        )
+        rows = (await self.session.execute(statement)).all()
+        if not rows:
+            return None
+        return rows[0][0], frozenset(row[1] for row in rows if row[1] is not None)
 
     async def effective(self, user_id: uuid.UUID) -> Sequence[Permission]:
         statement = (
