@@ -68,10 +68,10 @@ class UserAdminService:
     async def update(self, caller: Principal, user_id: uuid.UUID, data: UserUpdate) -> User:
         changes = data.changes()
         self._authorise(caller, user_id, USERS_UPDATE)
-        if set(changes) - PROFILE_FIELDS and not caller.has(USERS_UPDATE):
-            raise PermissionDeniedError(USERS_UPDATE)
         if "is_superuser" in changes and not caller.is_superuser:
             raise SuperuserOnlyError("Only a superuser may change is_superuser")
+        if set(changes) - PROFILE_FIELDS and not caller.has(USERS_UPDATE):
+            raise PermissionDeniedError(USERS_UPDATE)
 
         async def work(session: AsyncSession) -> User:
             users = UserRepository(session)
