@@ -1,4 +1,4 @@
-"""/cache/status, /cache/clear and /cache/{key}: cache.read / cache.clear, and never outside the cache
+"""/cache/status, /cache/clear, /cache/{key}: cache.read / cache.clear, never outside the cache
 namespace (sessions, revocations, rate limits and lockouts survive a clear)."""
 
 from __future__ import annotations

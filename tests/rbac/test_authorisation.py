@@ -61,10 +61,14 @@ async def test_each_system_group_reaches_its_routes(
     assert (await client.get(session_url, headers=support.headers)).status_code == 200
     denied(await client.get(session_url, headers=manager.headers), "sessions.manage_any")
     assert (await client.get(f"{api}/cache/status", headers=admin.headers)).status_code == 200
-    activity = await client.get(f"{api}/activity", params={"user_id": str(user.id)}, headers=support.headers)
+    activity = await client.get(
+        f"{api}/activity", params={"user_id": str(user.id)}, headers=support.headers
+    )
     assert activity.status_code == 200, activity.text
     denied(
-        await client.get(f"{api}/activity", params={"user_id": str(user.id)}, headers=manager.headers),
+        await client.get(
+            f"{api}/activity", params={"user_id": str(user.id)}, headers=manager.headers
+        ),
         "events.activity_read_any",
     )
 
@@ -82,7 +86,12 @@ async def test_removing_a_permission_takes_effect_on_the_next_request_of_an_old_
     for headers in (old_session, old_access):
         assert (await client.patch(url, json={"content": "a"}, headers=headers)).status_code == 200
 
-    moderate = next(p for p in (await client.get(f"{api}/groups/{group['id']}", headers=superuser.headers)).json()["permissions"])
+    moderate = next(
+        p
+        for p in (
+            await client.get(f"{api}/groups/{group['id']}", headers=superuser.headers)
+        ).json()["permissions"]
+    )
     removed = await client.delete(
         f"{api}/groups/{group['id']}/permissions/{moderate['id']}", headers=superuser.headers
     )
@@ -119,12 +128,21 @@ async def test_deactivating_a_group_withdraws_its_permissions(
     member = await sign_up(client, api)
     await assign(client, api, superuser, member.id, group["id"])
     tokens = (await refresh(client, api, member.tokens["refresh_token"])).json()
-    assert (await client.get(f"{api}/cache/status", headers=bearer(tokens["access_token"]))).status_code == 200
-    off = await client.put(f"{api}/groups/{group['id']}", json={"is_active": False}, headers=superuser.headers)
+    assert (
+        await client.get(f"{api}/cache/status", headers=bearer(tokens["access_token"]))
+    ).status_code == 200
+    off = await client.put(
+        f"{api}/groups/{group['id']}", json={"is_active": False}, headers=superuser.headers
+    )
     assert off.status_code == 200
-    assert (await client.get(f"{api}/cache/status", headers=bearer(tokens["access_token"]))).status_code == 401
+    assert (
+        await client.get(f"{api}/cache/status", headers=bearer(tokens["access_token"]))
+    ).status_code == 401
     renewed = (await refresh(client, api, tokens["refresh_token"])).json()
-    denied(await client.get(f"{api}/cache/status", headers=bearer(renewed["access_token"])), "cache.read")
+    denied(
+        await client.get(f"{api}/cache/status", headers=bearer(renewed["access_token"])),
+        "cache.read",
+    )
 
 
 async def test_a_permission_check_costs_no_postgresql_query(
@@ -157,7 +175,9 @@ async def test_an_access_token_whose_permissions_redis_lost_is_served_and_refill
 async def test_nobody_grants_what_they_do_not_hold(
     client: httpx.AsyncClient, api: str, stores: Stores, superuser: SignedIn, user: SignedIn
 ) -> None:
-    assigner_group = await new_group(client, api, superuser, "rbac.assign", "rbac.read", "rbac.manage")
+    assigner_group = await new_group(
+        client, api, superuser, "rbac.assign", "rbac.read", "rbac.manage"
+    )
     assigner = await sign_up(client, api)
     await assign(client, api, superuser, assigner.id, assigner_group["id"])
     tokens = (await refresh(client, api, assigner.tokens["refresh_token"])).json()
@@ -170,11 +190,17 @@ async def test_nobody_grants_what_they_do_not_hold(
     own = await new_group(client, api, caller)
     cache = next(
         p["id"]
-        for p in (await client.get(f"{api}/permissions", params={"category": "cache"}, headers=headers)).json()["items"]
+        for p in (
+            await client.get(f"{api}/permissions", params={"category": "cache"}, headers=headers)
+        ).json()["items"]
         if p["codename"] == "cache.clear"
     )
     denied(
-        await client.post(f"{api}/groups/{own['id']}/permissions", json={"permission_ids": [cache]}, headers=headers),
+        await client.post(
+            f"{api}/groups/{own['id']}/permissions",
+            json={"permission_ids": [cache]},
+            headers=headers,
+        ),
         "cache.clear",
     )
 
@@ -196,5 +222,9 @@ async def test_a_superuser_holds_every_permission(
     mine = await client.get(f"{api}/users/me/permissions", headers=superuser.headers)
     body = mine.json()
     assert body["is_superuser"] is True
-    listed = await client.get(f"{api}/permissions", params={"limit": 100}, headers=superuser.headers)
-    assert {p["codename"] for p in body["permissions"]} == {p["codename"] for p in listed.json()["items"]}
+    listed = await client.get(
+        f"{api}/permissions", params={"limit": 100}, headers=superuser.headers
+    )
+    assert {p["codename"] for p in body["permissions"]} == {
+        p["codename"] for p in listed.json()["items"]
+    }

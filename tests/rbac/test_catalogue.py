@@ -65,7 +65,11 @@ async def test_permission_crud(client: httpx.AsyncClient, api: str, superuser: S
     ],
 )
 async def test_permission_input_is_validated(
-    client: httpx.AsyncClient, api: str, superuser: SignedIn, body: dict[str, object], where: list[str]
+    client: httpx.AsyncClient,
+    api: str,
+    superuser: SignedIn,
+    body: dict[str, object],
+    where: list[str],
 ) -> None:
     response = await client.post(f"{api}/permissions", json=body, headers=superuser.headers)
     assert response.status_code == 422, response.text
@@ -113,7 +117,9 @@ async def test_permissions_are_filtered_by_category_and_paginated(
             break
     shop = sorted(p.codename for p in declared_permissions() if p.category == "shop")
     assert sorted(seen) == shop
-    bad = await client.get(f"{api}/permissions", params={"cursor": "%%%"}, headers=superuser.headers)
+    bad = await client.get(
+        f"{api}/permissions", params={"cursor": "%%%"}, headers=superuser.headers
+    )
     assert bad.status_code == 422
 
 
@@ -133,7 +139,9 @@ async def test_reading_and_managing_the_catalogue_needs_permissions(
     assert (await client.get(f"{api}/permissions")).status_code == 401
 
 
-async def test_group_crud_and_grants(client: httpx.AsyncClient, api: str, superuser: SignedIn) -> None:
+async def test_group_crud_and_grants(
+    client: httpx.AsyncClient, api: str, superuser: SignedIn
+) -> None:
     group = await new_group(client, api, superuser)
     url = f"{api}/groups/{group['id']}"
     assert (group["is_system"], group["is_active"]) == (False, True)
@@ -142,7 +150,9 @@ async def test_group_crud_and_grants(client: httpx.AsyncClient, api: str, superu
     read = await permission_id(client, api, superuser, "users.read")
     for _ in range(2):  # adding is idempotent
         granted = await client.post(
-            f"{url}/permissions", json={"permission_ids": [moderate, read]}, headers=superuser.headers
+            f"{url}/permissions",
+            json={"permission_ids": [moderate, read]},
+            headers=superuser.headers,
         )
         assert granted.status_code == 200, granted.text
         assert [p["codename"] for p in granted.json()["permissions"]] == [
@@ -154,10 +164,14 @@ async def test_group_crud_and_grants(client: httpx.AsyncClient, api: str, superu
     assert len(detail.json()["permissions"]) == 2
 
     unknown = await client.post(
-        f"{url}/permissions", json={"permission_ids": [str(uuid.uuid4())]}, headers=superuser.headers
+        f"{url}/permissions",
+        json={"permission_ids": [str(uuid.uuid4())]},
+        headers=superuser.headers,
     )
     assert unknown.status_code == 422
-    empty = await client.post(f"{url}/permissions", json={"permission_ids": []}, headers=superuser.headers)
+    empty = await client.post(
+        f"{url}/permissions", json={"permission_ids": []}, headers=superuser.headers
+    )
     assert empty.status_code == 422
 
     removed = await client.delete(f"{url}/permissions/{moderate}", headers=superuser.headers)
@@ -177,7 +191,9 @@ async def test_group_crud_and_grants(client: httpx.AsyncClient, api: str, superu
     assert (await client.get(url, headers=superuser.headers)).status_code == 404
 
 
-async def test_groups_are_paginated(client: httpx.AsyncClient, api: str, superuser: SignedIn) -> None:
+async def test_groups_are_paginated(
+    client: httpx.AsyncClient, api: str, superuser: SignedIn
+) -> None:
     first = await client.get(f"{api}/groups", params={"limit": 2}, headers=superuser.headers)
     assert first.status_code == 200
     assert len(first.json()["items"]) == 2
@@ -197,16 +213,25 @@ async def test_system_groups_cannot_be_deleted_or_lose_their_codename(
         url = f"{api}/groups/{await group_id(client, api, superuser, system.codename)}"
         deleted = await client.delete(url, headers=superuser.headers)
         assert (deleted.status_code, deleted.json()["error"]) == (409, "system_group")
-        renamed = await client.put(url, json={"codename": "x_" + system.codename}, headers=superuser.headers)
+        renamed = await client.put(
+            url, json={"codename": "x_" + system.codename}, headers=superuser.headers
+        )
         assert (renamed.status_code, renamed.json()["error"]) == (409, "system_group")
-        same = await client.put(url, json={"codename": system.codename, "name": system.name}, headers=superuser.headers)
+        same = await client.put(
+            url, json={"codename": system.codename, "name": system.name}, headers=superuser.headers
+        )
         assert same.status_code == 200
         assert same.json()["is_system"] is True
 
 
-async def test_error_bodies_name_what_failed(client: httpx.AsyncClient, api: str, superuser: SignedIn) -> None:
+async def test_error_bodies_name_what_failed(
+    client: httpx.AsyncClient, api: str, superuser: SignedIn
+) -> None:
     response = await client.get(f"{api}/groups/{uuid.uuid4()}", headers=superuser.headers)
-    assert without_request_id(response.json()) == {"error": "not_found", "detail": "Group not found"}
+    assert without_request_id(response.json()) == {
+        "error": "not_found",
+        "detail": "Group not found",
+    }
 
 
 async def test_the_seed_is_idempotent_and_grants_defaults(

@@ -53,10 +53,14 @@ async def test_assigning_needs_rbac_assign(
     client: httpx.AsyncClient, api: str, user: SignedIn, other: SignedIn, stores: Stores
 ) -> None:
     response = await client.post(
-        f"{api}/users/{other.id}/groups", json={"group_ids": [str(uuid.uuid4())]}, headers=user.headers
+        f"{api}/users/{other.id}/groups",
+        json={"group_ids": [str(uuid.uuid4())]},
+        headers=user.headers,
     )
     assert (response.status_code, response.json()["error"]) == (403, "permission_denied")
-    removal = await client.delete(f"{api}/users/{other.id}/groups/{uuid.uuid4()}", headers=user.headers)
+    removal = await client.delete(
+        f"{api}/users/{other.id}/groups/{uuid.uuid4()}", headers=user.headers
+    )
     assert removal.status_code == 403
     support = await member_of(client, api, stores, "support")  # rbac.read: sees groups
     seen = await client.get(f"{api}/users/{other.id}/groups", headers=support.headers)

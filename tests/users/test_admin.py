@@ -78,12 +78,21 @@ async def test_a_user_reads_and_edits_their_own_profile_only(
     name = unique("n")
     updated = await client.put(
         url,
-        json={"full_name": "New Name", "username": name, "timezone": "Europe/Paris", "country": None},
+        json={
+            "full_name": "New Name",
+            "username": name,
+            "timezone": "Europe/Paris",
+            "country": None,
+        },
         headers=user.headers,
     )
     assert updated.status_code == 200, updated.text
     body = updated.json()
-    assert (body["full_name"], body["username"], body["timezone"]) == ("New Name", name, "Europe/Paris")
+    assert (body["full_name"], body["username"], body["timezone"]) == (
+        "New Name",
+        name,
+        "Europe/Paris",
+    )
     me = await client.get(f"{api}/auth/me", headers=user.headers)
     assert me.json()["full_name"] == "New Name"  # the profile cache was invalidated
     for field, value in (("is_active", False), ("status", "suspended"), ("email", "x@example.com")):
@@ -127,8 +136,12 @@ async def test_an_admin_deactivates_a_user_whose_tokens_stop_at_once(
     admin = await member_of(client, api, stores, "admin")
     url = f"{api}/users/{user.id}"
     read_only = await member_of(client, api, stores, "support")
-    denied(await client.put(url, json={"is_active": False}, headers=read_only.headers), "users.update")
-    response = await client.put(url, json={"is_active": False, "status": "inactive"}, headers=admin.headers)
+    denied(
+        await client.put(url, json={"is_active": False}, headers=read_only.headers), "users.update"
+    )
+    response = await client.put(
+        url, json={"is_active": False, "status": "inactive"}, headers=admin.headers
+    )
     assert response.status_code == 200, response.text
     assert (response.json()["is_active"], response.json()["status"]) == (False, "inactive")
     for token in (user.tokens["access_token"], user.tokens["session_token"]):
@@ -144,7 +157,9 @@ async def test_only_a_superuser_touches_a_superuser(
     for response in (
         await client.put(url, json={"full_name": "Hacked"}, headers=admin.headers),
         await client.delete(url, headers=admin.headers),
-        await client.put(f"{api}/users/{user.id}", json={"is_superuser": True}, headers=admin.headers),
+        await client.put(
+            f"{api}/users/{user.id}", json={"is_superuser": True}, headers=admin.headers
+        ),
     ):
         assert (response.status_code, response.json()["error"]) == (403, "superuser_only")
     promoted = await client.put(
@@ -153,7 +168,9 @@ async def test_only_a_superuser_touches_a_superuser(
     assert promoted.json()["is_superuser"] is True
     assert (await client.get(f"{api}/auth/me", headers=user.headers)).status_code == 401
     renewed = (await refresh(client, api, user.tokens["refresh_token"])).json()
-    assert (await client.post(f"{api}/cache/clear", headers=bearer(renewed["access_token"]))).status_code == 200
+    assert (
+        await client.post(f"{api}/cache/clear", headers=bearer(renewed["access_token"]))
+    ).status_code == 200
 
 
 async def test_deleting_oneself_anonymises_and_ends_every_token(
@@ -164,11 +181,18 @@ async def test_deleting_oneself_anonymises_and_ends_every_token(
     assert (await client.delete(url, headers=account.headers)).status_code == 204
     assert (await client.get(f"{api}/auth/me", headers=account.headers)).status_code == 401
     gone = (await client.get(url, headers=superuser.headers)).json()
-    assert (gone["status"], gone["is_active"], gone["username"], gone["phone"]) == ("deleted", False, None, None)
+    assert (gone["status"], gone["is_active"], gone["username"], gone["phone"]) == (
+        "deleted",
+        False,
+        None,
+        None,
+    )
     assert gone["email"].endswith("@deleted.invalid")
     groups = await client.get(f"{api}/users/{account.id}/groups", headers=superuser.headers)
     assert groups.json() == []
-    relogin = await client.post(f"{api}/auth/login", json={"email": account.email, "password": account.password})
+    relogin = await client.post(
+        f"{api}/auth/login", json={"email": account.email, "password": account.password}
+    )
     assert relogin.status_code == 401
     assert (await client.delete(url, headers=superuser.headers)).status_code == 404
     again = await sign_up(client, api, email=account.email, username=account.username)
@@ -184,4 +208,3 @@ async def test_deleting_another_user_needs_users_delete(
     assert (await client.delete(f"{api}/users/{user.id}", headers=admin.headers)).status_code == 204
     missing = await client.delete(f"{api}/users/{uuid.uuid4()}", headers=admin.headers)
     assert missing.status_code == 404
-
