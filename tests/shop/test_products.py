@@ -1,5 +1,6 @@
-"""Products: writes with shop.products_write, public reads, partial updates, stock that never goes below zero,
-all-or-nothing bulk creation, deletion of unavailable products, cursor pages by category."""
+"""Products: writes with shop.products_write, public reads, partial updates, stock that never
+goes below zero, all-or-nothing bulk creation, deletion of unavailable products, cursor pages by
+category."""
 
 from __future__ import annotations
 
