@@ -47,6 +47,7 @@ from quartet.rbac.repository import (
 from quartet.rbac.schemas import GroupIn, GroupUpdate, PermissionIn, PermissionUpdate
 from quartet.rbac.versions import bump_authz_versions
 from quartet.stores.postgres import TransactionRunner
+from quartet.users.models import User
 from quartet.users.repository import UserRepository
 
 T = TypeVar("T")
@@ -246,15 +247,15 @@ class RbacService:
     # -- users and their groups ------------------------------------------------------------
 
     @staticmethod
-    async def _visible_user(db: AsyncSession, caller: Principal, user_id: uuid.UUID) -> bool:
-        """Whether the user exists and the caller may see their groups (themself, or with
-        rbac.read); anyone else cannot tell another user from no user."""
+    async def _visible_user(db: AsyncSession, caller: Principal, user_id: uuid.UUID) -> User:
+        """The user, if the caller may see their groups (themself, or with rbac.read); anyone
+        else cannot tell another user from no user."""
         if caller.user_id != user_id and not caller.has(RBAC_READ):
             raise UserNotFoundError()
         user = await UserRepository(db).get_or_none(user_id)
         if user is None:
             raise UserNotFoundError()
-        return user.is_superuser
+        return user
 
     async def memberships(
         self, db: AsyncSession, caller: Principal, user_id: uuid.UUID
@@ -266,9 +267,9 @@ class RbacService:
         self, db: AsyncSession, caller: Principal, user_id: uuid.UUID
     ) -> tuple[bool, Sequence[Permission]]:
         """(is_superuser, permissions): a superuser's are every permission there is."""
-        is_superuser = await self._visible_user(db, caller, user_id)
+        user = await self._visible_user(db, caller, user_id)
         permissions = PermissionRepository(db)
-        if is_superuser:
+        if user.is_superuser:
             return True, await permissions.all()
         return False, await permissions.effective(user_id)
 
