@@ -41,6 +41,7 @@ NAME = "quartet_bench_rbac"
 API = str(Settings.model_fields["API_V1_STR"].default)
 SUPERUSER = str(Settings.model_fields["FIRST_SUPERUSER_EMAIL"].default)
 _RATE = re.compile(r"Requests/sec:\s+([\d.]+)")
+_COUNT = re.compile(r"(\d+) requests in")
 _PERCENTILE = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
 _ERRORS = re.compile(r"Non-2xx or 3xx responses: (\d+)")
 _UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -59,6 +60,7 @@ class WrkResult:
     p99_ms: float
     errors: int
     server_cpu: float
+    cpu_us_per_request: float
 
 
 def parse_options() -> Options:
@@ -138,12 +140,12 @@ async def wrk(binary: str, server: Server, path: str, token: str, options: Optio
             stderr=asyncio.subprocess.STDOUT,
         )
         output = (await process.communicate())[0].decode()
-        cpu = (server.cpu_seconds() - before) / options.duration
+        cpu_seconds = server.cpu_seconds() - before
     finally:
         await asyncio.to_thread(os.unlink, script.name)
-    rate = _RATE.search(output)
+    rate, count = _RATE.search(output), _COUNT.search(output)
     percentiles = {p: float(v) * _UNIT_MS[u] for p, v, u in _PERCENTILE.findall(output)}
-    if rate is None or len(percentiles) != 2:
+    if rate is None or count is None or len(percentiles) != 2:
         raise BenchError(f"unexpected wrk output:\n{output}")
     errors = _ERRORS.search(output)
     return WrkResult(
@@ -151,7 +153,8 @@ async def wrk(binary: str, server: Server, path: str, token: str, options: Optio
         percentiles["50"],
         percentiles["99"],
         int(errors.group(1)) if errors else 0,
-        cpu,
+        cpu_seconds / options.duration,
+        1e6 * cpu_seconds / max(int(count.group(1)), 1),
     )
 
 
@@ -187,11 +190,12 @@ async def main() -> int:
                             f"{result.p99_ms:.2f}",
                             str(result.errors),
                             f"{100 * result.server_cpu:.0f}%",
+                            f"{result.cpu_us_per_request:,.0f}",
                         ]
                     )
     print_table(
         "Results (latencies in ms; server CPU: 100% = one core)",
-        ["route", "token", "req/s", "p50", "p99", "non-2xx", "server CPU"],
+        ["route", "token", "req/s", "p50", "p99", "non-2xx", "server CPU", "CPU µs/req"],
         rows,
     )
     print(
@@ -200,6 +204,8 @@ async def main() -> int:
         "  /auth/me, served from the Redis profile cache) queries PostgreSQL\n"
         "- access token: its permission set comes in the revocation MGET (one more key);\n"
         "  session token: the set is in the token itself\n"
+        "- CPU µs/req (the server process's CPU time per answered request) is the figure\n"
+        "  least moved by other work on the machine; req/s and latency move with it\n"
         f"- {machine_note()} at the end: other work on the machine moves every figure"
     )
     return 0
