@@ -54,7 +54,7 @@ revision: install ## new migration: make revision m="add things"
 	@test -n "$(m)" || (echo 'usage: make revision m="message"' && exit 2)
 	$(BIN)/quartet db revision -m "$(m)"
 
-seed: migrate ## idempotent seed data (first superuser)
+seed: migrate ## idempotent seed data (first superuser, permissions, system groups)
 	$(BIN)/quartet db seed
 
 db-reset: services-up ## drop and re-create the dev database schema, then seed

@@ -254,3 +254,25 @@ async def test_the_seed_is_idempotent_and_grants_defaults(
         "posts.moderate",
         "users.read",
     }
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        ({"codename": "Has Spaces", "name": "x"}, ["body", "codename"]),
+        ({"codename": "a", "name": "x"}, ["body", "codename"]),
+        ({"codename": "ok_group", "name": ""}, ["body", "name"]),
+        ({"codename": "ok_group", "name": "x", "description": "d" * 501}, ["body", "description"]),
+        ({"codename": "ok_group", "name": "x", "is_system": True}, ["body", "is_system"]),
+    ],
+)
+async def test_group_input_is_validated(
+    client: httpx.AsyncClient,
+    api: str,
+    superuser: SignedIn,
+    body: dict[str, object],
+    where: list[str],
+) -> None:
+    response = await client.post(f"{api}/groups", json=body, headers=superuser.headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["fields"][0]["loc"] == where
