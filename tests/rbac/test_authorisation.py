@@ -228,3 +228,28 @@ async def test_a_superuser_holds_every_permission(
     assert {p["codename"] for p in body["permissions"]} == {
         p["codename"] for p in listed.json()["items"]
     }
+
+
+async def test_a_version_left_ahead_in_redis_costs_one_refresh_and_postgresql_catches_up(
+    client: httpx.AsyncClient,
+    api: str,
+    stores: Stores,
+    settings: Settings,
+    superuser: SignedIn,
+    user: SignedIn,
+) -> None:
+    """What a change that raised Redis and then rolled back leaves: tokens refused until the
+    next refresh, which mints at Redis's version and raises PostgreSQL to it, so the next real
+    change still goes past every token."""
+    await stores.redis.set(f"{settings.REDIS_KEY_PREFIX}auth:authz:{user.id}", "5")
+    assert (await client.get(f"{api}/auth/me", headers=user.headers)).status_code == 401
+    renewed = (await refresh(client, api, user.tokens["refresh_token"])).json()
+    assert (
+        await client.get(f"{api}/auth/me", headers=bearer(renewed["access_token"]))
+    ).status_code == 200
+
+    moderator = await group_id(client, api, superuser, "moderator")
+    assert (await assign(client, api, superuser, user.id, moderator)).status_code == 200
+    for token in (renewed["access_token"], renewed["session_token"]):
+        assert (await client.get(f"{api}/auth/me", headers=bearer(token))).status_code == 401
+    assert await stores.redis.get(f"{settings.REDIS_KEY_PREFIX}auth:authz:{user.id}") == "6"
