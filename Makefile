@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: help install lock services-up services-down services-status services-reset dev run test \
         lint fmt migrate revision seed db-reset schema check openapi clean backup bench-shop bench-posts \
-        bench bench-auth bench-events bench-media lint-deploy
+        bench bench-auth bench-events bench-media bench-rbac lint-deploy
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -54,7 +54,7 @@ revision: install ## new migration: make revision m="add things"
 	@test -n "$(m)" || (echo 'usage: make revision m="message"' && exit 2)
 	$(BIN)/quartet db revision -m "$(m)"
 
-seed: migrate ## idempotent seed data (first superuser)
+seed: migrate ## idempotent seed data (first superuser, permissions, system groups)
 	$(BIN)/quartet db seed
 
 db-reset: services-up ## drop and re-create the dev database schema, then seed
@@ -83,6 +83,9 @@ bench-shop: services-up ## shop benchmark: POST /orders/ rate, customer stats p5
 
 bench-posts: services-up ## posts benchmark: GET /api/v1/posts?limit=50 req/s, p50/p99 vs a raw asyncpg ceiling
 	$(BIN)/python bench/posts_list.py
+
+bench-rbac: services-up ## RBAC benchmark (wrk): /auth/me vs the same route with and without a permission check
+	$(BIN)/python -m bench.rbac
 
 bench-events: services-up ## event log benchmark: POST /api/v1/logs/ per second vs raw cassandra-driver inserts
 	$(BIN)/python -m bench.events

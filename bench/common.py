@@ -93,7 +93,7 @@ async def _admin(*statements: str) -> None:
         await conn.close()
 
 
-async def _cli(env: Mapping[str, str], *args: str) -> None:
+async def quartet_cli(env: Mapping[str, str], *args: str) -> None:
     """Run the real `quartet` command with the benchmark's settings."""
     process = await asyncio.create_subprocess_exec(
         str(BIN / "quartet"),
@@ -123,7 +123,7 @@ async def migrated_database(name: str, env: Mapping[str, str]) -> AsyncIterator[
     url = database_url(name)
     await _admin(drop, f'CREATE DATABASE "{name}"')
     try:
-        await _cli({**env, "DATABASE_URL": url}, "db", "upgrade")
+        await quartet_cli({**env, "DATABASE_URL": url}, "db", "upgrade")
         yield url
     finally:
         await _admin(drop)
@@ -172,7 +172,7 @@ async def bench_stores(name: str, env: Mapping[str, str]) -> AsyncIterator[str]:
     `DATABASE_URL`."""
     async with migrated_database(name, env) as url:
         try:
-            await _cli(env, "schema")
+            await quartet_cli(env, "schema")
             yield url
         finally:
             await _drop_outside_postgres(Settings.model_validate({**os.environ, **env}))

@@ -1,6 +1,7 @@
 """Fixtures over the real local stores (started by `make services-up`), isolated per run/test.
 
-- PostgreSQL: database `quartet_test`, reset to the migration head once per run; each test that
+- PostgreSQL: database `quartet_test`, reset to the migration head (and the RBAC seed: the
+  declared permissions and the system groups' grants) once per run; each test that
   asks for `db` runs inside an outer transaction that is rolled back (app sessions join it
   through savepoints).
 - MongoDB: a database per run; Cassandra: a keyspace per run; Redis: a key prefix per run,
@@ -30,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 
 from quartet import local_ports
 from quartet.main import create_app
+from quartet.rbac.seed import seed_rbac
 from quartet.schema import apply_cassandra_schema
 from quartet.settings import Settings
 from quartet.stores.registry import STORE_NAMES, Stores
@@ -152,6 +154,7 @@ async def app(settings: Settings, _migrated: None) -> AsyncIterator[FastAPI]:
         )
     async with application.router.lifespan_context(application):
         await apply_cassandra_schema(stores.cassandra)
+        await stores.transactions.run(lambda session: seed_rbac(session, settings))
         yield application
         # The last tests may have restarted the stores: give each client time to reconnect.
         await _eventually(lambda: stores.mongo_client.drop_database(settings.MONGODB_DB))

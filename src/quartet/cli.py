@@ -182,7 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     revision.add_argument("--empty", action="store_true", help="do not autogenerate")
     dbsub.add_parser("current", help="show the current revision")
     dbsub.add_parser("history", help="list revisions")
-    dbsub.add_parser("seed", help="idempotent seed data (first superuser, ...)")
+    dbsub.add_parser(
+        "seed", help="idempotent seed data (first superuser, permissions, system groups)"
+    )
     reset = dbsub.add_parser("reset", help="downgrade to base, upgrade to head, seed")
     reset.add_argument("--yes", action="store_true", help="required outside dev/test")
 

@@ -37,11 +37,13 @@ from quartet.media.schemas import MULTIPART_OVERHEAD_BYTES
 from quartet.observability.install import install as install_observability
 from quartet.observability.runtime import Observability
 from quartet.posts.router import router as posts_router
+from quartet.rbac.router import router as rbac_router
 from quartet.schema import apply_cassandra_schema_on_start, apply_mongo_schema_on_start
 from quartet.sessions.router import router as sessions_router
 from quartet.settings import Settings, get_settings
 from quartet.shop.router import router as shop_router
 from quartet.stores.registry import Stores, error_translations
+from quartet.users.router import router as users_router
 
 
 def api_router(settings: Settings) -> APIRouter:
@@ -58,6 +60,8 @@ def api_router(settings: Settings) -> APIRouter:
     api.include_router(cache_router)
     api.include_router(shop_router)
     api.include_router(media_router)
+    api.include_router(rbac_router)
+    api.include_router(users_router)
     return api
 
 

@@ -5,16 +5,21 @@ from quartet.audit.models import AuditLog
 from quartet.auth.models import AuthSession, SpentRefreshToken
 from quartet.media.models import Media
 from quartet.posts.models import Like, Post
+from quartet.rbac.models import Group, GroupPermission, Permission, UserGroup
 from quartet.stores.sql import metadata
 from quartet.users.models import User
 
 __all__ = [
     "AuditLog",
     "AuthSession",
+    "Group",
+    "GroupPermission",
     "Like",
     "Media",
+    "Permission",
     "Post",
     "SpentRefreshToken",
     "User",
+    "UserGroup",
     "metadata",
 ]

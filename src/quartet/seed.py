@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quartet.rbac.seed import seed_rbac
 from quartet.settings import Settings
 from quartet.stores.postgres import unit_of_work
 from quartet.stores.registry import Stores
@@ -16,7 +17,7 @@ from quartet.users.seed import seed_superuser
 
 Seeder = Callable[[AsyncSession, Settings], Awaitable[str]]
 
-SEEDERS: list[Seeder] = [seed_superuser]
+SEEDERS: list[Seeder] = [seed_superuser, seed_rbac]
 
 
 async def run_seeders(stores: Stores) -> list[str]:

@@ -164,7 +164,7 @@ async def test_access_rules(
     for_other = {"event_type": "x", "user_id": str(superuser.id)}
     response = await client.post(post, json=for_other, headers=user.headers)
     assert response.status_code == 403
-    assert response.json()["error"] == "forbidden"
+    assert response.json()["detail"] == "Requires the permission events.write"
     past = {"event_type": "x", "timestamp": iso(datetime.now(UTC) - timedelta(hours=2))}
     assert (await client.post(post, json=past, headers=user.headers)).status_code == 403
     own = {"event_type": "x", "user_id": str(user.id)}

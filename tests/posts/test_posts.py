@@ -222,7 +222,8 @@ async def test_others_get_403_and_the_post_is_untouched(
     url = f"{api}/posts/{post['id']}"
     patched = await client.patch(url, json={"content": "hijacked"}, headers=stranger.headers)
     assert patched.status_code == 403
-    assert patched.json()["error"] == "forbidden"
+    assert patched.json()["error"] == "permission_denied"
+    assert patched.json()["detail"] == "Requires the permission posts.moderate"
     assert (await client.delete(url, headers=stranger.headers)).status_code == 403
     assert (await client.get(url)).json()["content"] == "mine"
 

@@ -152,7 +152,7 @@ async def test_post_creates_a_fresh_session_only_when_none_is_live(
     assert f"sid:{user.tokens['session_id']}" in stored  # the caller's auth session joined
 
 
-async def test_only_the_user_or_a_superuser_may_use_a_session(
+async def test_only_the_user_or_a_holder_of_sessions_manage_any_may_use_a_session(
     client: httpx.AsyncClient,
     api: str,
     user: SignedIn,
@@ -166,7 +166,7 @@ async def test_only_the_user_or_a_superuser_may_use_a_session(
     for method in ("POST", "GET", "PUT", "DELETE"):
         response = await client.request(method, url, headers=other.headers)
         assert response.status_code == 403, (method, response.text)
-        assert response.json()["error"] == "forbidden"
+        assert response.json()["detail"] == "Requires the permission sessions.manage_any"
         unauthenticated = await client.request(method, url)
         assert unauthenticated.status_code == 401, (method, unauthenticated.text)
     assert await stored_hash(stores, session_key(settings, user.id)) == before

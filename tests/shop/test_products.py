@@ -1,5 +1,6 @@
-"""Products: superuser writes, public reads, partial updates, stock that never goes below zero,
-all-or-nothing bulk creation, deletion of unavailable products, cursor pages by category."""
+"""Products: writes with shop.products_write, public reads, partial updates, stock that never
+goes below zero, all-or-nothing bulk creation, deletion of unavailable products, cursor pages by
+category."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ async def test_superuser_creates_a_product_with_money_as_a_decimal_string(
     assert fetched.json() == product
 
 
-async def test_writes_need_a_superuser(
+async def test_writes_need_shop_products_write(
     raw_client: httpx.AsyncClient, api: str, admin: SignedIn, customer: SignedIn
 ) -> None:
     product = await create_product(raw_client, api, admin)
@@ -65,7 +66,7 @@ async def test_writes_need_a_superuser(
         assert anonymous.status_code == 401, (method, url, anonymous.text)
         forbidden = await raw_client.request(method, url, json=body, headers=customer.headers)
         assert forbidden.status_code == 403, (method, url, forbidden.text)
-        assert forbidden.json()["error"] == "forbidden"
+        assert forbidden.json()["detail"] == "Requires the permission shop.products_write"
     assert await stock_of(raw_client, api, product["id"]) == 10
     assert (await raw_client.get(path)).json()["is_available"] is True
 

@@ -1,4 +1,5 @@
-"""`CurrentUser`, `CurrentSuperuser` and `OptionalUser`: the aliases every feature authorises with.
+"""`CurrentUser` and `OptionalUser`: who is calling (privileged routes add
+`quartet.rbac.dependencies.RequirePermission`).
 
 A bearer token is read from `Authorization: Bearer` (access or session token) or from
 `X-Session-Token`; both are declared so Swagger's Authorize button works. With cookies on
@@ -20,7 +21,7 @@ from quartet.auth.tokens import Principal, TokenService
 from quartet.auth.transport import ACCESS_COOKIE, Credential, TokenTransport
 from quartet.core.cache import Cache
 from quartet.core.client import ClientMeta, client_meta
-from quartet.core.errors import ForbiddenError, UnauthorizedError
+from quartet.core.errors import UnauthorizedError
 from quartet.core.request_context import note_user
 from quartet.core.security import PasswordHasher
 from quartet.sessions.repository import SessionManager
@@ -65,6 +66,7 @@ async def get_auth_service(request: Request) -> AuthService:
         SessionManager.from_settings(stores.redis, stores.settings),
         ProfileCache(cache),
         activity_log=request.app.state.activity,
+        transactions=stores.transactions,
     )
 
 
@@ -108,12 +110,5 @@ async def get_principal(
     return principal
 
 
-async def get_superuser(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
-    if not principal.is_superuser:
-        raise ForbiddenError("Superuser access required")
-    return principal
-
-
 CurrentUser = Annotated[Principal, Depends(get_principal)]
-CurrentSuperuser = Annotated[Principal, Depends(get_superuser)]
 OptionalUser = Annotated[Principal | None, Depends(get_optional_principal)]

@@ -22,12 +22,14 @@ from quartet.auth.models import AuthSession
 from quartet.auth.repository import AuthSessionRepository
 from quartet.auth.schemas import RegisterIn, SessionOut, TokenResponse
 from quartet.auth.state import AuthStateRepository
-from quartet.auth.tokens import Principal, TokenService
+from quartet.auth.tokens import ACCESS, SUPERUSER, Grant, Principal, TokenService
 from quartet.core.client import ClientMeta
 from quartet.core.clock import utcnow
 from quartet.core.errors import ConflictError, NotFoundError
 from quartet.core.security import InvalidTokenError, PasswordHasher, hash_token, new_opaque_token
 from quartet.events.writer import ActivityWriter
+from quartet.rbac.registry import DEFAULT_GROUP
+from quartet.rbac.repository import MembershipRepository, PermissionRepository
 from quartet.sessions.repository import SessionManager
 from quartet.settings import Settings
 from quartet.stores.postgres import TransactionRunner, after_commit
@@ -51,6 +53,7 @@ class AuthService:
         profiles: ProfileCache,
         *,
         activity_log: ActivityWriter,
+        transactions: TransactionRunner,
     ) -> None:
         self.settings = settings
         self.hasher = hasher
@@ -59,6 +62,7 @@ class AuthService:
         self.activity_sessions = activity_sessions
         self.profiles = profiles
         self.activity_log = activity_log
+        self.transactions = transactions
 
     # -- passwords -------------------------------------------------------------------------
 
@@ -102,6 +106,7 @@ class AuthService:
                 raise ConflictError(
                     "That email, username or phone is already registered"
                 ) from error
+            await MembershipRepository(session).add_by_codename(user.id, DEFAULT_GROUP)
             await self._audit(session, "auth.register", meta, user.id)
             return user
 
@@ -162,7 +167,7 @@ class AuthService:
     async def _start_session(
         self, session: AsyncSession, user_id: uuid.UUID, meta: ClientMeta
     ) -> TokenResponse:
-        user = await UserRepository(session).get(user_id)
+        user = await UserRepository(session).get_locked(user_id)
         refresh_token = new_opaque_token()
         auth_session = await AuthSessionRepository(session).create(
             AuthSession(
@@ -175,13 +180,33 @@ class AuthService:
         )
         user.last_login_at = utcnow()
         await self._audit(session, "auth.login", meta, user.id, session_id=str(auth_session.id))
-        await self.state.set_authz_version(user.id, user.authz_version)
-        return self._token_response(user, auth_session.id, refresh_token)
+        grant = await self._grant(session, user)
+        return self._token_response(user, auth_session.id, refresh_token, grant)
+
+    async def _grant(self, session: AsyncSession, user: User) -> Grant:
+        """The version and permissions to mint tokens with, read while the user's row is locked
+        (so no authorisation change of this user commits meanwhile). The version is the higher
+        of PostgreSQL's and Redis's: Redis may be ahead when a change raised it and then did not
+        commit, and PostgreSQL catches up so the next change goes past every token minted now."""
+        version = max(user.authz_version, await self.state.authz_version(user.id))
+        if version != user.authz_version:
+            await UserRepository(session).set_authz_version(user.id, version)
+        permissions = (
+            frozenset()
+            if user.is_superuser
+            else await PermissionRepository(session).effective_codenames(user.id)
+        )
+        await self.state.publish_grant(user.id, version, permissions, self._access_seconds)
+        return Grant(version, permissions)
+
+    @property
+    def _access_seconds(self) -> int:
+        return int(self.tokens.access_ttl.total_seconds())
 
     def _token_response(
-        self, user: User, session_id: uuid.UUID, refresh_token: str
+        self, user: User, session_id: uuid.UUID, refresh_token: str, grant: Grant
     ) -> TokenResponse:
-        issued = self.tokens.issue(user, session_id)
+        issued = self.tokens.issue(user, session_id, grant)
         return TokenResponse(
             access_token=issued.access_token,
             session_token=issued.session_token,
@@ -240,7 +265,7 @@ class AuthService:
                 await self._revoke(session, [current.id], "refresh_reuse", meta, current.user_id)
                 return None
             grace = {"within_grace": True}
-        user = await UserRepository(session).get(current.user_id)
+        user = await UserRepository(session).get_locked(current.user_id, shared=True)
         if not user.is_active:
             await self._revoke(session, [current.id], "user_inactive", meta, user.id)
             return None
@@ -252,7 +277,8 @@ class AuthService:
         await self._audit(
             session, "auth.refresh", meta, user.id, session_id=str(current.id), **grace
         )
-        return self._token_response(user, current.id, successor)
+        grant = await self._grant(session, user)
+        return self._token_response(user, current.id, successor, grant)
 
     def _within_grace(self, current: AuthSession, successor_hash: str, spent_at: datetime) -> bool:
         """The spent token is the immediate parent of the live session's current token (not a
@@ -268,23 +294,53 @@ class AuthService:
     # -- bearer tokens ---------------------------------------------------------------------
 
     async def authenticate(self, token: str) -> Principal:
-        """Verify a bearer token and its revocation state (one Redis round trip; fails closed:
-        a Redis error propagates as 503, never as acceptance)."""
+        """Verify a bearer token, its revocation state and its authorization version, and
+        resolve its permissions: a session token carries them, an access token's come from
+        Redis in the same round trip. No PostgreSQL query, except to refill a permission set
+        Redis lost. Fails closed: a Redis error propagates as 503, never as acceptance."""
         try:
             claims = self.tokens.decode_bearer(token)
             user_id, session_id = uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"])
             version, roles = int(claims.get("ver", 0)), tuple(claims.get("roles", ()))
+            token_type = str(claims["typ"])
+            carried = frozenset(str(c) for c in claims.get("perms", ()))
         except (InvalidTokenError, ValueError, TypeError, AttributeError) as error:
             raise errors.InvalidTokenError() from error
+        cached = token_type == ACCESS and SUPERUSER not in roles
         idle_logout = self.settings.SESSION_IDLE_LOGOUT
         state = await self.state.token_state(
-            str(session_id), str(user_id), self.activity_sessions, require_member=idle_logout
+            str(session_id),
+            str(user_id),
+            self.activity_sessions,
+            require_member=idle_logout,
+            permissions_at=version if cached else None,
         )
         if state.revoked or version < state.authz_version:
             raise errors.InvalidTokenError()
         if idle_logout and not state.active:
             raise errors.SessionIdleTimeoutError()
-        return Principal(user_id, session_id, str(claims["typ"]), roles)
+        permissions = carried
+        if cached:
+            permissions = (
+                state.permissions
+                if state.permissions is not None
+                else await self._refill_permissions(user_id, version)
+            )
+        return Principal(user_id, session_id, token_type, roles, permissions)
+
+    async def _refill_permissions(self, user_id: uuid.UUID, version: int) -> frozenset[str]:
+        """An access token's permission set Redis no longer has: read again (the version and
+        the set from one snapshot) and cached again, unless the token is outdated meanwhile."""
+
+        async def load(session: AsyncSession) -> tuple[int, frozenset[str]] | None:
+            return await PermissionRepository(session).versioned_codenames(user_id)
+
+        found = await self.transactions.run(load)
+        if found is None or found[0] > version:
+            raise errors.InvalidTokenError()
+        permissions = found[1]
+        await self.state.publish_grant(user_id, version, permissions, self._access_seconds)
+        return permissions
 
     # -- sessions and logout ---------------------------------------------------------------
 

@@ -1,19 +1,31 @@
-"""Auth state in Redis: revoked sessions, authorization versions and login lockout.
+"""Auth state in Redis: revoked sessions, authorization versions, the permission sets of
+access tokens, and login lockout.
 
 Checking a bearer token costs one round trip: a pipeline of `MGET` (its session's revocation
-flag and its user's authorization version) and the touch of the user's activity session
-(`quartet.sessions`). Any Redis error propagates, so authentication fails closed (503).
+flag, its user's authorization version and, for an access token, the user's permission set at
+the token's version) and the touch of the user's activity session (`quartet.sessions`). Any
+Redis error propagates, so authentication fails closed (503).
+
+An authorization version only ever rises (`raise_authz_versions`, a compare-and-set script), so
+a login or refresh that read an older version can never lower what a concurrent change wrote.
 """
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from quartet.sessions.repository import SessionManager
 from quartet.stores.redis import RedisClient
+
+# KEYS: the version key. ARGV: the version it must reach (never lowered).
+_RAISE = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '-1')
+if current < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
+return 1
+"""
 
 
 @dataclass(frozen=True)
@@ -22,6 +34,16 @@ class TokenState:
     authz_version: int
     active: bool
     """The activity session was live (and, when required, the auth session belonged to it)."""
+    permissions: frozenset[str] | None = None
+    """The cached permission set asked for (None when not asked for, or not cached)."""
+
+
+def _encode_permissions(codenames: frozenset[str]) -> str:
+    return " ".join(sorted(codenames))
+
+
+def _decode_permissions(value: str | None) -> frozenset[str] | None:
+    return None if value is None else frozenset(value.split())
 
 
 class AuthStateRepository:
@@ -35,26 +57,41 @@ class AuthStateRepository:
     def _authz(self, user_id: uuid.UUID | str) -> str:
         return f"{self.prefix}auth:authz:{user_id}"
 
+    def _permissions(self, user_id: uuid.UUID | str, version: int) -> str:
+        return f"{self.prefix}auth:perms:{user_id}:{version}"
+
     def _lock_key(self, identifier: str, kind: str) -> str:
         digest = hashlib.sha256(identifier.encode()).hexdigest()
         return f"{self.prefix}auth:lockout:{kind}:{digest}"
 
     async def token_state(
-        self, session_id: str, user_id: str, activity: SessionManager, *, require_member: bool
+        self,
+        session_id: str,
+        user_id: str,
+        activity: SessionManager,
+        *,
+        require_member: bool,
+        permissions_at: int | None = None,
     ) -> TokenState:
         """Revocation state, touching the activity session in the same round trip unless the
-        token is revoked (with `require_member`, only if this auth session belongs to it)."""
+        token is revoked (with `require_member`, only if this auth session belongs to it);
+        with `permissions_at`, also the user's cached permission set at that version."""
         revoked_key = self._revoked(session_id)
+        keys = [revoked_key, self._authz(user_id)]
+        if permissions_at is not None:
+            keys.append(self._permissions(user_id, permissions_at))
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.mget(revoked_key, self._authz(user_id))
+            pipe.mget(keys)
             activity.queue_touch(
                 pipe, user_id, session_id if require_member else None, unless_exists=revoked_key
             )
-            (revoked, version), touched = await pipe.execute()
+            values, touched = await pipe.execute()
+        revoked, version = values[0], values[1]
         return TokenState(
             revoked is not None,
             int(version) if version is not None else 0,
             activity.touched(touched) is not None,
+            _decode_permissions(values[2]) if permissions_at is not None else None,
         )
 
     async def revoke_sessions(self, session_ids: Sequence[uuid.UUID], ttl_seconds: int) -> None:
@@ -66,8 +103,32 @@ class AuthStateRepository:
                 pipe.set(self._revoked(sid), "1", ex=ttl_seconds)
             await pipe.execute()
 
-    async def set_authz_version(self, user_id: uuid.UUID, version: int) -> None:
-        await self.redis.set(self._authz(user_id), str(version))
+    async def authz_version(self, user_id: uuid.UUID) -> int:
+        value = await self.redis.get(self._authz(user_id))
+        return int(value) if value is not None else 0
+
+    async def raise_authz_versions(self, versions: Mapping[uuid.UUID, int]) -> None:
+        """Refuse every token minted before these versions (each key only ever rises)."""
+        if not versions:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for user_id, version in versions.items():
+                pipe.eval(_RAISE, 1, self._authz(user_id), str(version))
+            await pipe.execute()
+
+    async def publish_grant(
+        self, user_id: uuid.UUID, version: int, permissions: frozenset[str], ttl_seconds: int
+    ) -> None:
+        """The version tokens are being minted at, and the permission set access tokens of that
+        version resolve to (kept as long as such a token lives)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.eval(_RAISE, 1, self._authz(user_id), str(version))
+            pipe.set(
+                self._permissions(user_id, version),
+                _encode_permissions(permissions),
+                ex=ttl_seconds,
+            )
+            await pipe.execute()
 
     async def locked_for(self, identifier: str) -> int:
         """Seconds left on the identifier's lockout (0 when not locked)."""

@@ -1,5 +1,7 @@
 """The three tokens: access (JWT, short), session (JWT, 7 days, carries the profile essentials,
-roles and the authorization version) and refresh (opaque, stored hashed, rotated on use).
+roles, the effective permission set and the authorization version) and refresh (opaque, stored
+hashed, rotated on use). An access token carries no permissions: they are cached in Redis under
+its authorization version (`quartet.auth.state`).
 
 A login's refresh token is random; each rotation's is derived from the one it replaces with a
 keyed hash, so every refresh that presents the same token within the reuse grace window is
@@ -8,6 +10,7 @@ answered with the same successor (see `AuthService.refresh`) although only hashe
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -17,6 +20,7 @@ from quartet.core.security import TokenCodec, derive_key, keyed_digest
 from quartet.settings import Settings
 from quartet.users.models import User
 
+SUPERUSER = "superuser"
 ACCESS = "access"
 SESSION = "session"
 BEARER_TYPES = (ACCESS, SESSION)
@@ -24,16 +28,34 @@ BEARER_TYPES = (ACCESS, SESSION)
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling, from a verified bearer token (no database read)."""
+    """Who is calling and what they may do, from a verified bearer token (no database read)."""
 
     user_id: uuid.UUID
     session_id: uuid.UUID
     token_type: str
     roles: tuple[str, ...]
+    permissions: frozenset[str] = frozenset()
 
     @property
     def is_superuser(self) -> bool:
-        return "superuser" in self.roles
+        return SUPERUSER in self.roles
+
+    def has(self, codename: str) -> bool:
+        """Superusers hold every permission."""
+        return self.is_superuser or codename in self.permissions
+
+    def lacking(self, codenames: Iterable[str]) -> str | None:
+        """The first of `codenames` the caller does not hold, if any."""
+        return next((c for c in codenames if not self.has(c)), None)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What tokens are minted with: the authorization version and the effective permissions
+    (empty for a superuser, who holds every permission through the role)."""
+
+    version: int
+    permissions: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -68,7 +90,7 @@ class TokenService:
         return int(max(self.access_ttl, self.session_ttl).total_seconds())
 
     def _claims(
-        self, typ: str, user: User, session_id: uuid.UUID, ttl: timedelta
+        self, typ: str, user: User, session_id: uuid.UUID, ttl: timedelta, version: int
     ) -> dict[str, Any]:
         now = utcnow()
         return {
@@ -79,12 +101,15 @@ class TokenService:
             "iat": int(now.timestamp()),
             "exp": int((now + ttl).timestamp()),
             "roles": user.roles,
-            "ver": user.authz_version,
+            "ver": version,
         }
 
-    def issue(self, user: User, session_id: uuid.UUID) -> IssuedTokens:
-        access = self.codec.encode(self._claims(ACCESS, user, session_id, self.access_ttl))
-        session_claims = self._claims(SESSION, user, session_id, self.session_ttl)
+    def issue(self, user: User, session_id: uuid.UUID, grant: Grant) -> IssuedTokens:
+        access = self.codec.encode(
+            self._claims(ACCESS, user, session_id, self.access_ttl, grant.version)
+        )
+        session_claims = self._claims(SESSION, user, session_id, self.session_ttl, grant.version)
+        session_claims["perms"] = sorted(grant.permissions)
         session_claims["user"] = {
             "email": user.email,
             "username": user.username,

@@ -1,4 +1,5 @@
-"""`/cache`: superuser-only status, clear and single-key delete of the cache namespace."""
+"""`/cache`: status (cache.read), clear and single-key delete (cache.clear) of the cache
+namespace."""
 
 from __future__ import annotations
 
@@ -6,33 +7,34 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, status
 
-from quartet.auth.dependencies import CurrentSuperuser
 from quartet.cache.dependencies import CacheServiceDep
+from quartet.cache.permissions import CACHE_CLEAR, CACHE_READ
 from quartet.cache.schemas import CacheStatus, ClearedOut
-from quartet.core.errors import (
-    ForbiddenError,
-    NotFoundError,
-    UnauthorizedError,
-    ValidationFailedError,
-    responses,
-)
+from quartet.core.errors import NotFoundError, UnauthorizedError, ValidationFailedError, responses
+from quartet.rbac.dependencies import RequirePermission
+from quartet.rbac.errors import PermissionDeniedError
 
 MAX_KEY_LENGTH = 512
 
 router = APIRouter(
     prefix="/cache",
     tags=["cache"],
-    responses=responses(UnauthorizedError, ForbiddenError),
+    responses=responses(UnauthorizedError, PermissionDeniedError),
 )
 
 
-@router.get("/status", response_model=CacheStatus)
-async def cache_status(_: CurrentSuperuser, service: CacheServiceDep) -> CacheStatus:
+@router.get("/status", response_model=CacheStatus, dependencies=[RequirePermission(CACHE_READ)])
+async def cache_status(service: CacheServiceDep) -> CacheStatus:
     return await service.status()
 
 
-@router.post("/clear", response_model=ClearedOut, summary="Remove every key of the cache only")
-async def clear_cache(_: CurrentSuperuser, service: CacheServiceDep) -> ClearedOut:
+@router.post(
+    "/clear",
+    response_model=ClearedOut,
+    dependencies=[RequirePermission(CACHE_CLEAR)],
+    summary="Remove every key of the cache only",
+)
+async def clear_cache(service: CacheServiceDep) -> ClearedOut:
     return await service.clear()
 
 
@@ -40,11 +42,11 @@ async def clear_cache(_: CurrentSuperuser, service: CacheServiceDep) -> ClearedO
     "/{key}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=responses(NotFoundError, ValidationFailedError),
+    dependencies=[RequirePermission(CACHE_CLEAR)],
     summary="Remove one key, given in full, inside the cache namespace",
 )
 async def delete_cache_key(
     key: Annotated[str, Path(min_length=1, max_length=MAX_KEY_LENGTH)],
-    _: CurrentSuperuser,
     service: CacheServiceDep,
 ) -> None:
     await service.delete(key)

@@ -1,4 +1,5 @@
-"""Pagination shapes shared by every list endpoint: `{items, next_cursor}`.
+"""Pagination shapes shared by every list endpoint: `{items, next_cursor}`, or
+`{items, total, limit, offset}` where the client chooses the order.
 
 Cursors are opaque to clients: URL-safe base64 of the last item's key (a UUIDv7 for PostgreSQL,
 a paging state for Cassandra). A malformed cursor is a 422, never a 500.
@@ -26,6 +27,15 @@ class CursorPage(BaseModel, Generic[T]):
     next_cursor: str | None = None
 
 
+class OffsetPage(BaseModel, Generic[T]):
+    """For lists sorted by a field the client picks, where a UUIDv7 cursor cannot follow."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
 def encode_cursor(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
@@ -51,6 +61,7 @@ def decode_uuid_cursor(cursor: str) -> uuid.UUID:
 
 
 Limit = Annotated[int, Query(ge=1, le=100, description="page size")]
+Offset = Annotated[int, Query(ge=0, le=100_000, description="rows to skip")]
 Cursor = Annotated[
     str | None, Query(max_length=MAX_CURSOR_CHARS, description="opaque cursor from next_cursor")
 ]

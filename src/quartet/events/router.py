@@ -6,10 +6,9 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from quartet.auth.dependencies import CurrentSuperuser, CurrentUser
+from quartet.auth.dependencies import CurrentUser
 from quartet.auth.errors import InvalidTokenError
 from quartet.core.errors import (
-    ForbiddenError,
     NotFoundError,
     StoreUnavailableError,
     ValidationFailedError,
@@ -18,6 +17,7 @@ from quartet.core.errors import (
 from quartet.core.pagination import Cursor, CursorPage, Limit
 from quartet.events.dependencies import EventServiceDep
 from quartet.events.models import Event
+from quartet.events.permissions import EVENTS_PURGE, EVENTS_READ, EVENTS_WRITE
 from quartet.events.schemas import (
     Days,
     DeleteOldOut,
@@ -32,11 +32,13 @@ from quartet.events.schemas import (
     Until,
     UserKeyFilter,
 )
+from quartet.rbac.dependencies import RequirePermission
+from quartet.rbac.errors import PermissionDeniedError
 
 logs = APIRouter(
     prefix="/logs",
     tags=["events"],
-    responses=responses(InvalidTokenError, ForbiddenError, StoreUnavailableError),
+    responses=responses(InvalidTokenError, PermissionDeniedError, StoreUnavailableError),
 )
 activity = APIRouter(
     prefix="/activity",
@@ -55,7 +57,7 @@ def _page(result: tuple[list[Event], str | None]) -> CursorPage[EventOut]:
     status_code=status.HTTP_201_CREATED,
     response_model=EventOut,
     responses=responses(ValidationFailedError),
-    summary="Log an event (for another user or in the past: superuser only)",
+    summary="Log an event (for another user or in the past: events.write)",
 )
 async def create_event(body: EventIn, user: CurrentUser, service: EventServiceDep) -> EventOut:
     return EventOut.of(await service.create(user, body))
@@ -65,11 +67,11 @@ async def create_event(body: EventIn, user: CurrentUser, service: EventServiceDe
     "/",
     response_model=CursorPage[EventOut],
     responses=responses(ValidationFailedError),
-    summary="One event type's events of the last `hours`, newest first (superuser)",
+    dependencies=[RequirePermission(EVENTS_READ)],
+    summary="One event type's events of the last `hours`, newest first (events.read)",
 )
 async def list_events(
     event_type: EventTypeQuery,
-    _: CurrentSuperuser,
     service: EventServiceDep,
     hours: Hours = 24,
     limit: LogLimit = 100,
@@ -82,22 +84,20 @@ async def list_events(
     "/{event_id}",
     response_model=EventOut,
     responses=responses(NotFoundError),
-    summary="Replace an event's metadata in every table holding it (superuser)",
+    dependencies=[RequirePermission(EVENTS_WRITE)],
+    summary="Replace an event's metadata in every table holding it (events.write)",
 )
-async def update_event(
-    event_id: uuid.UUID, body: MetadataIn, _: CurrentSuperuser, service: EventServiceDep
-) -> EventOut:
+async def update_event(event_id: uuid.UUID, body: MetadataIn, service: EventServiceDep) -> EventOut:
     return EventOut.of(await service.update(event_id, body.metadata))
 
 
 @logs.delete(
     "/old",
     response_model=DeleteOldOut,
-    summary="Delete events older than `days` (superuser)",
+    dependencies=[RequirePermission(EVENTS_PURGE)],
+    summary="Delete events older than `days` (events.purge)",
 )
-async def delete_old_events(
-    _: CurrentSuperuser, service: EventServiceDep, days: Days = 7
-) -> DeleteOldOut:
+async def delete_old_events(service: EventServiceDep, days: Days = 7) -> DeleteOldOut:
     report = await service.delete_older_than(days)
     return DeleteOldOut(
         cutoff=report.cutoff, days=report.days, partitions=report.partitions, events=report.events
@@ -107,8 +107,8 @@ async def delete_old_events(
 @activity.get(
     "",
     response_model=CursorPage[EventOut],
-    responses=responses(ForbiddenError, ValidationFailedError),
-    summary="The caller's activity, newest first (a superuser may read anyone's)",
+    responses=responses(PermissionDeniedError, ValidationFailedError),
+    summary="The caller's activity, newest first (with events.activity_read_any, anyone's)",
 )
 async def list_activity(
     user: CurrentUser,
@@ -136,7 +136,7 @@ async def list_activity(
     "/{event_id}",
     response_model=EventOut,
     responses=responses(NotFoundError),
-    summary="One activity event (its owner or a superuser)",
+    summary="One activity event (its owner, or events.activity_read_any; else 404)",
 )
 async def read_activity_event(
     event_id: uuid.UUID, user: CurrentUser, service: EventServiceDep

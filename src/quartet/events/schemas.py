@@ -44,7 +44,7 @@ class EventIn(Strict):
     metadata: Metadata | None = None
     user_id: UserKey | None = Field(default=None, description="default: the caller")
     timestamp: AwareDatetime | None = Field(
-        default=None, description="default: now; a past time (backfill) needs a superuser"
+        default=None, description="default: now; a past time (backfill) needs events.write"
     )
 
 

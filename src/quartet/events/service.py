@@ -16,18 +16,20 @@ from functools import partial
 
 from quartet.auth.tokens import Principal
 from quartet.core.clock import to_millis, utcnow
-from quartet.core.errors import ForbiddenError, NotFoundError, ValidationFailedError
+from quartet.core.errors import NotFoundError, ValidationFailedError
 from quartet.core.ids import uuid7
 from quartet.events.cursor import CursorCodec, WindowCursor
 from quartet.events.models import Event, remaining_ttl
+from quartet.events.permissions import EVENTS_ACTIVITY_READ_ANY, EVENTS_WRITE
 from quartet.events.repository import TYPE, USER, EventRepository
 from quartet.events.schemas import EventIn
+from quartet.rbac.errors import PermissionDeniedError
 from quartet.settings import Settings
 from quartet.stores.cassandra import UNAVAILABLE_ERRORS
 
 MAX_FUTURE = timedelta(minutes=1)
 """How far ahead of the server clock a timestamp may be (clock skew), and how far behind a
-caller who is not a superuser may be before it counts as a backfill."""
+caller without events.write may be before it counts as a backfill."""
 EARLIEST = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
 ACTIVITY_DEFAULT_SPAN = timedelta(days=30)
 ACTIVITY_MAX_SPAN = timedelta(days=366)
@@ -58,7 +60,7 @@ class EventService:
     # -- writes ----------------------------------------------------------------------------
 
     async def create(self, principal: Principal, data: EventIn) -> Event:
-        """Anyone logs for themselves, now; a superuser may log for another user or backfill."""
+        """Anyone logs for themselves, now; with events.write, for another user or backfilled."""
         now = utcnow()
         own_id = str(principal.user_id)
         user_id = data.user_id or own_id
@@ -67,11 +69,8 @@ class EventService:
             raise ValidationFailedError("timestamp is more than a minute in the future")
         if timestamp < EARLIEST:
             raise ValidationFailedError("timestamp is before 2000-01-01")
-        if not principal.is_superuser:
-            if user_id != own_id:
-                raise ForbiddenError("Only a superuser may log events for another user")
-            if timestamp < now - MAX_FUTURE:
-                raise ForbiddenError("Only a superuser may backfill past events")
+        if (user_id != own_id or timestamp < now - MAX_FUTURE) and not principal.has(EVENTS_WRITE):
+            raise PermissionDeniedError(EVENTS_WRITE)
         ttl = self._ttl(timestamp, now)
         event = Event(uuid7(), user_id, data.event_type, timestamp, data.metadata)
         await self._write(lambda: self.events.insert(event, ttl))
@@ -131,11 +130,11 @@ class EventService:
         limit: int,
         cursor: str | None,
     ) -> tuple[list[Event], str | None]:
-        """The caller's own events; a superuser may read anyone's."""
+        """The caller's own events; with events.activity_read_any, anyone's."""
         own_id = str(principal.user_id)
         user_id = user_id or own_id
-        if user_id != own_id and not principal.is_superuser:
-            raise ForbiddenError("Only a superuser may read another user's activity")
+        if user_id != own_id and not principal.has(EVENTS_ACTIVITY_READ_ANY):
+            raise PermissionDeniedError(EVENTS_ACTIVITY_READ_ANY)
         if any(bound is not None and bound < EARLIEST for bound in (since, until)):
             raise ValidationFailedError("since and until must be after 2000-01-01")
         until = to_millis(until or utcnow())
@@ -149,12 +148,13 @@ class EventService:
         return await self._window(scope, fetch, since, until, limit, cursor)
 
     async def activity_event(self, principal: Principal, event_id: uuid.UUID) -> Event:
-        """The owner or a superuser; anyone else cannot tell it from an unknown id."""
+        """The owner or a holder of events.activity_read_any; anyone else cannot tell it from
+        an unknown id."""
         found = await self.events.get(event_id)
         if found is None:
             raise NotFoundError("Event not found")
         event = found[0]
-        if event.user_id != str(principal.user_id) and not principal.is_superuser:
+        if event.user_id != str(principal.user_id) and not principal.has(EVENTS_ACTIVITY_READ_ANY):
             raise NotFoundError("Event not found")
         return event
 

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from quartet.auth.dependencies import CurrentUser, OptionalUser
 from quartet.auth.tokens import Principal
 from quartet.media.fetch import UrlFetcher
+from quartet.media.permissions import MEDIA_MODERATE
 from quartet.media.runtime import MediaRuntime
 from quartet.media.service import MediaService
 
@@ -31,9 +32,8 @@ async def get_url_fetcher(runtime: MediaRuntimeDep) -> UrlFetcher:
 
 
 def _moderates(principal: Principal | None) -> bool:
-    # Holds `media.moderate` (quartet.media.permissions.MEDIA_MODERATE). Until RBAC lands that
-    # is what CurrentSuperuser admits: superusers.
-    return principal is not None and principal.is_superuser
+    """Holds `media.moderate`: may read and delete anyone's media (owners need nothing)."""
+    return principal is not None and principal.has(MEDIA_MODERATE)
 
 
 async def can_moderate(user: CurrentUser) -> bool:

@@ -2,7 +2,7 @@
 store health, process status, system health and the Sentry test error (under /health).
 
 Permissions (see `permissions.py`): reads need `monitoring.read`, the reset and the Sentry
-test `monitoring.manage`; until RBAC lands both are the superuser (`CurrentSuperuser`).
+test `monitoring.manage` (`RequirePermission`; superusers hold both).
 Query figures are the answering worker's (its `pid` is in the answer); /metrics sums workers.
 """
 
@@ -12,9 +12,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from quartet.auth.dependencies import CurrentSuperuser
+from quartet.auth.tokens import Principal
 from quartet.core.errors import (
-    ForbiddenError,
     RateLimitedError,
     StoreUnavailableError,
     UnauthorizedError,
@@ -22,6 +21,7 @@ from quartet.core.errors import (
 )
 from quartet.core.rate_limit import GlobalRateLimit
 from quartet.observability import service
+from quartet.observability.permissions import MONITORING_MANAGE, MONITORING_READ
 from quartet.observability.runtime import Observability
 from quartet.observability.schemas import (
     DatabaseMetricsOut,
@@ -35,9 +35,11 @@ from quartet.observability.schemas import (
     StatusOut,
     SystemOut,
 )
+from quartet.rbac.dependencies import RequirePermission
+from quartet.rbac.errors import PermissionDeniedError
 from quartet.stores.dependencies import StoresDep
 
-_GUARDED = responses(UnauthorizedError, ForbiddenError, StoreUnavailableError)
+_GUARDED = responses(UnauthorizedError, PermissionDeniedError, StoreUnavailableError)
 
 
 async def get_observability(request: Request) -> Observability:
@@ -52,6 +54,9 @@ router = APIRouter(
     dependencies=[GlobalRateLimit],
     responses={**_GUARDED, **responses(RateLimitedError)},
 )
+Reader = Annotated[Principal, RequirePermission(MONITORING_READ)]
+Manager = Annotated[Principal, RequirePermission(MONITORING_MANAGE)]
+
 health_router = APIRouter(prefix="/health", tags=["health"], responses=_GUARDED)
 
 
@@ -60,7 +65,7 @@ health_router = APIRouter(prefix="/health", tags=["health"], responses=_GUARDED)
     response_model=DatabaseMetricsOut,
     summary="Per store: pool state, statement totals, error rate, p50/p95/p99 (monitoring.read)",
 )
-async def database_metrics(_: CurrentSuperuser, stores: StoresDep) -> DatabaseMetricsOut:
+async def database_metrics(_: Reader, stores: StoresDep) -> DatabaseMetricsOut:
     return service.database_metrics(stores)
 
 
@@ -70,7 +75,7 @@ async def database_metrics(_: CurrentSuperuser, stores: StoresDep) -> DatabaseMe
     summary="Normalised statements with counts and timings, sortable (monitoring.read)",
 )
 async def database_queries(
-    _: CurrentSuperuser, stores: StoresDep, query: Annotated[QueriesQuery, Query()]
+    _: Reader, stores: StoresDep, query: Annotated[QueriesQuery, Query()]
 ) -> QueriesOut:
     return await service.queries(stores, query)
 
@@ -81,7 +86,7 @@ async def database_queries(
     summary="Statements slower than SLOW_QUERY_MS, newest first (monitoring.read)",
 )
 async def slow_queries(
-    _: CurrentSuperuser, stores: StoresDep, query: Annotated[SlowQueriesQuery, Query()]
+    _: Reader, stores: StoresDep, query: Annotated[SlowQueriesQuery, Query()]
 ) -> SlowQueriesOut:
     return service.slow_queries(stores, query)
 
@@ -92,7 +97,7 @@ async def slow_queries(
     summary="Reset this worker's query statistics, or also pg_stat_statements (monitoring.manage)",
 )
 async def reset_database_metrics(
-    _: CurrentSuperuser, stores: StoresDep, body: ResetIn | None = None
+    _: Manager, stores: StoresDep, body: ResetIn | None = None
 ) -> ResetOut:
     return await service.reset(stores, body or ResetIn())
 
@@ -102,7 +107,7 @@ async def reset_database_metrics(
     response_model=StatusOut,
     summary="Version, git sha, uptime, workers, masked settings, queue depths (monitoring.read)",
 )
-async def status(_: CurrentSuperuser, observability: ObservabilityDep) -> StatusOut:
+async def status(_: Reader, observability: ObservabilityDep) -> StatusOut:
     return service.status(observability)
 
 
@@ -111,7 +116,7 @@ async def status(_: CurrentSuperuser, observability: ObservabilityDep) -> Status
     response_model=DetailedHealthOut,
     summary="Every store: version, pool, replication or cluster state (monitoring.read)",
 )
-async def database_detailed(_: CurrentSuperuser, stores: StoresDep) -> DetailedHealthOut:
+async def database_detailed(_: Reader, stores: StoresDep) -> DetailedHealthOut:
     return await service.detailed_health(stores)
 
 
@@ -120,7 +125,7 @@ async def database_detailed(_: CurrentSuperuser, stores: StoresDep) -> DetailedH
     response_model=SystemOut,
     summary="CPU, memory, disk, open files, threads, event-loop lag (monitoring.read)",
 )
-async def system(_: CurrentSuperuser, observability: ObservabilityDep) -> SystemOut:
+async def system(_: Reader, observability: ObservabilityDep) -> SystemOut:
     return await service.system(observability)
 
 
@@ -133,5 +138,5 @@ class SentryTestError(RuntimeError):
     responses={500: {"description": "Always: the deliberate error Sentry should receive"}},
     summary="Raise an unhandled error on purpose, to check error tracking (monitoring.manage)",
 )
-async def sentry_test(_: CurrentSuperuser) -> None:
+async def sentry_test(_: Manager) -> None:
     raise SentryTestError("deliberate error from /health/test-sentry")

@@ -76,7 +76,7 @@ async def get_post(post_id: uuid.UUID, viewer: OptionalUser, db: DbSession) -> P
     "/{post_id}",
     response_model=PostOut,
     responses=responses(InvalidTokenError, NotPostAuthorError, PostNotFoundError),
-    summary="Edit a post (its author or a superuser)",
+    summary="Edit a post (its author, or posts.moderate)",
 )
 async def update_post(
     post_id: uuid.UUID, body: PostUpdate, user: CurrentUser, db: DbSession
@@ -88,7 +88,7 @@ async def update_post(
     "/{post_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=responses(InvalidTokenError, NotPostAuthorError, PostNotFoundError),
-    summary="Delete a post and its likes (its author or a superuser)",
+    summary="Delete a post and its likes (its author, or posts.moderate)",
 )
 async def delete_post(post_id: uuid.UUID, user: CurrentUser, db: DbSession) -> None:
     await service.delete_post(db, post_id, user)

@@ -1,5 +1,6 @@
-"""Post and like rules: only the author or a superuser changes a post, likes are idempotent,
-pages are cursor-based. Stateless; runs in the request's unit of work and never commits."""
+"""Post and like rules: only the author or a holder of posts.moderate changes a post, likes are
+idempotent, pages are cursor-based. Stateless; runs in the request's unit of work and never
+commits."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from quartet.core.pagination import (
     encode_uuid_cursor,
 )
 from quartet.posts.errors import NotPostAuthorError, PostNotFoundError
+from quartet.posts.permissions import POSTS_MODERATE
 from quartet.posts.repository import LikeRepository, LikerView, PostRepository, PostView
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -67,7 +69,7 @@ async def _authorise_change(posts: PostRepository, post_id: uuid.UUID, caller: P
     author_id = await posts.author_of(post_id)
     if author_id is None:
         raise PostNotFoundError()
-    if author_id != caller.user_id and not caller.is_superuser:
+    if author_id != caller.user_id and not caller.has(POSTS_MODERATE):
         raise NotPostAuthorError()
 
 

@@ -7,7 +7,8 @@ import uuid
 from fastapi import APIRouter, status
 
 from quartet.auth.dependencies import CurrentUser
-from quartet.core.errors import ForbiddenError, UnauthorizedError, responses
+from quartet.core.errors import UnauthorizedError, responses
+from quartet.rbac.errors import PermissionDeniedError
 from quartet.sessions.dependencies import SessionServiceDep
 from quartet.sessions.errors import (
     ActivitySessionExistsError,
@@ -20,7 +21,7 @@ from quartet.stores.dependencies import DbSession
 router = APIRouter(
     prefix="/session",
     tags=["sessions"],
-    responses=responses(UnauthorizedError, ForbiddenError),
+    responses=responses(UnauthorizedError, PermissionDeniedError),
 )
 
 

@@ -7,12 +7,13 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quartet.auth.tokens import Principal
-from quartet.core.errors import ForbiddenError
+from quartet.rbac.errors import PermissionDeniedError
 from quartet.sessions.errors import (
     ActivitySessionExistsError,
     ActivitySessionNotFoundError,
     UserNotFoundError,
 )
+from quartet.sessions.permissions import SESSIONS_MANAGE_ANY
 from quartet.sessions.repository import ActivitySession, SessionManager
 from quartet.users.repository import UserRepository
 
@@ -23,9 +24,10 @@ class SessionService:
 
     @staticmethod
     def _authorize(principal: Principal, user_id: uuid.UUID) -> None:
-        """The user themself or a superuser; anyone else learns nothing (not even existence)."""
-        if principal.user_id != user_id and not principal.is_superuser:
-            raise ForbiddenError("Only the user themself or a superuser may manage this session")
+        """The user themself or a holder of sessions.manage_any; anyone else learns nothing (not
+        even existence)."""
+        if principal.user_id != user_id and not principal.has(SESSIONS_MANAGE_ANY):
+            raise PermissionDeniedError(SESSIONS_MANAGE_ANY)
 
     async def create(
         self, db: AsyncSession, principal: Principal, user_id: uuid.UUID

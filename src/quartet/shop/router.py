@@ -1,5 +1,5 @@
-"""Shop endpoints: products (reads public, writes for superusers), orders (any signed-in user),
-stats (superusers)."""
+"""Shop endpoints: products (reads public, writes need shop.products_write), orders (any
+signed-in user; everyone's with shop.orders_read_any), stats (shop.stats_read)."""
 
 from __future__ import annotations
 
@@ -9,18 +9,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, status
 
-from quartet.auth.dependencies import CurrentSuperuser, CurrentUser
-from quartet.core.errors import (
-    ForbiddenError,
-    NotFoundError,
-    UnauthorizedError,
-    ValidationFailedError,
-    responses,
-)
+from quartet.auth.dependencies import CurrentUser
+from quartet.core.errors import NotFoundError, UnauthorizedError, ValidationFailedError, responses
 from quartet.core.pagination import Cursor, CursorPage, Limit
+from quartet.rbac.dependencies import RequirePermission
+from quartet.rbac.errors import PermissionDeniedError
 from quartet.shop.dependencies import Orders, Products, Stats
 from quartet.shop.errors import OutOfStockError
 from quartet.shop.models import CUSTOMER_NAME_MAX
+from quartet.shop.permissions import SHOP_PRODUCTS_WRITE, SHOP_STATS_READ
 from quartet.shop.schemas import (
     MAX_BULK,
     CustomerStatsOut,
@@ -41,7 +38,9 @@ products = APIRouter(prefix="/products", tags=["shop: products"])
 orders = APIRouter(prefix="/orders", tags=["shop: orders"])
 stats = APIRouter(prefix="/stats", tags=["shop: stats"])
 
-WRITE_ERRORS = (UnauthorizedError, ForbiddenError)
+WRITE_ERRORS = (UnauthorizedError, PermissionDeniedError)
+PRODUCTS_WRITE = [RequirePermission(SHOP_PRODUCTS_WRITE)]
+STATS_READ = [RequirePermission(SHOP_STATS_READ)]
 
 
 @products.post(
@@ -49,8 +48,9 @@ WRITE_ERRORS = (UnauthorizedError, ForbiddenError)
     status_code=status.HTTP_201_CREATED,
     response_model=ProductOut,
     responses=responses(*WRITE_ERRORS),
+    dependencies=PRODUCTS_WRITE,
 )
-async def create_product(body: ProductCreate, _: CurrentSuperuser, service: Products) -> ProductOut:
+async def create_product(body: ProductCreate, service: Products) -> ProductOut:
     return ProductOut.model_validate(await service.create(body))
 
 
@@ -59,11 +59,11 @@ async def create_product(body: ProductCreate, _: CurrentSuperuser, service: Prod
     status_code=status.HTTP_201_CREATED,
     response_model=list[ProductOut],
     responses=responses(*WRITE_ERRORS),
+    dependencies=PRODUCTS_WRITE,
     summary="Create several products at once, all or nothing",
 )
 async def create_products(
     body: Annotated[list[ProductCreate], Body(min_length=1, max_length=MAX_BULK)],
-    _: CurrentSuperuser,
     service: Products,
 ) -> list[ProductOut]:
     return [ProductOut.model_validate(p) for p in await service.create_many(body)]
@@ -87,9 +87,10 @@ async def list_products(
     "/unavailable",
     response_model=DeletedOut,
     responses=responses(*WRITE_ERRORS),
+    dependencies=PRODUCTS_WRITE,
     summary="Delete every product marked unavailable",
 )
-async def delete_unavailable(_: CurrentSuperuser, service: Products) -> DeletedOut:
+async def delete_unavailable(service: Products) -> DeletedOut:
     return DeletedOut(deleted=await service.delete_unavailable())
 
 
@@ -102,9 +103,10 @@ async def get_product(product_id: uuid.UUID, service: Products) -> ProductOut:
     "/{product_id}",
     response_model=ProductOut,
     responses=responses(*WRITE_ERRORS, NotFoundError),
+    dependencies=PRODUCTS_WRITE,
 )
 async def update_product(
-    product_id: uuid.UUID, body: ProductUpdate, _: CurrentSuperuser, service: Products
+    product_id: uuid.UUID, body: ProductUpdate, service: Products
 ) -> ProductOut:
     return ProductOut.model_validate(await service.update(product_id, body))
 
@@ -113,11 +115,10 @@ async def update_product(
     "/{product_id}/stock",
     response_model=ProductOut,
     responses=responses(*WRITE_ERRORS, NotFoundError, OutOfStockError),
+    dependencies=PRODUCTS_WRITE,
     summary='Set the stock ({"stock": n}) or adjust it ({"delta": d}); never below zero',
 )
-async def change_stock(
-    product_id: uuid.UUID, body: StockChange, _: CurrentSuperuser, service: Products
-) -> ProductOut:
+async def change_stock(product_id: uuid.UUID, body: StockChange, service: Products) -> ProductOut:
     return ProductOut.model_validate(await service.change_stock(product_id, body))
 
 
@@ -138,7 +139,7 @@ async def place_order(
     "/recent",
     response_model=list[OrderOut],
     responses=responses(UnauthorizedError),
-    summary="Orders of the last `days` days, newest first (a superuser sees everyone's)",
+    summary="Orders of the last `days` days, newest first (everyone's with shop.orders_read_any)",
 )
 async def recent_orders(
     user: CurrentUser,
@@ -161,12 +162,12 @@ async def get_order(order_id: uuid.UUID, user: CurrentUser, service: Orders) -> 
     "/sold",
     response_model=SoldOut,
     responses=responses(*WRITE_ERRORS, ValidationFailedError),
+    dependencies=STATS_READ,
     summary="Units sold per product over orders created in [start, end)",
 )
 async def sold(
     start: Annotated[datetime, Query(description="ISO 8601; UTC when no offset is given")],
     end: Annotated[datetime, Query(description="ISO 8601, exclusive; UTC when no offset")],
-    _: CurrentSuperuser,
     service: Stats,
 ) -> SoldOut:
     start, end = as_utc(start), as_utc(end)
@@ -183,11 +184,11 @@ async def sold(
     "/customer/{name}",
     response_model=CustomerStatsOut,
     responses=responses(*WRITE_ERRORS, NotFoundError),
+    dependencies=STATS_READ,
     summary="Order count, total and average spent, first and last order of a customer name",
 )
 async def customer_stats(
     name: Annotated[str, Path(min_length=1, max_length=CUSTOMER_NAME_MAX)],
-    _: CurrentSuperuser,
     service: Stats,
 ) -> CustomerStatsOut:
     totals = await service.customer(name)

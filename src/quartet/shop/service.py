@@ -24,6 +24,7 @@ from quartet.core.errors import (
 from quartet.core.pagination import decode_uuid_cursor, encode_uuid_cursor
 from quartet.shop.errors import OutOfStockError, ProductUnavailableError
 from quartet.shop.models import MAX_STOCK, CustomerTotals, Order, OrderLine, Product, SoldLine
+from quartet.shop.permissions import SHOP_ORDERS_READ_ANY
 from quartet.shop.repository import OrderRepository, ProductRepository
 from quartet.shop.schemas import (
     CENT,
@@ -195,17 +196,19 @@ class OrderService:
         return user.full_name or user.email
 
     async def recent(self, user: Principal, *, days: int, limit: int) -> list[Order]:
-        """A superuser sees everyone's orders, anyone else their own."""
+        """With shop.orders_read_any everyone's orders, else the caller's own."""
         return await self.orders.recent(
             since=utcnow() - timedelta(days=days),
-            customer_id=None if user.is_superuser else user.user_id,
+            customer_id=None if user.has(SHOP_ORDERS_READ_ANY) else user.user_id,
             limit=limit,
         )
 
     async def get(self, user: Principal, order_id: uuid.UUID) -> Order:
         """Someone else's order is a 404, not a 403: its existence is not disclosed."""
         order = await self.orders.get_or_none(order_id)
-        if order is None or not (user.is_superuser or order.customer_id == user.user_id):
+        if order is None or not (
+            user.has(SHOP_ORDERS_READ_ANY) or order.customer_id == user.user_id
+        ):
             raise NotFoundError(f"Order {order_id} not found")
         return order
 

@@ -11,7 +11,8 @@ from quartet.stores.sql import UUIDModel
 
 class User(UUIDModel, table=True):
     """An account. `hashed_password` is null for OAuth/OTP-only accounts; `authz_version` is
-    bumped when roles change, which invalidates session tokens minted before."""
+    bumped whenever the effective permissions change (groups, their grants, is_superuser,
+    is_active), which invalidates every token minted before."""
 
     __tablename__ = "users"
 

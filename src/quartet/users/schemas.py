@@ -3,9 +3,18 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 
 def _phone(value: str) -> str:
@@ -45,3 +54,53 @@ class UserPublic(BaseModel):
     last_login_at: datetime | None
     created_at: datetime
     updated_at: datetime
+
+
+Status = Literal["active", "inactive", "suspended"]
+Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")]
+Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError("unknown time zone") from error
+    return value
+
+
+TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_timezone)]
+
+PROFILE_FIELDS = frozenset({"full_name", "username", "phone", "language", "timezone", "country"})
+"""What a user may change on their own account; the other fields need users.update."""
+NULLABLE_FIELDS = frozenset({"full_name", "username", "phone", "country"})
+
+
+class UserUpdate(BaseModel):
+    """Only the fields given change; `null` clears a nullable profile field."""
+
+    model_config = ConfigDict(extra="forbid", str_max_length=4096)
+
+    full_name: FullName | None = None
+    username: Username | None = None
+    phone: Phone | None = None
+    language: Language | None = None
+    timezone: TimeZone | None = None
+    country: Country | None = None
+    email: Email | None = Field(default=None, description="users.update")
+    is_active: bool | None = Field(default=None, description="users.update")
+    status: Status | None = Field(default=None, description="users.update")
+    is_email_verified: bool | None = Field(default=None, description="users.update")
+    is_superuser: bool | None = Field(default=None, description="superusers only")
+
+    @model_validator(mode="after")
+    def _changes(self) -> Self:
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        cleared = {f for f in self.model_fields_set if getattr(self, f) is None}
+        if cleared - NULLABLE_FIELDS:
+            raise ValueError(f"{', '.join(sorted(cleared - NULLABLE_FIELDS))} cannot be null")
+        return self
+
+    def changes(self) -> dict[str, object]:
+        return {f: getattr(self, f) for f in self.model_fields_set}

@@ -1,0 +1,31 @@
+"""`RequirePermission(...)`: the guard of every privileged route.
+
+    @router.post("/clear", dependencies=[RequirePermission(CACHE_CLEAR)])
+    async def clear(caller: Annotated[Principal, RequirePermission(POSTS_MODERATE)]) -> ...
+
+The caller must hold every codename given (a superuser holds them all); otherwise 403
+`permission_denied` naming the first one missing. The permissions come with the principal
+(`quartet.auth.service.AuthService.authenticate`): checking costs no PostgreSQL query.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends
+
+from quartet.auth.dependencies import get_principal
+from quartet.auth.tokens import Principal
+from quartet.rbac.errors import PermissionDeniedError
+
+
+def RequirePermission(*codenames: str) -> Any:
+    """A dependency that returns the `Principal` once it holds every one of `codenames`."""
+
+    async def require(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        missing = principal.lacking(codenames)
+        if missing is not None:
+            raise PermissionDeniedError(missing)
+        return principal
+
+    return Depends(require)

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from quartet.core.errors import ConflictError, ForbiddenError, NotFoundError
+
+
+class PermissionDeniedError(ForbiddenError):
+    """403 naming the permission the caller lacks."""
+
+    code, message = "permission_denied", "A permission this action requires is missing"
+
+    def __init__(self, codename: str | None = None) -> None:
+        super().__init__(f"Requires the permission {codename}" if codename else None)
+
+
+class PermissionNotFoundError(NotFoundError):
+    message = "Permission not found"
+
+
+class GroupNotFoundError(NotFoundError):
+    message = "Group not found"
+
+
+class UserNotFoundError(NotFoundError):
+    """Also what a caller gets for another user they may not see: existence is not disclosed."""
+
+    message = "User not found"
+
+
+class SystemGroupError(ConflictError):
+    code, message = "system_group", "System groups cannot be deleted or renamed"
+
+
+class DeclaredPermissionError(ConflictError):
+    code = "declared_permission"
+    message = "This permission is checked by the code: it cannot be deleted or renamed"
+
+
+class CodenameTakenError(ConflictError):
+    code, message = "codename_taken", "That codename is already in use"

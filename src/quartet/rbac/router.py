@@ -1,0 +1,309 @@
+"""/permissions, /groups and /users/{user_id}/groups|permissions (seed 003's permissions API)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+
+from quartet.auth.dependencies import CurrentUser
+from quartet.auth.state import AuthStateRepository
+from quartet.auth.tokens import Principal
+from quartet.core.errors import UnauthorizedError, ValidationFailedError, responses
+from quartet.core.pagination import Cursor, CursorPage, Limit
+from quartet.rbac.dependencies import RequirePermission
+from quartet.rbac.errors import (
+    CodenameTakenError,
+    DeclaredPermissionError,
+    GroupNotFoundError,
+    PermissionDeniedError,
+    PermissionNotFoundError,
+    SystemGroupError,
+    UserNotFoundError,
+)
+from quartet.rbac.permissions import RBAC_ASSIGN, RBAC_MANAGE, RBAC_READ
+from quartet.rbac.repository import Membership
+from quartet.rbac.schemas import (
+    Category,
+    GroupDetailOut,
+    GroupIdsIn,
+    GroupIn,
+    GroupOut,
+    GroupUpdate,
+    MembershipOut,
+    PermissionIdsIn,
+    PermissionIn,
+    PermissionOut,
+    PermissionUpdate,
+    UserPermissionsOut,
+)
+from quartet.rbac.service import GroupDetail, RbacService
+from quartet.stores.dependencies import DbSession, StoresDep
+
+
+async def get_rbac_service(stores: StoresDep) -> RbacService:
+    state = AuthStateRepository(stores.redis, stores.settings.REDIS_KEY_PREFIX)
+    return RbacService(stores.transactions, state)
+
+
+Rbac = Annotated[RbacService, Depends(get_rbac_service)]
+Reader = Annotated[Principal, RequirePermission(RBAC_READ)]
+Manager = Annotated[Principal, RequirePermission(RBAC_MANAGE)]
+Assigner = Annotated[Principal, RequirePermission(RBAC_ASSIGN)]
+
+GUARDED = responses(UnauthorizedError, PermissionDeniedError)
+
+permissions = APIRouter(prefix="/permissions", tags=["rbac: permissions"], responses=GUARDED)
+groups = APIRouter(prefix="/groups", tags=["rbac: groups"], responses=GUARDED)
+users = APIRouter(prefix="/users", tags=["rbac: users"], responses=GUARDED)
+
+
+def _membership(m: Membership) -> MembershipOut:
+    return MembershipOut(
+        group=GroupOut.model_validate(m.group), assigned_at=m.assigned_at, assigned_by=m.assigned_by
+    )
+
+
+# -- permissions ---------------------------------------------------------------------------
+
+
+@permissions.get(
+    "",
+    response_model=CursorPage[PermissionOut],
+    responses=responses(ValidationFailedError),
+    summary="Permissions, newest first, optionally of one category (rbac.read)",
+)
+async def list_permissions(
+    _: Reader,
+    service: Rbac,
+    db: DbSession,
+    category: Annotated[Category | None, Query()] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> CursorPage[PermissionOut]:
+    rows, next_cursor = await service.list_permissions(
+        db, category=category, limit=limit, cursor=cursor
+    )
+    return CursorPage(
+        items=[PermissionOut.model_validate(p) for p in rows], next_cursor=next_cursor
+    )
+
+
+@permissions.get(
+    "/{permission_id}",
+    response_model=PermissionOut,
+    responses=responses(PermissionNotFoundError),
+    summary="One permission (rbac.read)",
+)
+async def get_permission(
+    permission_id: uuid.UUID, _: Reader, service: Rbac, db: DbSession
+) -> PermissionOut:
+    return PermissionOut.model_validate(await service.get_permission(db, permission_id))
+
+
+@permissions.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PermissionOut,
+    responses=responses(CodenameTakenError),
+    summary="A new permission, e.g. for a feature flag checked elsewhere (rbac.manage)",
+)
+async def create_permission(body: PermissionIn, _: Manager, service: Rbac) -> PermissionOut:
+    return PermissionOut.model_validate(await service.create_permission(body))
+
+
+@permissions.put(
+    "/{permission_id}",
+    response_model=PermissionOut,
+    responses=responses(PermissionNotFoundError, CodenameTakenError, DeclaredPermissionError),
+    summary="Change a permission's name, description, category or (not for one the code "
+    "checks) codename (rbac.manage)",
+)
+async def update_permission(
+    permission_id: uuid.UUID, body: PermissionUpdate, _: Manager, service: Rbac
+) -> PermissionOut:
+    return PermissionOut.model_validate(await service.update_permission(permission_id, body))
+
+
+@permissions.delete(
+    "/{permission_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=responses(PermissionNotFoundError, DeclaredPermissionError),
+    summary="Delete a permission the code does not check; groups lose it (rbac.manage)",
+)
+async def delete_permission(permission_id: uuid.UUID, _: Manager, service: Rbac) -> None:
+    await service.delete_permission(permission_id)
+
+
+# -- groups --------------------------------------------------------------------------------
+
+
+@groups.get(
+    "",
+    response_model=CursorPage[GroupOut],
+    responses=responses(ValidationFailedError),
+    summary="Groups, newest first (rbac.read)",
+)
+async def list_groups(
+    _: Reader, service: Rbac, db: DbSession, limit: Limit = 50, cursor: Cursor = None
+) -> CursorPage[GroupOut]:
+    rows, next_cursor = await service.list_groups(db, limit=limit, cursor=cursor)
+    return CursorPage(items=[GroupOut.model_validate(g) for g in rows], next_cursor=next_cursor)
+
+
+@groups.get(
+    "/{group_id}",
+    response_model=GroupDetailOut,
+    responses=responses(GroupNotFoundError),
+    summary="One group with its permissions and member count (rbac.read)",
+)
+async def get_group(group_id: uuid.UUID, _: Reader, service: Rbac, db: DbSession) -> GroupDetailOut:
+    return _detail(await service.group_detail(db, group_id))
+
+
+def _detail(detail: GroupDetail) -> GroupDetailOut:
+    group, granted, members = detail
+    return GroupDetailOut(
+        **GroupOut.model_validate(group).model_dump(),
+        permissions=[PermissionOut.model_validate(p) for p in granted],
+        member_count=members,
+    )
+
+
+@groups.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=GroupOut,
+    responses=responses(CodenameTakenError),
+    summary="A new group, without permissions (rbac.manage)",
+)
+async def create_group(body: GroupIn, _: Manager, service: Rbac) -> GroupOut:
+    return GroupOut.model_validate(await service.create_group(body))
+
+
+@groups.put(
+    "/{group_id}",
+    response_model=GroupOut,
+    responses=responses(GroupNotFoundError, CodenameTakenError, SystemGroupError),
+    summary="Change a group's name, description, activity or (not a system group's) codename; "
+    "an inactive group grants nothing (rbac.manage)",
+)
+async def update_group(
+    group_id: uuid.UUID, body: GroupUpdate, caller: Manager, service: Rbac
+) -> GroupOut:
+    return GroupOut.model_validate(await service.update_group(caller, group_id, body))
+
+
+@groups.delete(
+    "/{group_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=responses(GroupNotFoundError, SystemGroupError),
+    summary="Delete a group that is not a system group; its members lose what it granted "
+    "(rbac.manage)",
+)
+async def delete_group(group_id: uuid.UUID, _: Manager, service: Rbac) -> None:
+    await service.delete_group(group_id)
+
+
+@groups.post(
+    "/{group_id}/permissions",
+    response_model=GroupDetailOut,
+    responses=responses(GroupNotFoundError, ValidationFailedError),
+    summary="Add permissions to a group (idempotent; you must hold them). To remove one: "
+    "DELETE /groups/{group_id}/permissions/{permission_id} (rbac.manage)",
+)
+async def grant_permissions(
+    group_id: uuid.UUID, body: PermissionIdsIn, caller: Manager, service: Rbac
+) -> GroupDetailOut:
+    return _detail(await service.grant(caller, group_id, body.permission_ids))
+
+
+@groups.delete(
+    "/{group_id}/permissions/{permission_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=responses(GroupNotFoundError, PermissionNotFoundError),
+    summary="Remove a permission from a group; members lose it on their next request (rbac.manage)",
+)
+async def revoke_permission(
+    group_id: uuid.UUID, permission_id: uuid.UUID, _: Manager, service: Rbac
+) -> None:
+    await service.revoke(group_id, permission_id)
+
+
+# -- users and groups ----------------------------------------------------------------------
+
+
+@users.get("/me/groups", response_model=list[MembershipOut], summary="The caller's groups")
+async def my_groups(user: CurrentUser, service: Rbac, db: DbSession) -> list[MembershipOut]:
+    return [_membership(m) for m in await service.memberships(db, user, user.user_id)]
+
+
+@users.get(
+    "/me/permissions",
+    response_model=UserPermissionsOut,
+    summary="The caller's effective permissions",
+)
+async def my_permissions(user: CurrentUser, service: Rbac, db: DbSession) -> UserPermissionsOut:
+    return await user_permissions(user.user_id, user, service, db)
+
+
+@users.get(
+    "/{user_id}/groups",
+    response_model=list[MembershipOut],
+    responses=responses(UserNotFoundError),
+    summary="A user's groups (themself, or rbac.read; anyone else: 404)",
+)
+async def user_groups(
+    user_id: uuid.UUID, user: CurrentUser, service: Rbac, db: DbSession
+) -> list[MembershipOut]:
+    return [_membership(m) for m in await service.memberships(db, user, user_id)]
+
+
+@users.get(
+    "/{user_id}/permissions",
+    response_model=UserPermissionsOut,
+    responses=responses(UserNotFoundError),
+    summary="A user's effective permissions (themself, or rbac.read; anyone else: 404)",
+)
+async def user_permissions(
+    user_id: uuid.UUID, user: CurrentUser, service: Rbac, db: DbSession
+) -> UserPermissionsOut:
+    is_superuser, granted = await service.effective(db, user, user_id)
+    return UserPermissionsOut(
+        user_id=user_id,
+        is_superuser=is_superuser,
+        permissions=[PermissionOut.model_validate(p) for p in granted],
+    )
+
+
+@users.post(
+    "/{user_id}/groups",
+    response_model=list[MembershipOut],
+    responses=responses(UserNotFoundError, ValidationFailedError),
+    summary="Add a user to groups (idempotent; you must hold what they grant). To remove: "
+    "DELETE /users/{user_id}/groups/{group_id} (rbac.assign)",
+)
+async def assign_groups(
+    user_id: uuid.UUID, body: GroupIdsIn, caller: Assigner, service: Rbac
+) -> list[MembershipOut]:
+    return [_membership(m) for m in await service.assign(caller, user_id, body.group_ids)]
+
+
+@users.delete(
+    "/{user_id}/groups/{group_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=responses(GroupNotFoundError),
+    summary="Remove a user from a group; they lose what it granted on their next request "
+    "(rbac.assign)",
+)
+async def unassign_group(
+    user_id: uuid.UUID, group_id: uuid.UUID, _: Assigner, service: Rbac
+) -> None:
+    await service.unassign(user_id, group_id)
+
+
+router = APIRouter()
+router.include_router(permissions)
+router.include_router(groups)
+router.include_router(users)

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from quartet.rbac.models import CATEGORY_MAX, CODENAME_MAX, DESCRIPTION_MAX, NAME_MAX
+from quartet.rbac.registry import CODENAME_PATTERN
+
+MAX_IDS = 100
+
+PermissionCodename = Annotated[
+    str, StringConstraints(pattern=CODENAME_PATTERN, max_length=CODENAME_MAX)
+]
+GroupCodename = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,99}$")]
+Category = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=CATEGORY_MAX)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX, strip_whitespace=True)]
+Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX, strip_whitespace=True)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_max_length=4096)
+
+
+class _NotEmpty(Strict):
+    @model_validator(mode="after")
+    def _something(self) -> Self:
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        return self
+
+
+class PermissionIn(Strict):
+    codename: PermissionCodename
+    name: Name
+    description: Description = ""
+    category: Category | None = Field(default=None, description="default: the codename's prefix")
+
+
+class PermissionUpdate(_NotEmpty):
+    codename: PermissionCodename | None = None
+    name: Name | None = None
+    description: Description | None = None
+    category: Category | None = None
+
+
+class PermissionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    codename: str
+    name: str
+    description: str
+    category: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class GroupIn(Strict):
+    codename: GroupCodename
+    name: Name
+    description: Description = ""
+    is_active: bool = True
+
+
+class GroupUpdate(_NotEmpty):
+    codename: GroupCodename | None = None
+    name: Name | None = None
+    description: Description | None = None
+    is_active: bool | None = None
+
+
+class GroupOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    codename: str
+    name: str
+    description: str
+    is_system: bool
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class GroupDetailOut(GroupOut):
+    permissions: list[PermissionOut]
+    member_count: int
+
+
+class PermissionIdsIn(Strict):
+    permission_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_IDS)
+
+
+class GroupIdsIn(Strict):
+    group_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_IDS)
+
+
+class MembershipOut(BaseModel):
+    group: GroupOut
+    assigned_at: datetime
+    assigned_by: uuid.UUID | None
+
+
+class UserPermissionsOut(BaseModel):
+    user_id: uuid.UUID
+    is_superuser: bool = Field(description="a superuser holds every permission")
+    permissions: list[PermissionOut]

@@ -1,0 +1,113 @@
+"""/users (seed 004's user administration)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, status
+
+from quartet.auth.dependencies import CurrentUser
+from quartet.auth.state import AuthStateRepository
+from quartet.core.errors import UnauthorizedError, responses
+from quartet.core.pagination import Limit, Offset, OffsetPage
+from quartet.rbac.dependencies import RequirePermission
+from quartet.rbac.errors import PermissionDeniedError, UserNotFoundError
+from quartet.stores.dependencies import DbSession
+from quartet.users.cache import ProfileCache
+from quartet.users.errors import IdentifierTakenError, SuperuserOnlyError
+from quartet.users.permissions import USERS_READ
+from quartet.users.repository import SortField, UserQuery
+from quartet.users.schemas import Status, UserPublic, UserUpdate
+from quartet.users.service import DELETED, UserAdminService
+
+
+async def get_user_admin_service(request: Request) -> UserAdminService:
+    stores = request.app.state.stores
+    return UserAdminService(
+        stores.transactions,
+        AuthStateRepository(stores.redis, stores.settings.REDIS_KEY_PREFIX),
+        ProfileCache(request.app.state.cache),
+    )
+
+
+Admin = Annotated[UserAdminService, Depends(get_user_admin_service)]
+
+router = APIRouter(
+    prefix="/users",
+    tags=["users"],
+    responses=responses(UnauthorizedError, PermissionDeniedError),
+)
+
+
+@router.get(
+    "/",
+    response_model=OffsetPage[UserPublic],
+    dependencies=[RequirePermission(USERS_READ)],
+    summary="Search and list users (users.read)",
+)
+async def list_users(
+    service: Admin,
+    db: DbSession,
+    search: Annotated[
+        str | None,
+        Query(min_length=1, max_length=100, description="part of the email, name or username"),
+    ] = None,
+    user_status: Annotated[Status | Literal["deleted"] | None, Query(alias="status")] = None,
+    is_active: bool | None = None,
+    group_id: Annotated[uuid.UUID | None, Query(description="members of this group")] = None,
+    sort: SortField = "created_at",
+    order: Literal["asc", "desc"] = "desc",
+    limit: Limit = 20,
+    offset: Offset = 0,
+) -> OffsetPage[UserPublic]:
+    query = UserQuery(
+        search=search,
+        status=user_status,
+        is_active=is_active,
+        group_id=group_id,
+        sort=sort,
+        descending=order == "desc",
+        limit=limit,
+        offset=offset,
+    )
+    rows, total = await service.search(db, query)
+    return OffsetPage(
+        items=[UserPublic.model_validate(u) for u in rows], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get(
+    "/{user_id}",
+    response_model=UserPublic,
+    responses=responses(UserNotFoundError),
+    summary="One user (themself, or users.read; anyone else: 404)",
+)
+async def get_user(
+    user_id: uuid.UUID, caller: CurrentUser, service: Admin, db: DbSession
+) -> UserPublic:
+    return UserPublic.model_validate(await service.get(db, caller, user_id))
+
+
+@router.put(
+    "/{user_id}",
+    response_model=UserPublic,
+    responses=responses(UserNotFoundError, IdentifierTakenError, SuperuserOnlyError),
+    summary="Update a user: themself their profile fields; users.update any field but "
+    "is_superuser, which only a superuser changes",
+)
+async def update_user(
+    user_id: uuid.UUID, body: UserUpdate, caller: CurrentUser, service: Admin
+) -> UserPublic:
+    return UserPublic.model_validate(await service.update(caller, user_id, body))
+
+
+@router.delete(
+    "/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=responses(UserNotFoundError, SuperuserOnlyError),
+    summary=f"Delete a user (themself, or users.delete): deactivated and anonymised, status "
+    f"{DELETED!r}, every token refused at once",
+)
+async def delete_user(user_id: uuid.UUID, caller: CurrentUser, service: Admin) -> None:
+    await service.delete(caller, user_id)
