@@ -1,7 +1,7 @@
 """media: one row per stored object (owner, storage key, sniffed type, size, sha256, dimensions)
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-01 14:47:11.608367+00:00
 """
 
