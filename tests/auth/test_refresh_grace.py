@@ -200,12 +200,13 @@ def _ran(before: dict[str, int], after: dict[str, int]) -> list[str]:
     )
 
 
-async def test_a_refresh_costs_the_same_four_statements_with_or_without_the_window(
+async def test_a_refresh_costs_the_same_statements_with_or_without_the_window(
     raw_client: httpx.AsyncClient, api: str, stores: Stores
 ) -> None:
     """Counted by the query monitor, with real commits (no test savepoints): rotation is the
-    guarded UPDATE and the spent-token INSERT, then the user and the audit row, as before the
-    window existed; a refresh answered from the window swaps those two for one SELECT."""
+    guarded UPDATE and the spent-token INSERT, then the user, the effective permissions (a
+    refresh picks up a changed set) and the audit row, as before the window existed; a refresh
+    answered from the window swaps the first two for one SELECT."""
     tokens = await login(raw_client, api, await register(raw_client, api))
 
     before = _statements(stores)
@@ -218,11 +219,13 @@ async def test_a_refresh_costs_the_same_four_statements_with_or_without_the_wind
     assert normal == [
         "1 INSERT INTO audit_logs",
         "1 INSERT INTO spent_refresh_tokens",
+        "1 SELECT DISTINCT permissions.codename",
         "1 SELECT users.id, users.created_at,",
         "1 UPDATE auth_sessions SET",
     ]
     assert within_grace == [
         "1 INSERT INTO audit_logs",
+        "1 SELECT DISTINCT permissions.codename",
         "1 SELECT auth_sessions.id, auth_sessions.created_at,",
         "1 SELECT users.id, users.created_at,",
         "1 UPDATE auth_sessions SET",

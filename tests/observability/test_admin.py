@@ -33,7 +33,8 @@ async def test_guarded(client: httpx.AsyncClient, user: SignedIn, method: str, p
     assert anonymous.json()["error"] == "unauthorized"
     forbidden = await client.request(method, path, headers=user.headers)
     assert forbidden.status_code == 403
-    assert forbidden.json()["error"] == "forbidden"
+    assert forbidden.json()["error"] == "permission_denied"
+    assert "monitoring." in forbidden.json()["detail"]
 
 
 async def test_database_metrics(client: httpx.AsyncClient, superuser: SignedIn) -> None:
