@@ -1,6 +1,6 @@
-"""Local services manager: real PostgreSQL, Redis, MongoDB-wire and Cassandra for dev and tests.
+"""Local services manager: real PostgreSQL, Redis, MongoDB-wire, Cassandra and Mailpit.
 
-No Docker here, so the project starts the four servers itself, each on a fixed loopback port
+No Docker here, so the project starts the servers itself, each on a fixed loopback port
 (overridable by environment variable), with data under `.services/`. Every process is tracked by a
 PID file we wrote (or PostgreSQL's own `postmaster.pid`), never found by a name pattern.
 
@@ -37,6 +37,9 @@ MONGO_PORT = local_ports.MONGO_PORT
 CASSANDRA_PORT = local_ports.CASSANDRA_PORT
 CASSANDRA_STORAGE_PORT = local_ports.CASSANDRA_STORAGE_PORT
 CASSANDRA_JMX_PORT = local_ports.CASSANDRA_JMX_PORT
+MAILPIT_SMTP_PORT = local_ports.MAILPIT_SMTP_PORT
+MAILPIT_HTTP_PORT = local_ports.MAILPIT_HTTP_PORT
+MAILPIT_MODULE = "github.com/axllent/mailpit@v1.33.1"
 PG_DATABASES = ("quartet", "quartet_test")
 PG_BIN = Path(os.environ.get("QUARTET_PG_BIN", "/usr/lib/postgresql/15/bin"))
 CASSANDRA_POM = ROOT / "scripts" / "cassandra-pom.xml"
@@ -598,11 +601,71 @@ dynamic_snitch: false
         return await asyncio.get_running_loop().run_in_executor(None, query)
 
 
+class Mailpit(Service):
+    """A real SMTP server with a web UI and HTTP API (dev inbox; tests read mail through it),
+    built with `go install` on first use."""
+
+    def __init__(self) -> None:
+        super().__init__("mailpit", MAILPIT_SMTP_PORT)
+
+    @property
+    def exe(self) -> Path:
+        found = shutil.which("mailpit")
+        if found:
+            return Path(found)
+        gobin = os.environ.get("GOBIN") or str(
+            Path(os.environ.get("GOPATH", Path.home() / "go")) / "bin"
+        )
+        return Path(gobin) / "mailpit"
+
+    def prepare(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        if self.exe.exists():
+            return
+        go = shutil.which("go") or (
+            "/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None
+        )
+        if go is None:
+            raise ServiceError(
+                f"mailpit: missing; install Go (1.24 or newer), then `go install {MAILPIT_MODULE}`"
+            )
+        _log(f"mailpit: building {MAILPIT_MODULE} with go install (about a minute)")
+        result = subprocess.run(
+            [go, "install", MAILPIT_MODULE], capture_output=True, text=True, check=False
+        )
+        if result.returncode != 0 or not self.exe.exists():
+            raise ServiceError(f"mailpit: go install failed:\n{result.stderr[-2000:]}")
+
+    def start(self) -> None:
+        cmd = [
+            str(self.exe),
+            "--smtp",
+            f"{HOST}:{MAILPIT_SMTP_PORT}",
+            "--listen",
+            f"{HOST}:{MAILPIT_HTTP_PORT}",
+            "--database",
+            str(self.dir / "mailpit.db"),
+            "--max",
+            "5000",
+            "--disable-version-check",
+            "--quiet",
+        ]
+        _spawn(cmd, self.log, self.pidfile)
+
+    async def version(self) -> str:
+        import httpx
+
+        async with httpx.AsyncClient(timeout=2) as http:
+            info = (await http.get(f"http://{HOST}:{MAILPIT_HTTP_PORT}/api/v1/info")).json()
+        return str(info.get("Version", "?")).removeprefix("v")
+
+
 ALL: dict[str, Callable[[], Service]] = {
     "postgres": Postgres,
     "redis": Redis,
     "mongo": Mongo,
     "cassandra": Cassandra,
+    "mailpit": Mailpit,
 }
 
 

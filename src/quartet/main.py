@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from quartet import __version__
+from quartet.account.router import router as account_router
 from quartet.auth.dependencies import AuthSecurity
 from quartet.auth.router import router as auth_router
 from quartet.cache.router import router as cache_router
@@ -31,12 +32,16 @@ from quartet.events.repository import EventRepository
 from quartet.events.router import router as events_router
 from quartet.events.writer import ActivityWriter
 from quartet.health.router import router as health_router
+from quartet.notifications.dispatcher import NotificationDispatcher
+from quartet.notifications.providers import Providers
+from quartet.notifications.service import Notifier
 from quartet.posts.router import router as posts_router
 from quartet.schema import apply_cassandra_schema_on_start, apply_mongo_schema_on_start
 from quartet.sessions.router import router as sessions_router
 from quartet.settings import Settings, get_settings
 from quartet.shop.router import router as shop_router
 from quartet.stores.registry import Stores, error_translations
+from quartet.verification.router import router as lifecycle_router
 
 
 def api_router(settings: Settings) -> APIRouter:
@@ -47,6 +52,8 @@ def api_router(settings: Settings) -> APIRouter:
         responses=responses(RateLimitedError, StoreUnavailableError),
     )
     api.include_router(auth_router)
+    api.include_router(lifecycle_router)
+    api.include_router(account_router)
     api.include_router(events_router)
     api.include_router(posts_router)
     api.include_router(sessions_router)
@@ -61,6 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     stores = Stores(settings)
     security = AuthSecurity.from_settings(settings)
     activity = ActivityWriter(EventRepository(stores.cassandra), settings)
+    providers = Providers(settings)
+    notifications = NotificationDispatcher(stores.sessionmaker, providers, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -69,9 +78,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.CASSANDRA_APPLY_SCHEMA_ON_START:
             await apply_cassandra_schema_on_start(stores.cassandra)
         activity.start()
+        notifications.start()
         try:
             yield
         finally:
+            await notifications.stop()
+            await providers.aclose()
             await activity.stop()
             await stores.close()
             security.hasher.close()
@@ -86,6 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.stores = stores
     app.state.security = security
     app.state.activity = activity
+    app.state.notifications = notifications
+    app.state.notifier = Notifier(settings, frozenset(providers.by_channel), notifications.wake)
     app.state.cache = Cache.from_settings(stores.redis, settings)
 
     install_error_handlers(app, error_translations())

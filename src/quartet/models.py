@@ -3,8 +3,20 @@ fixtures see the whole schema. Add a domain's `models` module here when it gains
 
 from quartet.audit.models import AuditLog
 from quartet.auth.models import AuthSession, SpentRefreshToken
+from quartet.notifications.models import OutboxMessage
 from quartet.posts.models import Like, Post
 from quartet.stores.sql import metadata
 from quartet.users.models import User
+from quartet.verification.models import AccountToken
 
-__all__ = ["AuditLog", "AuthSession", "Like", "Post", "SpentRefreshToken", "User", "metadata"]
+__all__ = [
+    "AccountToken",
+    "AuditLog",
+    "AuthSession",
+    "Like",
+    "OutboxMessage",
+    "Post",
+    "SpentRefreshToken",
+    "User",
+    "metadata",
+]
