@@ -12,6 +12,7 @@ import httpx
 
 from quartet import local_ports
 
+WAIT_SECONDS = 20.0
 API = f"http://{local_ports.HOST}:{local_ports.MAILPIT_HTTP_PORT}/api/v1"
 
 
@@ -33,15 +34,16 @@ async def message(message_id: str) -> dict[str, Any]:
     return full
 
 
-async def wait_for_mail(address: str, count: int = 1, timeout: float = 20.0) -> list[dict[str, Any]]:
-    """The `count` messages to `address` (in full, newest first), once that many arrived."""
-    deadline = time.monotonic() + timeout
+async def wait_for_mail(address: str, count: int = 1) -> list[dict[str, Any]]:
+    """The `count` messages to `address` (in full, newest first), once that many arrived
+    (within WAIT_SECONDS)."""
+    deadline = time.monotonic() + WAIT_SECONDS
     while True:
         found = await messages_to(address)
         if len(found) >= count:
             return [await message(m["ID"]) for m in found]
         if time.monotonic() > deadline:
-            raise AssertionError(f"{len(found)} of {count} messages to {address} in {timeout}s")
+            raise AssertionError(f"{len(found)} of {count} messages to {address}")
         await asyncio.sleep(0.2)
 
 

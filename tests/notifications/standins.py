@@ -121,8 +121,11 @@ async def serve(app: FastAPI, state: Provider) -> AsyncIterator[Provider]:
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    for _ in range(500):  # uvicorn offers no event to await: poll its flag (up to 10 s)
+        if server.started:
+            break
         await asyncio.sleep(0.02)
+    assert server.started, "the stand-in did not start"
     state.url = f"http://127.0.0.1:{port}"
     try:
         yield state

@@ -10,18 +10,18 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
 from quartet.notifications.dispatcher import NotificationDispatcher
-from quartet.notifications.providers import Providers
+from quartet.notifications.models import OutboxMessage
+from quartet.notifications.providers import DeliveryError, Providers
 from quartet.stores.registry import Stores
 from tests.accounts import register, unique_phone
 from tests.apps import dedicated_app
 from tests.clients import http_for
-from tests.conftest import make_settings
+from tests.conftest import free_port, make_settings
 from tests.mailpit import messages_to, wait_for_mail
 from tests.notifications.standins import (
     Provider,
@@ -48,9 +48,9 @@ async def outbox_rows(stores: Stores, user_id: uuid.UUID) -> list[dict[str, Any]
         return [dict(r._mapping) for r in rows]
 
 
-async def settled(stores: Stores, user_id: uuid.UUID, timeout: float = 20.0) -> dict[str, Any]:
-    """The user's single outbox row once it is no longer pending."""
-    deadline = time.monotonic() + timeout
+async def settled(stores: Stores, user_id: uuid.UUID) -> dict[str, Any]:
+    """The user's single outbox row once it is no longer pending (or after 20 s)."""
+    deadline = time.monotonic() + 20
     while True:
         (row,) = await outbox_rows(stores, user_id)
         if row["status"] != "pending" or time.monotonic() > deadline:
@@ -72,13 +72,15 @@ async def test_resend_gets_the_message_with_its_key(
         account = await register(http, mailer.state.settings.API_V1_STR)
         row = await settled(stores, account.id)
 
-    assert row["status"] == "sent" and row["attempts"] == 1
+    assert row["status"] == "sent"
+    assert row["attempts"] == 1
     (delivery,) = resend.deliveries
     assert delivery["key"] == row["idempotency_key"]
     assert delivery["to"] == [account.email]
     assert delivery["from"] == "Quartet <no-reply@example.com>"
     assert delivery["subject"] == "Confirm your email address for Quartet"
-    assert "/verify-email?token=" in delivery["text"] and "<a href=" in delivery["html"]
+    assert "/verify-email?token=" in delivery["text"]
+    assert "<a href=" in delivery["html"]
 
 
 async def test_provider_errors_are_retried_then_the_message_fails(
@@ -94,7 +96,8 @@ async def test_provider_errors_are_retried_then_the_message_fails(
     assert (row["status"], row["attempts"]) == ("failed", 3)
     assert row["last_error"].startswith("resend answered 500 internal_server_error")
     assert row["body_text"] is None
-    assert resend.requests == 3 and resend.deliveries == []
+    assert resend.requests == 3
+    assert resend.deliveries == []
     assert (stats["retried"], stats["failed"]) == (2, 1)
 
 
@@ -144,7 +147,8 @@ async def test_twilio_errors_are_classified_like_the_provider_means_them(
         assert sent.status_code == 202
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            rows = [r for r in await outbox_rows(stores, account.id) if r["kind"] == "one_time_code"]
+            rows = await outbox_rows(stores, account.id)
+            rows = [r for r in rows if r["kind"] == "one_time_code"]
             if rows and rows[0]["status"] != "pending":
                 break
             await asyncio.sleep(0.1)
@@ -217,7 +221,8 @@ async def test_a_dispatcher_killed_mid_send_loses_nothing_and_two_deliver_once(
         await asyncio.sleep(1.0)
         assert len(await messages_to(account.email)) == 1
         counts = await workers[0].outbox_counts()
-        assert set(counts) == {"pending", "sent", "failed"} and counts["sent"] >= 1
+        assert set(counts) == {"pending", "sent", "failed"}
+        assert counts["sent"] >= 1
     finally:
         app.state.notifications.start()
 
@@ -239,9 +244,6 @@ def test_resend_needs_a_key() -> None:
 
 async def test_smtp_refusal_is_reported(app: FastAPI) -> None:
     """Nothing listens on the port: a transient error the dispatcher will retry."""
-    from quartet.notifications.models import OutboxMessage
-    from quartet.notifications.providers import DeliveryError
-    from tests.conftest import free_port
 
     providers = Providers(make_settings(SMTP_PORT=free_port()))
     message = OutboxMessage(
@@ -251,4 +253,3 @@ async def test_smtp_refusal_is_reported(app: FastAPI) -> None:
         await providers.get("email").send(message)
     assert raised.value.permanent is False
     await providers.aclose()
-    _ = httpx  # the stand-ins speak real HTTP

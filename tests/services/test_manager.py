@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from quartet.local_ports import CASSANDRA_PORT, MONGO_PORT, PG_PORT, REDIS_PORT
+from quartet.local_ports import CASSANDRA_PORT, MAILPIT_SMTP_PORT, MONGO_PORT, PG_PORT, REDIS_PORT
 from tests.services import (
     cassandra_session,
     cql,
@@ -33,8 +33,14 @@ pytestmark = pytest.mark.restarts_services
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "services.py"
-STORES = ("postgres", "redis", "mongo", "cassandra")
-PORTS = {"postgres": PG_PORT, "redis": REDIS_PORT, "mongo": MONGO_PORT, "cassandra": CASSANDRA_PORT}
+STORES = ("postgres", "redis", "mongo", "cassandra", "mailpit")
+PORTS = {
+    "postgres": PG_PORT,
+    "redis": REDIS_PORT,
+    "mongo": MONGO_PORT,
+    "cassandra": CASSANDRA_PORT,
+    "mailpit": MAILPIT_SMTP_PORT,
+}
 STATUS_UP = re.compile(
     r"^(?P<store>\w+)\s+up\s+(?P<version>\S+)\s+pid (?P<pid>\d+)\s+(?P<host>[\d.]+):(?P<port>\d+)$",
     re.MULTILINE,

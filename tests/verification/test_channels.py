@@ -11,7 +11,17 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.accounts import PASSWORD, Account, bearer, login, me, register, sign_up, unique, unique_phone
+from tests.accounts import (
+    PASSWORD,
+    Account,
+    bearer,
+    login,
+    me,
+    register,
+    sign_up,
+    unique,
+    unique_phone,
+)
 from tests.apps import dedicated_app
 from tests.auth.flows import assert_tokens_dead
 from tests.clients import http_for
@@ -43,10 +53,10 @@ async def http(app: FastAPI, twilio: Provider) -> AsyncIterator[httpx.AsyncClien
         yield client
 
 
-async def texted_code(twilio: Provider, channel: str, phone: str, timeout: float = 20.0) -> str:
+async def texted_code(twilio: Provider, channel: str, phone: str) -> str:
     """The code in the newest message the stand-in accepted for `phone` on `channel`."""
     to = f"whatsapp:{phone}" if channel == "whatsapp" else phone
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         sent = [d for d in twilio.deliveries if d["To"] == to]
         if sent:

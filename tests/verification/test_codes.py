@@ -218,7 +218,9 @@ async def test_unknown_identifiers_get_the_same_answer_and_nothing(
 
 async def test_a_client_has_an_hourly_send_budget(raw_client: httpx.AsyncClient, api: str) -> None:
     for n in range(20):
-        response = await send_code(raw_client, api, "email", f"n{n}-{unique()}@example.com", "login")
+        response = await send_code(
+            raw_client, api, "email", f"n{n}-{unique()}@example.com", "login"
+        )
         assert response.status_code == 202, (n, response.text)
     over = await send_code(raw_client, api, "email", f"{unique()}@example.com", "login")
     assert over.status_code == 429

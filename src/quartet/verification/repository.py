@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlmodel import col
 
 from quartet.core.clock import utcnow
@@ -15,14 +15,14 @@ from quartet.verification.models import AccountToken
 class AccountTokenRepository(PostgresRepository[AccountToken]):
     model = AccountToken
 
-    def _live(self, token_hash: str, purpose: str) -> list[object]:
-        return [
+    def _live(self, token_hash: str, purpose: str) -> tuple[ColumnElement[bool], ...]:
+        return (
             col(AccountToken.token_hash) == token_hash,
             col(AccountToken.purpose) == purpose,
             col(AccountToken.used_at).is_(None),
             col(AccountToken.revoked_at).is_(None),
             col(AccountToken.expires_at) > utcnow(),
-        ]
+        )
 
     async def supersede(self, user_id: uuid.UUID, purpose: str) -> None:
         """Revoke the user's unused tokens of this purpose: only the newest link works."""
@@ -41,7 +41,7 @@ class AccountTokenRepository(PostgresRepository[AccountToken]):
 
     async def find_live(self, token_hash: str, purpose: str) -> AccountToken | None:
         """The token if it is unused, current and unexpired (nothing is spent)."""
-        statement = select(AccountToken).where(*self._live(token_hash, purpose))  # type: ignore[arg-type]
+        statement = select(AccountToken).where(*self._live(token_hash, purpose))
         return (await self.session.scalars(statement)).first()
 
     async def spend(self, token_hash: str, purpose: str) -> AccountToken | None:
@@ -49,7 +49,7 @@ class AccountTokenRepository(PostgresRepository[AccountToken]):
         now = utcnow()
         statement = (
             update(AccountToken)
-            .where(*self._live(token_hash, purpose))  # type: ignore[arg-type]
+            .where(*self._live(token_hash, purpose))
             .values(used_at=now, updated_at=now)
             .returning(AccountToken)
             .execution_options(synchronize_session=False)
