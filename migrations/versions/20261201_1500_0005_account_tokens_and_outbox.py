@@ -18,14 +18,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def _stamps() -> list[sa.Column[object]]:
+    """The UUIDModel columns every table starts with."""
+    now = sa.text("now()")
     return [
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
-        sa.Column(
-            "updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=now, nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=now, nullable=False),
     ]
 
 
@@ -78,9 +76,7 @@ def upgrade() -> None:
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notification_outbox")),
-        sa.UniqueConstraint(
-            "idempotency_key", name=op.f("uq_notification_outbox_idempotency_key")
-        ),
+        sa.UniqueConstraint("idempotency_key", name=op.f("uq_notification_outbox_idempotency_key")),
     )
     op.create_index(
         "ix_notification_outbox_status_next_attempt_at",
