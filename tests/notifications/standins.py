@@ -114,6 +114,18 @@ def twilio_app(state: Provider) -> FastAPI:
 
 
 @asynccontextmanager
+async def run_dispatcher_paused(app: FastAPI) -> AsyncIterator[None]:
+    """Every app of a run shares one outbox table. While a test's own app sends through other
+    backends (a stand-in), the run app's dispatcher must not take that app's messages."""
+    dispatcher = app.state.notifications
+    await dispatcher.stop()
+    try:
+        yield
+    finally:
+        dispatcher.start()
+
+
+@asynccontextmanager
 async def serve(app: FastAPI, state: Provider) -> AsyncIterator[Provider]:
     """Run `app` on a free loopback port for the block; `state.url` is its base URL."""
     port = free_port()

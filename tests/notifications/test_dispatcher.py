@@ -27,6 +27,7 @@ from tests.notifications.standins import (
     Provider,
     resend_app,
     resend_settings,
+    run_dispatcher_paused,
     serve,
     twilio_app,
     twilio_settings,
@@ -56,6 +57,12 @@ async def settled(stores: Stores, user_id: uuid.UUID) -> dict[str, Any]:
         if row["status"] != "pending" or time.monotonic() > deadline:
             return row
         await asyncio.sleep(0.1)
+
+
+@pytest.fixture(autouse=True)
+async def _only_the_tests_dispatchers(app: FastAPI) -> AsyncIterator[None]:
+    async with run_dispatcher_paused(app):
+        yield
 
 
 @pytest.fixture
@@ -184,47 +191,43 @@ async def test_a_dispatcher_killed_mid_send_loses_nothing_and_two_deliver_once(
 ) -> None:
     """The row commits with the request; a dispatcher dies while sending it; afterwards two
     dispatchers race over the outbox and the mail arrives exactly once."""
-    await app.state.notifications.stop()  # the run's own dispatcher would race the test
-    try:
-        async with (
-            dedicated_app(NOTIFY_DISPATCHER_ENABLED="false") as quiet,
-            http_for(quiet) as http,
-        ):
-            account = await register(http, quiet.state.settings.API_V1_STR)
-        await asyncio.sleep(0.5)
-        assert await messages_to(account.email) == []
-        (row,) = await outbox_rows(stores, account.id)
-        assert (row["status"], row["attempts"]) == ("pending", 0)
+    async with (
+        dedicated_app(NOTIFY_DISPATCHER_ENABLED="false") as quiet,
+        http_for(quiet) as http,
+    ):
+        account = await register(http, quiet.state.settings.API_V1_STR)
+    await asyncio.sleep(0.5)
+    assert await messages_to(account.email) == []
+    (row,) = await outbox_rows(stores, account.id)
+    assert (row["status"], row["attempts"]) == ("pending", 0)
 
-        hanging = HangingSmtp()
-        async with hanging as port:
-            providers = Providers(make_settings(SMTP_PORT=port))
-            doomed = NotificationDispatcher(stores.sessionmaker, providers, make_settings())
-            task = asyncio.create_task(doomed.dispatch_once())
-            await asyncio.wait_for(hanging.connected.wait(), 10)
-            task.cancel()  # the crash: after commit, in the middle of the send
-            with pytest.raises(asyncio.CancelledError):
-                await task
-            await providers.aclose()
-        (row,) = await outbox_rows(stores, account.id)
-        assert (row["status"], row["attempts"]) == ("pending", 0)
+    hanging = HangingSmtp()
+    async with hanging as port:
+        providers = Providers(make_settings(SMTP_PORT=port))
+        doomed = NotificationDispatcher(stores.sessionmaker, providers, make_settings())
+        task = asyncio.create_task(doomed.dispatch_once())
+        await asyncio.wait_for(hanging.connected.wait(), 10)
+        task.cancel()  # the crash: after commit, in the middle of the send
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await providers.aclose()
+    (row,) = await outbox_rows(stores, account.id)
+    assert (row["status"], row["attempts"]) == ("pending", 0)
 
-        real = [Providers(make_settings()) for _ in range(2)]
-        workers = [NotificationDispatcher(stores.sessionmaker, p, make_settings()) for p in real]
-        await asyncio.gather(*(w.dispatch_once() for w in workers))
-        for p in real:
-            await p.aclose()
-        assert sum(w.stats()["sent"] for w in workers) >= 1
-        (row,) = await outbox_rows(stores, account.id)
-        assert (row["status"], row["attempts"]) == ("sent", 1)
-        await wait_for_mail(account.email)
-        await asyncio.sleep(1.0)
-        assert len(await messages_to(account.email)) == 1
-        counts = await workers[0].outbox_counts()
-        assert set(counts) == {"pending", "sent", "failed"}
-        assert counts["sent"] >= 1
-    finally:
-        app.state.notifications.start()
+    real = [Providers(make_settings()) for _ in range(2)]
+    workers = [NotificationDispatcher(stores.sessionmaker, p, make_settings()) for p in real]
+    await asyncio.gather(*(w.dispatch_once() for w in workers))
+    for p in real:
+        await p.aclose()
+    assert sum(w.stats()["sent"] for w in workers) >= 1
+    (row,) = await outbox_rows(stores, account.id)
+    assert (row["status"], row["attempts"]) == ("sent", 1)
+    await wait_for_mail(account.email)
+    await asyncio.sleep(1.0)
+    assert len(await messages_to(account.email)) == 1
+    counts = await workers[0].outbox_counts()
+    assert set(counts) == {"pending", "sent", "failed"}
+    assert counts["sent"] >= 1
 
 
 async def test_a_committed_message_waits_for_the_next_start(app: FastAPI, stores: Stores) -> None:

@@ -30,6 +30,7 @@ from tests.notifications.standins import (
     TWILIO_SMS_FROM,
     TWILIO_WHATSAPP_FROM,
     Provider,
+    run_dispatcher_paused,
     serve,
     twilio_app,
     twilio_settings,
@@ -49,7 +50,11 @@ async def twilio() -> AsyncIterator[Provider]:
 @pytest.fixture
 async def http(app: FastAPI, twilio: Provider) -> AsyncIterator[httpx.AsyncClient]:
     """A client of an app with the Twilio backends (the run's `app` migrated the database)."""
-    async with dedicated_app(**twilio_settings(twilio.url)) as phones, http_for(phones) as client:
+    async with (
+        run_dispatcher_paused(app),
+        dedicated_app(**twilio_settings(twilio.url)) as phones,
+        http_for(phones) as client,
+    ):
         yield client
 
 
