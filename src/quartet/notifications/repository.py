@@ -76,5 +76,5 @@ class OutboxRepository(PostgresRepository[OutboxMessage]):
             select(col(OutboxMessage.status), func.count()).group_by(col(OutboxMessage.status))
         )
         counts = {status.value: 0 for status in OutboxStatus}
-        counts.update({status: int(n) for status, n in rows.tuples()})
+        counts.update({str(status): int(n) for status, n in rows})
         return counts
