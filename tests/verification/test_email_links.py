@@ -68,9 +68,7 @@ async def test_a_resent_link_supersedes_the_first(raw_client: httpx.AsyncClient,
     account = await sign_up(raw_client, api)
     first = link_token((await latest(account.email))["Text"], "verify-email")
 
-    response = await raw_client.post(
-        f"{api}/auth/resend-verification", headers=account.headers, json={}
-    )
+    response = await raw_client.post(f"{api}/auth/resend-verification", headers=account.headers)
     assert response.status_code == 202, response.text
     assert response.json() == ACCEPTED
     second = link_token((await latest(account.email, count=2))["Text"], "verify-email")
@@ -197,6 +195,9 @@ async def test_bad_input_gets_the_error_format(raw_client: httpx.AsyncClient, ap
     response = await raw_client.post(f"{api}/auth/verify-email", json={"token": "x", "extra": 1})
     assert response.status_code == 422
     assert response.json()["error"] == "validation_error"
+    nobody = await raw_client.post(f"{api}/auth/resend-verification")
+    assert nobody.status_code == 422
+    assert nobody.json()["error"] == "validation_error"
     forged = await raw_client.post(f"{api}/auth/verify-email", json={"token": "A" * 43})
     assert forged.status_code == 400
     assert without_request_id(forged.json()) == INVALID_LINK

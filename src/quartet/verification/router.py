@@ -7,7 +7,9 @@ account exists (forgot-password, resend-verification, send-one-time-password) ar
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Body, status
 
 from quartet.auth.dependencies import CurrentUser, Meta, OptionalUser
 from quartet.auth.errors import InvalidTokenError, WeakPasswordError
@@ -80,14 +82,16 @@ async def verify_email(body: TokenIn, flows: LinkFlowsDep, tx: Transactions, met
     responses=responses(ResendCooldownError, InvalidTokenError, ValidationFailedError),
 )
 async def resend_verification(
-    body: ResendVerificationIn,
     user: OptionalUser,
     flows: LinkFlowsDep,
     tx: Transactions,
     meta: Meta,
+    body: Annotated[ResendVerificationIn | None, Body()] = None,
 ) -> Accepted:
-    """A new verification link (older ones stop working): signed in, or for `email`."""
-    await flows.resend_verification(tx, user, str(body.email) if body.email else None, meta)
+    """A new verification link (older ones stop working): signed in (no body needed), or for
+    `email`."""
+    email = str(body.email) if body and body.email else None
+    await flows.resend_verification(tx, user, email, meta)
     return Accepted()
 
 
