@@ -35,7 +35,7 @@ lock: ## re-lock requirements/*.txt from pyproject.toml (hash-pinned)
 	$(UV) pip compile pyproject.toml --extra dev --prerelease=if-necessary-or-explicit \
 		--python-version $(PYTHON_VERSION) --generate-hashes --quiet -o requirements/dev.txt
 
-services-up: install ## start PostgreSQL, Redis, MongoDB-wire and Cassandra (idempotent)
+services-up: install ## start PostgreSQL, Redis, MongoDB-wire, Cassandra and Mailpit (idempotent)
 	$(SERVICES) up
 
 services-down: install ## stop the local stores (data kept)

@@ -1,6 +1,6 @@
-"""Local services manager: real PostgreSQL, Redis, MongoDB-wire, Cassandra and S3 for dev and tests.
+"""Local services manager: real PostgreSQL, Redis, MongoDB-wire, Cassandra, S3 and Mailpit.
 
-No Docker here, so the project starts the four servers itself, each on a fixed loopback port
+No Docker here, so the project starts the servers itself, each on a fixed loopback port
 (overridable by environment variable), with data under `.services/`. Every process is tracked by a
 PID file we wrote (or PostgreSQL's own `postmaster.pid`), never found by a name pattern.
 
@@ -40,6 +40,10 @@ CASSANDRA_JMX_PORT = local_ports.CASSANDRA_JMX_PORT
 S3_PORT = local_ports.S3_PORT
 VERSITYGW_MODULE = "github.com/versity/versitygw/cmd/versitygw"
 VERSITYGW_VERSION = "v1.8.0"
+MAILPIT_SMTP_PORT = local_ports.MAILPIT_SMTP_PORT
+MAILPIT_HTTP_PORT = local_ports.MAILPIT_HTTP_PORT
+MAILPIT_MODULE = "github.com/axllent/mailpit"
+MAILPIT_VERSION = "v1.33.1"
 PG_DATABASES = ("quartet", "quartet_test")
 PG_BIN = Path(os.environ.get("QUARTET_PG_BIN", "/usr/lib/postgresql/15/bin"))
 CASSANDRA_POM = ROOT / "scripts" / "cassandra-pom.xml"
@@ -601,6 +605,28 @@ dynamic_snitch: false
         return await asyncio.get_running_loop().run_in_executor(None, query)
 
 
+def _go_install(name: str, module: str, version: str, binary: Path) -> None:
+    """Build a pinned Go program into `binary`'s folder (once per version): Debian packages
+    neither versitygw nor Mailpit, and no prebuilt binary can be downloaded here."""
+    stamp = binary.parent / f".{binary.name}.version"
+    if binary.exists() and stamp.exists() and stamp.read_text() == version:
+        return
+    go = shutil.which("go") or "/usr/local/go/bin/go"  # the official tarball's place
+    if not Path(go).exists():
+        raise ServiceError(
+            f"{name}: Go is missing; install Go (>= 1.24) and run again, or build it yourself "
+            f"with `GOBIN={binary.parent} go install {module}@{version}`"
+        )
+    _log(f"{name}: building {module}@{version} with go install (about a minute)")
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "GOBIN": str(binary.parent)}
+    cmd = [go, "install", f"{module}@{version}"]
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0 or not binary.exists():
+        raise ServiceError(f"{name}: go install failed:\n{result.stderr[-3000:]}")
+    stamp.write_text(version)
+
+
 class S3(Service):
     """versitygw (Apache-2.0) answering the S3 API over a directory, built with `go install` at a
     pinned version into `.services/s3/bin` (Debian has no package of it)."""
@@ -613,23 +639,7 @@ class S3(Service):
         return self.dir / "bin" / "versitygw"
 
     def prepare(self) -> None:
-        stamp = self.dir / "bin" / ".version"
-        if self.binary.exists() and stamp.exists() and stamp.read_text() == VERSITYGW_VERSION:
-            return
-        go = shutil.which("go") or "/usr/local/go/bin/go"  # the official tarball's place
-        if not Path(go).exists():
-            raise ServiceError(
-                f"s3: Go is missing; install Go (>= 1.24) and run again, or run "
-                f"`go install {VERSITYGW_MODULE}@{VERSITYGW_VERSION}` yourself"
-            )
-        _log(f"s3: building versitygw {VERSITYGW_VERSION} with go install (about a minute)")
-        (self.dir / "bin").mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "GOBIN": str(self.binary.parent)}
-        cmd = [go, "install", f"{VERSITYGW_MODULE}@{VERSITYGW_VERSION}"]
-        result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            raise ServiceError(f"s3: go install failed:\n{result.stderr[-3000:]}")
-        stamp.write_text(VERSITYGW_VERSION)
+        _go_install(self.name, VERSITYGW_MODULE, VERSITYGW_VERSION, self.binary)
 
     def start(self) -> None:
         (self.dir / "data").mkdir(parents=True, exist_ok=True)
@@ -655,12 +665,53 @@ class S3(Service):
         return f"versitygw-{VERSITYGW_VERSION}"
 
 
+class Mailpit(Service):
+    """A real SMTP server with a web UI and HTTP API (dev inbox; tests read mail through it),
+    built with `go install` on first use."""
+
+    def __init__(self) -> None:
+        super().__init__("mailpit", MAILPIT_SMTP_PORT)
+
+    @property
+    def exe(self) -> Path:
+        return self.dir / "bin" / "mailpit"
+
+    def prepare(self) -> None:
+        _go_install(self.name, MAILPIT_MODULE, MAILPIT_VERSION, self.exe)
+
+    def start(self) -> None:
+        cmd = [
+            str(self.exe),
+            "--smtp",
+            f"{HOST}:{MAILPIT_SMTP_PORT}",
+            "--listen",
+            f"{HOST}:{MAILPIT_HTTP_PORT}",
+            "--database",
+            str(self.dir / "mailpit.db"),
+            "--max",
+            "5000",
+            "--disable-version-check",
+            "--quiet",
+        ]
+        _spawn(cmd, self.log, self.pidfile)
+
+    async def version(self) -> str:
+        import httpx
+
+        async with httpx.AsyncClient(timeout=2) as http:
+            answer = await http.get(f"http://{HOST}:{MAILPIT_HTTP_PORT}/api/v1/info")
+            answer.raise_for_status()
+        # A `go install` build reports its version as "dev": name the pinned one it was built at.
+        return MAILPIT_VERSION.removeprefix("v")
+
+
 ALL: dict[str, Callable[[], Service]] = {
     "postgres": Postgres,
     "redis": Redis,
     "mongo": Mongo,
     "cassandra": Cassandra,
     "s3": S3,
+    "mailpit": Mailpit,
 }
 
 

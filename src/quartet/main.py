@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from quartet import __version__
+from quartet.account.router import router as account_router
 from quartet.auth.dependencies import AuthSecurity
 from quartet.auth.router import router as auth_router
 from quartet.cache.router import router as cache_router
@@ -34,6 +35,9 @@ from quartet.health.router import router as health_router
 from quartet.media.router import router as media_router
 from quartet.media.runtime import MediaRuntime
 from quartet.media.schemas import MULTIPART_OVERHEAD_BYTES
+from quartet.notifications.dispatcher import NotificationDispatcher
+from quartet.notifications.providers import Providers
+from quartet.notifications.service import Notifier
 from quartet.observability.install import install as install_observability
 from quartet.observability.runtime import Observability
 from quartet.posts.router import router as posts_router
@@ -44,6 +48,7 @@ from quartet.settings import Settings, get_settings
 from quartet.shop.router import router as shop_router
 from quartet.stores.registry import Stores, error_translations
 from quartet.users.router import router as users_router
+from quartet.verification.router import router as lifecycle_router
 
 
 def api_router(settings: Settings) -> APIRouter:
@@ -54,6 +59,8 @@ def api_router(settings: Settings) -> APIRouter:
         responses=responses(RateLimitedError, StoreUnavailableError),
     )
     api.include_router(auth_router)
+    api.include_router(lifecycle_router)
+    api.include_router(account_router)
     api.include_router(events_router)
     api.include_router(posts_router)
     api.include_router(sessions_router)
@@ -74,6 +81,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     media = MediaRuntime(settings, stores)
     cache = Cache.from_settings(stores.redis, settings)
     observability = Observability(settings, stores, activity, cache)  # before FastAPI (Sentry)
+    providers = Providers(settings)
+    notifications = NotificationDispatcher(stores.sessionmaker, providers, settings)
+    observability.sources.add_stats(
+        "quartet_outbox",
+        notifications.stats,
+        counters={
+            "sent": "Notifications this process delivered",
+            "failed": "Notifications this process gave up on",
+            "retried": "Delivery attempts this process will retry",
+        },
+    )
+    observability.sources.add_stats(
+        "quartet_outbox_messages",
+        notifications.outbox_counts,
+        gauges={
+            "pending": "Notifications waiting in the outbox",
+            "sent": "Notifications delivered (kept in the outbox table)",
+            "failed": "Notifications that failed for good",
+        },
+        queue="pending",
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -84,9 +112,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         activity.start()
         await media.open()
         await observability.start()
+        notifications.start()
         try:
             yield
         finally:
+            await notifications.stop()
+            await providers.aclose()
             await observability.stop()
             await media.close()
             await activity.stop()
@@ -105,6 +136,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.activity = activity
     app.state.media = media
     app.state.cache = cache
+    app.state.notifications = notifications
+    app.state.notifier = Notifier(settings, frozenset(providers.by_channel), notifications.wake)
 
     install_error_handlers(app, error_translations())
     app.include_router(health_router)

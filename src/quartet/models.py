@@ -4,18 +4,22 @@ fixtures see the whole schema. Add a domain's `models` module here when it gains
 from quartet.audit.models import AuditLog
 from quartet.auth.models import AuthSession, SpentRefreshToken
 from quartet.media.models import Media
+from quartet.notifications.models import OutboxMessage
 from quartet.posts.models import Like, Post
 from quartet.rbac.models import Group, GroupPermission, Permission, UserGroup
 from quartet.stores.sql import metadata
 from quartet.users.models import User
+from quartet.verification.models import AccountToken
 
 __all__ = [
+    "AccountToken",
     "AuditLog",
     "AuthSession",
     "Group",
     "GroupPermission",
     "Like",
     "Media",
+    "OutboxMessage",
     "Permission",
     "Post",
     "SpentRefreshToken",

@@ -178,6 +178,39 @@ class Settings(BaseSettings):
     MEDIA_S3_ADDRESSING_STYLE: Literal["auto", "path", "virtual"] = "auto"
     MEDIA_S3_CREATE_BUCKET: bool = False
     MEDIA_S3_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0, le=300)
+    # Account lifecycle: email links, one-time codes, and the notification outbox
+    FRONTEND_BASE_URL: str = "http://localhost:5173"
+    EMAIL_VERIFICATION_TOKEN_HOURS: int = Field(default=24, ge=1, le=720)
+    PASSWORD_RESET_TOKEN_MINUTES: int = Field(default=30, ge=1, le=1440)
+    OTP_TTL_SECONDS: int = Field(default=600, ge=30, le=3600)
+    OTP_MAX_ATTEMPTS: int = Field(default=5, ge=1, le=20)
+    OTP_RESEND_COOLDOWN_SECONDS: int = Field(default=60, ge=1, le=3600)
+    OTP_SENDS_PER_IDENTIFIER_PER_HOUR: int = Field(default=5, ge=1)
+    OTP_SENDS_PER_CLIENT_PER_HOUR: int = Field(default=20, ge=1)
+    OTP_PROOF_TTL_SECONDS: int = Field(default=600, ge=30, le=3600)
+    EMAIL_BACKEND: Literal["smtp", "resend"] = "smtp"
+    EMAIL_FROM: str = "Quartet <no-reply@example.com>"
+    SMTP_HOST: str = local_ports.HOST
+    SMTP_PORT: int = local_ports.MAILPIT_SMTP_PORT
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: SecretStr | None = None
+    SMTP_SECURITY: Literal["none", "starttls", "tls"] = "none"
+    RESEND_API_KEY: SecretStr | None = None
+    RESEND_API_URL: str = "https://api.resend.com"
+    SMS_BACKEND: Literal["twilio_sms", "none"] = "none"
+    WHATSAPP_BACKEND: Literal["twilio_whatsapp", "none"] = "none"
+    TWILIO_ACCOUNT_SID: str | None = None
+    TWILIO_AUTH_TOKEN: SecretStr | None = None
+    TWILIO_SMS_FROM: str | None = None
+    TWILIO_WHATSAPP_FROM: str | None = None
+    TWILIO_API_URL: str = "https://api.twilio.com"
+    NOTIFY_PROVIDER_TIMEOUT: float = Field(default=10.0, gt=0, le=120)
+    NOTIFY_BATCH_SIZE: int = Field(default=20, ge=1, le=500)
+    NOTIFY_POLL_SECONDS: float = Field(default=2.0, gt=0, le=300)
+    NOTIFY_MAX_ATTEMPTS: int = Field(default=8, ge=1, le=50)
+    NOTIFY_RETRY_BASE_SECONDS: float = Field(default=5.0, ge=0, le=3600)
+    NOTIFY_RETRY_MAX_SECONDS: float = Field(default=900.0, ge=0, le=86_400)
+    NOTIFY_DISPATCHER_ENABLED: bool = True
 
     # First superuser (quartet db seed)
     FIRST_SUPERUSER_EMAIL: str = "admin@example.com"

@@ -19,7 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from quartet.local_ports import CASSANDRA_PORT, MONGO_PORT, PG_PORT, REDIS_PORT, S3_PORT
+from quartet.local_ports import (
+    CASSANDRA_PORT,
+    MAILPIT_SMTP_PORT,
+    MONGO_PORT,
+    PG_PORT,
+    REDIS_PORT,
+    S3_PORT,
+)
 from tests.services import (
     cassandra_session,
     cql,
@@ -33,13 +40,14 @@ pytestmark = pytest.mark.restarts_services
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "services.py"
-STORES = ("postgres", "redis", "mongo", "cassandra", "s3")
+STORES = ("postgres", "redis", "mongo", "cassandra", "s3", "mailpit")
 PORTS = {
     "postgres": PG_PORT,
     "redis": REDIS_PORT,
     "mongo": MONGO_PORT,
     "cassandra": CASSANDRA_PORT,
     "s3": S3_PORT,
+    "mailpit": MAILPIT_SMTP_PORT,
 }
 STATUS_UP = re.compile(
     r"^(?P<store>\w+)\s+up\s+(?P<version>\S+)\s+pid (?P<pid>\d+)\s+(?P<host>[\d.]+):(?P<port>\d+)$",

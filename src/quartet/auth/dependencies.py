@@ -27,6 +27,7 @@ from quartet.core.security import PasswordHasher
 from quartet.sessions.repository import SessionManager
 from quartet.settings import Settings, get_settings
 from quartet.users.cache import ProfileCache
+from quartet.verification.links import EmailLinks
 
 _bearer = OAuth2PasswordBearer(
     tokenUrl=f"{get_settings().API_V1_STR.lstrip('/')}/auth/token".lstrip("/"),
@@ -67,6 +68,7 @@ async def get_auth_service(request: Request) -> AuthService:
         ProfileCache(cache),
         activity_log=request.app.state.activity,
         transactions=stores.transactions,
+        links=EmailLinks(stores.settings, request.app.state.notifier),
     )
 
 

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quartet.audit.repository import AuditRepository
+from quartet.audit.trail import record_action
 from quartet.auth import errors
 from quartet.auth.models import AuthSession
 from quartet.auth.repository import AuthSessionRepository
@@ -32,11 +32,12 @@ from quartet.rbac.registry import DEFAULT_GROUP
 from quartet.rbac.repository import MembershipRepository, PermissionRepository
 from quartet.sessions.repository import SessionManager
 from quartet.settings import Settings
-from quartet.stores.postgres import TransactionRunner, after_commit
+from quartet.stores.postgres import TransactionRunner
 from quartet.users.cache import ProfileCache
 from quartet.users.models import User
 from quartet.users.repository import Identifier, UserRepository
 from quartet.users.schemas import UserPublic
+from quartet.verification.links import EmailLinks
 
 _LETTER = re.compile(r"[^\W\d_]")
 _DIGIT = re.compile(r"\d")
@@ -54,6 +55,7 @@ class AuthService:
         *,
         activity_log: ActivityWriter,
         transactions: TransactionRunner,
+        links: EmailLinks,
     ) -> None:
         self.settings = settings
         self.hasher = hasher
@@ -63,6 +65,7 @@ class AuthService:
         self.profiles = profiles
         self.activity_log = activity_log
         self.transactions = transactions
+        self.links = links
 
     # -- passwords -------------------------------------------------------------------------
 
@@ -86,31 +89,39 @@ class AuthService:
         self.check_policy(data.password, email=str(data.email), username=data.username)
         hashed = await self.hasher.hash(data.password)
 
-        async def create(session: AsyncSession) -> User:
-            users = UserRepository(session)
-            for field in ("email", "username", "phone"):
-                value = getattr(data, field)
-                if value and await users.is_taken(field, str(value)):
-                    raise ConflictError(f"That {field} is already registered")
-            try:
-                user = await users.create(
-                    User(
-                        email=str(data.email),
-                        username=data.username,
-                        phone=data.phone,
-                        full_name=data.full_name,
-                        hashed_password=hashed,
-                    )
-                )
-            except IntegrityError as error:  # a concurrent registration won the race
-                raise ConflictError(
-                    "That email, username or phone is already registered"
-                ) from error
-            await MembershipRepository(session).add_by_codename(user.id, DEFAULT_GROUP)
-            await self._audit(session, "auth.register", meta, user.id)
-            return user
+        return await tx.run(
+            lambda session: self.create_account(
+                session,
+                User(
+                    email=str(data.email),
+                    username=data.username,
+                    phone=data.phone,
+                    full_name=data.full_name,
+                    hashed_password=hashed,
+                ),
+                meta,
+            )
+        )
 
-        return await tx.run(create)
+    async def create_account(
+        self, session: AsyncSession, account: User, meta: ClientMeta, **audit: object
+    ) -> User:
+        """Insert a new account (409 when its email, username or phone is taken) and, unless its
+        email is already verified, queue the verification email in the same transaction."""
+        users = UserRepository(session)
+        for field in ("email", "username", "phone"):
+            value = getattr(account, field)
+            if value and await users.is_taken(field, str(value)):
+                raise ConflictError(f"That {field} is already registered")
+        try:
+            user = await users.create(account)
+        except IntegrityError as error:  # a concurrent registration won the race
+            raise ConflictError("That email, username or phone is already registered") from error
+        await MembershipRepository(session).add_by_codename(user.id, DEFAULT_GROUP)
+        await self._audit(session, "auth.register", meta, user.id, **audit)
+        if not user.is_email_verified:
+            await self.links.send_verification(session, user)
+        return user
 
     async def availability(self, db: AsyncSession, field: Identifier, value: str) -> bool:
         return not await UserRepository(db).is_taken(field, value)
@@ -158,7 +169,13 @@ class AuthService:
             raise errors.InvalidCredentialsError()
 
         await self.state.reset_failures(lock_key)
-        user_id = user.id
+        return await self.start_session(tx, user.id, meta)
+
+    async def start_session(
+        self, tx: TransactionRunner, user_id: uuid.UUID, meta: ClientMeta
+    ) -> TokenResponse:
+        """Open a session for an authenticated user and issue its token triple: every way of
+        logging in (password, one-time code, sign-up by code) ends here."""
         tokens = await tx.run(lambda s: self._start_session(s, user_id, meta))
         await self.profiles.invalidate(user_id)  # last_login_at changed (after the commit)
         await self.activity_sessions.start(user_id, tokens.session_id)
@@ -370,6 +387,20 @@ class AuthService:
         ids = [s.id for s in active] or [principal.session_id]
         return len(await self._revoke(db, ids, "logout_everywhere", meta, principal.user_id))
 
+    async def end_sessions(
+        self,
+        db: AsyncSession,
+        user_id: uuid.UUID,
+        meta: ClientMeta,
+        reason: str,
+        *,
+        keep: uuid.UUID | None = None,
+    ) -> int:
+        """Revoke every active session of the user but `keep` (a password reset or change)."""
+        active = await AuthSessionRepository(db).active_for_user(user_id)
+        ids = [s.id for s in active if s.id != keep]
+        return len(await self._revoke(db, ids, reason, meta, user_id)) if ids else 0
+
     async def revoke_session(
         self, db: AsyncSession, principal: Principal, session_id: uuid.UUID, meta: ClientMeta
     ) -> None:
@@ -401,8 +432,4 @@ class AuthService:
         user_id: uuid.UUID | None = None,
         **data: object,
     ) -> None:
-        """An audit row, and the same action in the user's activity feed once the transaction
-        has committed (queued, never waiting for Cassandra)."""
-        await AuditRepository(db).record(action, meta, user_id=user_id, **data)
-        activity = {"ip": meta.ip, "user_agent": meta.user_agent, **data}
-        after_commit(db, lambda: self.activity_log.record(action, user_id, activity))
+        await record_action(db, self.activity_log, action, meta, user_id, **data)

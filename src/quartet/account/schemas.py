@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from pydantic import Field
+
+from quartet.auth.schemas import Strict
+
+
+class ChangeContactIn(Strict):
+    """The proof from verifying the code sent to the new contact."""
+
+    proof: str = Field(min_length=16, max_length=128)

@@ -1,0 +1,1 @@
+"""Messages to users (email, SMS, WhatsApp) through a PostgreSQL outbox and a dispatcher."""

@@ -1,0 +1,1 @@
+"""Account lifecycle flows: email links, one-time codes, password set/change/reset."""

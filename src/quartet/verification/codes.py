@@ -1,0 +1,153 @@
+"""One-time codes in Redis: the repository (hashes, tries, cooldowns, send budgets, proofs).
+
+Keys, under REDIS_KEY_PREFIX `otp:`: `code:{purpose}:{id}` (a hash: the code's HMAC, its wrong
+tries, channel and account; expires with the code), `cooldown:{purpose}:{id}`, `sends:id:{id}`
+and `sends:client:{client}` (hourly send budgets), `proof:{purpose}:{sha256(proof)}`. `{id}` is
+the SHA-256 of the normalised identifier, so no address or number appears in a key name. Every
+multi-step change is one Lua script (atomic); scripts go as EVAL like the session scripts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, cast
+
+from quartet.stores.redis import RedisClient
+
+# KEYS: cooldown, identifier budget, client budget. ARGV: cooldown s, identifier max, client
+# max, window s. Returns {verdict, seconds}: ok, or why not and when to try again.
+_RESERVE = """
+local ttl = redis.call('TTL', KEYS[1])
+if ttl > 0 then return {'cooldown', ttl} end
+local by_id = tonumber(redis.call('GET', KEYS[2]) or '0')
+if by_id >= tonumber(ARGV[2]) then return {'identifier_limit', redis.call('TTL', KEYS[2])} end
+local by_client = tonumber(redis.call('GET', KEYS[3]) or '0')
+if by_client >= tonumber(ARGV[3]) then return {'client_limit', redis.call('TTL', KEYS[3])} end
+redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])
+for i = 2, 3 do
+  if redis.call('INCR', KEYS[i]) == 1 then redis.call('EXPIRE', KEYS[i], ARGV[4]) end
+end
+return {'ok', 0}
+"""
+
+# KEYS: code hash. ARGV: expected digest. Deletes the code only if it is still this one.
+_CONSUME = """
+if redis.call('HGET', KEYS[1], 'digest') == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
+"""
+
+# KEYS: code hash. ARGV: max tries. Counts a wrong try; burns the code at the limit.
+# Returns the tries so far, or -1 when there was no code.
+_FAIL = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local tries = redis.call('HINCRBY', KEYS[1], 'tries', 1)
+if tries >= tonumber(ARGV[1]) then redis.call('DEL', KEYS[1]) end
+return tries
+"""
+
+
+def digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class StoredCode:
+    digest: str
+    tries: int
+    channel: str
+    user_id: str
+
+
+class CodeRepository:
+    def __init__(self, redis: RedisClient, prefix: str) -> None:
+        self.redis = redis
+        self.prefix = f"{prefix}otp:"
+
+    def _code(self, purpose: str, identifier: str) -> str:
+        return f"{self.prefix}code:{purpose}:{digest(identifier)}"
+
+    async def reserve_send(
+        self,
+        purpose: str,
+        identifier: str,
+        client: str,
+        *,
+        cooldown: int,
+        per_identifier: int,
+        per_client: int,
+        window: int = 3600,
+    ) -> tuple[str, int]:
+        """Take one send from the cooldown and both hourly budgets, or say which one refused."""
+        verdict, seconds = await self.redis.eval(
+            _RESERVE,
+            3,
+            f"{self.prefix}cooldown:{purpose}:{digest(identifier)}",
+            f"{self.prefix}sends:id:{digest(identifier)}",
+            f"{self.prefix}sends:client:{digest(client)}",
+            cooldown,
+            per_identifier,
+            per_client,
+            window,
+        )
+        return str(verdict), int(seconds)
+
+    async def store(
+        self,
+        purpose: str,
+        identifier: str,
+        code_digest: str,
+        *,
+        channel: str,
+        user_id: str,
+        ttl: int,
+    ) -> None:
+        """A new code replaces the previous one (and its tries) for this purpose and identifier."""
+        key = self._code(purpose, identifier)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(key)
+            pipe.hset(
+                key,
+                mapping={"digest": code_digest, "tries": 0, "channel": channel, "user_id": user_id},
+            )
+            pipe.expire(key, ttl)
+            await pipe.execute()
+
+    async def load(self, purpose: str, identifier: str) -> StoredCode | None:
+        found = cast(dict[str, str], await self.redis.hgetall(self._code(purpose, identifier)))
+        if "digest" not in found:
+            return None
+        return StoredCode(
+            found["digest"], int(found.get("tries", 0)), found["channel"], found["user_id"]
+        )
+
+    async def consume(self, purpose: str, identifier: str, code_digest: str) -> bool:
+        """Delete the code if it is still the one that matched (two racing correct answers:
+        one wins)."""
+        return bool(
+            await self.redis.eval(_CONSUME, 1, self._code(purpose, identifier), code_digest)
+        )
+
+    async def count_failure(self, purpose: str, identifier: str, max_tries: int) -> int:
+        return int(await self.redis.eval(_FAIL, 1, self._code(purpose, identifier), max_tries))
+
+    def _proof(self, purpose: str, proof: str) -> str:
+        return f"{self.prefix}proof:{purpose}:{digest(proof)}"
+
+    async def save_proof(self, purpose: str, proof: str, data: dict[str, Any], ttl: int) -> None:
+        await self.redis.set(self._proof(purpose, proof), json.dumps(data), ex=ttl)
+
+    async def read_proof(self, purpose: str, proof: str) -> dict[str, Any] | None:
+        raw = await self.redis.get(self._proof(purpose, proof))
+        if raw is None:
+            return None
+        data: dict[str, Any] = json.loads(raw)
+        return data
+
+    async def take_proof(self, purpose: str, proof: str) -> bool:
+        """Delete the proof; True for the one caller that did (single use)."""
+        return bool(await self.redis.delete(self._proof(purpose, proof)))

@@ -1,0 +1,51 @@
+"""The lifecycle flows' client errors: each a clear 4xx, never a 500."""
+
+from __future__ import annotations
+
+from quartet.core.errors import AppError, ConflictError, RateLimitedError
+
+
+class InvalidLinkTokenError(AppError):
+    status_code, code = 400, "invalid_link_token"
+    message = "This link is invalid, expired or already used"
+
+
+class InvalidCodeError(AppError):
+    """Same answer for a wrong, expired, burnt or never-sent code."""
+
+    status_code, code, message = 400, "invalid_code", "Invalid or expired code"
+
+
+class InvalidProofError(AppError):
+    status_code, code = 400, "invalid_proof"
+    message = "Invalid, expired or already used proof; verify a new code"
+
+
+class ResendCooldownError(RateLimitedError):
+    code = "resend_cooldown"
+    message = "A message was sent moments ago; wait before asking for another"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(headers={"Retry-After": str(max(retry_after, 1))})
+
+
+class SendLimitError(RateLimitedError):
+    code = "send_limit"
+    message = "Too many messages requested; try again later"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(headers={"Retry-After": str(max(retry_after, 1))})
+
+
+class ChannelUnavailableError(AppError):
+    status_code, code = 422, "channel_unavailable"
+    message = "That delivery channel is not configured on this server"
+
+
+class WrongPasswordError(AppError):
+    status_code, code, message = 400, "invalid_current_password", "Current password is incorrect"
+
+
+class PasswordAlreadySetError(ConflictError):
+    code = "password_already_set"
+    message = "This account already has a password; use change-password"
