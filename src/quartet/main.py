@@ -19,6 +19,7 @@ from quartet.core.errors import (
     install_error_handlers,
     responses,
 )
+from quartet.core.hosts import TrustedHostMiddleware, install_slash_redirects
 from quartet.core.logging import configure_logging
 from quartet.core.middleware import (
     BodySizeLimitMiddleware,
@@ -36,6 +37,7 @@ from quartet.schema import apply_cassandra_schema_on_start, apply_mongo_schema_o
 from quartet.sessions.router import router as sessions_router
 from quartet.settings import Settings, get_settings
 from quartet.shop.router import router as shop_router
+from quartet.stores.deadline import StoreDeadlineMiddleware
 from quartet.stores.registry import Stores, error_translations
 
 
@@ -91,8 +93,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app, error_translations())
     app.include_router(health_router)
     app.include_router(api_router(settings))
+    install_slash_redirects(app.router, settings.PUBLIC_BASE_URL)
 
     # Added innermost first: the request id wraps everything, so every answer and log has it.
+    app.add_middleware(StoreDeadlineMiddleware, seconds=settings.STORE_DEADLINE_SECONDS)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.MAX_REQUEST_BODY_BYTES)
     # Inside CORS and the security headers, so a 500 carries them too (else a SPA on another
     # origin sees a CORS failure instead of the error body).
@@ -106,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["X-Request-ID", "Retry-After"],
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.ENVIRONMENT == "production")
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.ALLOWED_HOSTS)
     app.add_middleware(RequestIdMiddleware)
     return app
 

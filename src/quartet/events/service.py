@@ -24,6 +24,7 @@ from quartet.events.repository import TYPE, USER, EventRepository
 from quartet.events.schemas import EventIn
 from quartet.settings import Settings
 from quartet.stores.cassandra import UNAVAILABLE_ERRORS
+from quartet.stores.deadline import remaining
 
 MAX_FUTURE = timedelta(minutes=1)
 """How far ahead of the server clock a timestamp may be (clock skew), and how far behind a
@@ -33,6 +34,8 @@ ACTIVITY_DEFAULT_SPAN = timedelta(days=30)
 ACTIVITY_MAX_SPAN = timedelta(days=366)
 WRITE_ATTEMPTS = 2
 WRITE_RETRY_DELAY = 0.05
+MIN_RETRY_BUDGET = 0.25
+"""Seconds of the request's store deadline a retried write needs to be worth starting."""
 DELETE_CHUNK = 500
 
 PageFetch = Callable[
@@ -99,14 +102,16 @@ class EventService:
 
     @staticmethod
     async def _write(write: Callable[[], Awaitable[None]]) -> None:
-        """One retry after a timeout or outage: safe, because an event's writes are upserts of
-        the same rows (no duplicate even if the first attempt landed)."""
+        """One retry after a timeout or outage, if the request's deadline leaves room: safe,
+        because an event's writes are upserts of the same rows (no duplicate even if the first
+        attempt landed)."""
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
                 await write()
                 return
             except UNAVAILABLE_ERRORS:
-                if attempt == WRITE_ATTEMPTS:
+                left = remaining()
+                if attempt == WRITE_ATTEMPTS or (left is not None and left < MIN_RETRY_BUDGET):
                     raise
                 await asyncio.sleep(WRITE_RETRY_DELAY)
 

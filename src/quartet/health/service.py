@@ -6,6 +6,7 @@ import asyncio
 import time
 
 from quartet import __version__
+from quartet.core.errors import StoreUnavailableError
 from quartet.health.repository import DatabaseProbeRepository
 from quartet.health.schemas import DatabaseOut, HealthOut, ReadinessOut, StoreStatus
 from quartet.settings import Settings
@@ -47,6 +48,11 @@ async def readiness(stores: Stores) -> ReadinessOut:
 
 
 async def database(stores: Stores) -> DatabaseOut:
+    """PostgreSQL's facts within HEALTH_CHECK_TIMEOUT, else 503 naming it."""
     repo = DatabaseProbeRepository(stores.engine)
-    version, name = await repo.server_facts()
+    try:
+        async with asyncio.timeout(stores.settings.HEALTH_CHECK_TIMEOUT):
+            version, name = await repo.server_facts()
+    except TimeoutError:
+        raise StoreUnavailableError("postgres") from None
     return DatabaseOut(status="ok", version=version, database=name, pool=repo.pool_state())

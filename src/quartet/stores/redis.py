@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from limits.aio.storage import RedisStorage
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import BlockingConnectionPool, Connection, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -11,8 +13,20 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from quartet.core.errors import StoreUnavailableError
 from quartet.settings import Settings
+from quartet.stores.deadline import bounded
 
 RedisClient = Redis
+
+
+class DeadlineConnection(Connection):
+    """Reads wait at most REDIS_TIMEOUT, and never past the request's store deadline."""
+
+    async def read_response(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("timeout") is None and self.socket_timeout is not None:
+            # at zero the read times out at once and the connection is dropped (its reply is
+            # still owed), as with any other read timeout
+            kwargs["timeout"] = bounded(self.socket_timeout)
+        return await super().read_response(*args, **kwargs)
 
 
 def create_client(settings: Settings) -> Redis:
@@ -28,6 +42,7 @@ def create_client(settings: Settings) -> Redis:
         health_check_interval=30,
         retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), retries=1),
         decode_responses=True,
+        connection_class=DeadlineConnection,
     )
     return Redis(connection_pool=pool)
 
