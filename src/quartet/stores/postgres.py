@@ -53,6 +53,20 @@ UNAVAILABLE_SQLSTATES = frozenset(
 CONNECTION_EXCEPTION_CLASS = "08"
 MIN_ATTEMPT_SECONDS = 0.1
 """A retry starts only when at least this much of the request's deadline would be left."""
+CLOSE_TIMEOUT = 0.25
+"""How long closing an invalidated connection may wait for the server's goodbye."""
+
+
+class QuickCloseConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg: no stubs
+    """SQLAlchemy closes an invalidated connection gracefully, waiting up to 2 s for a server
+    that may be frozen; this waits a moment, then drops the socket."""
+
+    async def close(self, *, timeout: float | None = None) -> None:
+        limit = CLOSE_TIMEOUT if timeout is None else min(timeout, CLOSE_TIMEOUT)
+        try:
+            await super().close(timeout=limit)
+        except (TimeoutError, OSError):
+            self.terminate()
 
 
 class PostgresTimeoutError(Exception):
@@ -79,6 +93,7 @@ def create_engine(settings: Settings, monitor: QueryMonitor | None = None) -> As
         connect_args={
             "timeout": min(settings.DB_CONNECT_TIMEOUT, bound),
             "command_timeout": min(settings.DB_QUERY_TIMEOUT + 5, bound),
+            "connection_class": QuickCloseConnection,
             "server_settings": {
                 "statement_timeout": str(int(settings.DB_QUERY_TIMEOUT * 1000)),
                 "application_name": settings.PROJECT_NAME.lower(),
@@ -160,11 +175,19 @@ async def unit_of_work(
         try:
             yield session
             await session.commit()
-        except BaseException:
+        except BaseException as error:
             _rolled_back(session)
             await session.rollback()
+            _raise_timeout_as_postgres(error)
             raise
         _committed(session)
+
+
+def _raise_timeout_as_postgres(error: BaseException) -> None:
+    """asyncpg's timeouts (connect, pool pre-ping) surface as the built-in TimeoutError, which
+    names no store: inside a PostgreSQL unit of work, it is PostgreSQL's."""
+    if type(error) is TimeoutError:
+        raise PostgresTimeoutError("PostgreSQL did not answer in time") from error
 
 
 def _sqlstate(error: BaseException) -> str | None:
@@ -246,9 +269,10 @@ class TransactionRunner:
                 if isolation_level is not None:
                     await session.connection(execution_options={"isolation_level": isolation_level})
                 result = await work(session)
-            except BaseException:
+            except BaseException as error:
                 _rolled_back(session)
                 await session.rollback()
+                _raise_timeout_as_postgres(error)
                 raise
             try:
                 await session.commit()
