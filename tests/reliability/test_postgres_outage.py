@@ -6,7 +6,6 @@ proxy in front of the shared server that stops passing bytes."""
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import asyncpg
@@ -18,18 +17,10 @@ from quartet.settings import Settings
 from tests.accounts import SignedIn, sign_up
 from tests.apps import dedicated_app
 from tests.clients import http_for
-from tests.reliability.own_postgres import own_postgres
+from tests.reliability.helpers import DEADLINE, SLACK, timed
+from tests.reliability.own_stores import own_postgres
 from tests.responses import assert_store_unavailable
 from tests.tcp_proxy import address, tcp_proxy
-
-DEADLINE = 2.0
-SLACK = 0.75  # event loop and test client overhead on a loaded machine
-
-
-async def timed(call: Any) -> tuple[httpx.Response, float]:
-    started = time.perf_counter()
-    response = await call
-    return response, time.perf_counter() - started
 
 
 async def test_a_postgres_that_cannot_accept_connections_now_is_a_503(
@@ -67,16 +58,16 @@ async def test_a_postgres_that_cannot_accept_connections_now_is_a_503(
 
 @pytest.fixture
 async def frozen_postgres(app: FastAPI, settings: Settings) -> Any:
-    async with tcp_proxy(*address(settings.DATABASE_URL)) as proxy:
-        async with (
-            dedicated_app(
-                DATABASE_URL=proxy.url(settings.DATABASE_URL),
-                STORE_DEADLINE_SECONDS=DEADLINE,
-                HEALTH_CHECK_TIMEOUT=1,
-            ) as frozen,
-            http_for(frozen) as http,
-        ):
-            yield proxy, http
+    async with (
+        tcp_proxy(*address(settings.DATABASE_URL)) as proxy,
+        dedicated_app(
+            DATABASE_URL=proxy.url(settings.DATABASE_URL),
+            STORE_DEADLINE_SECONDS=DEADLINE,
+            HEALTH_CHECK_TIMEOUT=1,
+        ) as frozen,
+        http_for(frozen) as http,
+    ):
+        yield proxy, http
 
 
 async def test_a_frozen_postgres_is_a_503_within_the_deadline(
