@@ -17,6 +17,7 @@ from quartet.core.errors import (
 )
 from quartet.core.pagination import Cursor, CursorPage, Limit
 from quartet.events.dependencies import EventServiceDep
+from quartet.events.errors import EventIdTakenError
 from quartet.events.models import Event
 from quartet.events.schemas import (
     Days,
@@ -54,7 +55,7 @@ def _page(result: tuple[list[Event], str | None]) -> CursorPage[EventOut]:
     "/",
     status_code=status.HTTP_201_CREATED,
     response_model=EventOut,
-    responses=responses(ValidationFailedError),
+    responses=responses(ValidationFailedError, EventIdTakenError),
     summary="Log an event (for another user or in the past: superuser only)",
 )
 async def create_event(body: EventIn, user: CurrentUser, service: EventServiceDep) -> EventOut:

@@ -15,6 +15,12 @@ EVENT_TYPE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 USER_KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$"
 
 
+def _version_7(value: uuid.UUID) -> uuid.UUID:
+    if value.version != 7:
+        raise ValueError("event_id must be a UUIDv7")
+    return value
+
+
 def _capped(value: str) -> str:
     if len(value.encode()) > METADATA_MAX_BYTES:
         raise ValueError(f"metadata is larger than {METADATA_MAX_BYTES} bytes (UTF-8)")
@@ -40,6 +46,11 @@ class Strict(BaseModel):
 
 
 class EventIn(Strict):
+    event_id: Annotated[uuid.UUID, AfterValidator(_version_7)] | None = Field(
+        default=None,
+        description="a UUIDv7 chosen by the client, so a POST retried after a timeout lands on "
+        "the same rows; its time is the event's default timestamp (default: a new one)",
+    )
     event_type: EventType
     metadata: Metadata | None = None
     user_id: UserKey | None = Field(default=None, description="default: the caller")

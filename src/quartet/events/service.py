@@ -17,8 +17,9 @@ from functools import partial
 from quartet.auth.tokens import Principal
 from quartet.core.clock import to_millis, utcnow
 from quartet.core.errors import ForbiddenError, NotFoundError, ValidationFailedError
-from quartet.core.ids import uuid7
+from quartet.core.ids import uuid7, uuid7_time
 from quartet.events.cursor import CursorCodec, WindowCursor
+from quartet.events.errors import EventIdTakenError
 from quartet.events.models import Event, remaining_ttl
 from quartet.events.repository import TYPE, USER, EventRepository
 from quartet.events.schemas import EventIn
@@ -61,22 +62,28 @@ class EventService:
     # -- writes ----------------------------------------------------------------------------
 
     async def create(self, principal: Principal, data: EventIn) -> Event:
-        """Anyone logs for themselves, now; a superuser may log for another user or backfill."""
+        """Anyone logs for themselves, now; a superuser may log for another user or backfill.
+        With a client-chosen `event_id`, a repeat of an event already stored returns it (the
+        client's retry after a timeout), and the id of a different event is a 409."""
         now = utcnow()
         own_id = str(principal.user_id)
         user_id = data.user_id or own_id
-        timestamp = to_millis(data.timestamp or now)
+        if user_id != own_id and not principal.is_superuser:
+            raise ForbiddenError("Only a superuser may log events for another user")
+        event_id = data.event_id or uuid7()
+        timestamp = to_millis(data.timestamp or (uuid7_time(event_id) if data.event_id else now))
+        event = Event(event_id, user_id, data.event_type, timestamp, data.metadata)
+        if data.event_id is not None and (found := await self.events.get(data.event_id)):
+            if found[0] != event:
+                raise EventIdTakenError()
+            return found[0]  # a retry of a write that landed: the same event, no new rows
         if timestamp > now + MAX_FUTURE:
             raise ValidationFailedError("timestamp is more than a minute in the future")
         if timestamp < EARLIEST:
             raise ValidationFailedError("timestamp is before 2000-01-01")
-        if not principal.is_superuser:
-            if user_id != own_id:
-                raise ForbiddenError("Only a superuser may log events for another user")
-            if timestamp < now - MAX_FUTURE:
-                raise ForbiddenError("Only a superuser may backfill past events")
+        if not principal.is_superuser and timestamp < now - MAX_FUTURE:
+            raise ForbiddenError("Only a superuser may backfill past events")
         ttl = self._ttl(timestamp, now)
-        event = Event(uuid7(), user_id, data.event_type, timestamp, data.metadata)
         await self._write(lambda: self.events.insert(event, ttl))
         return event
 

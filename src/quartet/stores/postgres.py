@@ -61,7 +61,7 @@ class QuickCloseConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg
     """SQLAlchemy closes an invalidated connection gracefully, waiting up to 2 s for a server
     that may be frozen; this waits a moment, then drops the socket."""
 
-    async def close(self, *, timeout: float | None = None) -> None:
+    async def close(self, *, timeout: float | None = None) -> None:  # noqa: ASYNC109 - asyncpg API
         limit = CLOSE_TIMEOUT if timeout is None else min(timeout, CLOSE_TIMEOUT)
         try:
             await super().close(timeout=limit)
