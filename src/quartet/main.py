@@ -32,6 +32,7 @@ from quartet.events.repository import EventRepository
 from quartet.events.router import router as events_router
 from quartet.events.writer import ActivityWriter
 from quartet.health.router import router as health_router
+from quartet.idempotency.middleware import install_idempotency
 from quartet.posts.router import router as posts_router
 from quartet.schema import apply_cassandra_schema_on_start, apply_mongo_schema_on_start
 from quartet.sessions.router import router as sessions_router
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_slash_redirects(app.router, settings.PUBLIC_BASE_URL)
 
     # Added innermost first: the request id wraps everything, so every answer and log has it.
+    install_idempotency(app)
     app.add_middleware(StoreDeadlineMiddleware, seconds=settings.STORE_DEADLINE_SECONDS)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.MAX_REQUEST_BODY_BYTES)
     # Inside CORS and the security headers, so a 500 carries them too (else a SPA on another

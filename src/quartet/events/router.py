@@ -33,6 +33,7 @@ from quartet.events.schemas import (
     Until,
     UserKeyFilter,
 )
+from quartet.idempotency.dependencies import IDEMPOTENCY_ERRORS, Idempotent
 
 logs = APIRouter(
     prefix="/logs",
@@ -55,8 +56,9 @@ def _page(result: tuple[list[Event], str | None]) -> CursorPage[EventOut]:
     "/",
     status_code=status.HTTP_201_CREATED,
     response_model=EventOut,
-    responses=responses(ValidationFailedError, EventIdTakenError),
+    responses=responses(ValidationFailedError, EventIdTakenError, *IDEMPOTENCY_ERRORS),
     summary="Log an event (for another user or in the past: superuser only)",
+    dependencies=[Idempotent],
 )
 async def create_event(body: EventIn, user: CurrentUser, service: EventServiceDep) -> EventOut:
     return EventOut.of(await service.create(user, body))

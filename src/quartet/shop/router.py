@@ -18,6 +18,7 @@ from quartet.core.errors import (
     responses,
 )
 from quartet.core.pagination import Cursor, CursorPage, Limit
+from quartet.idempotency.dependencies import IDEMPOTENCY_ERRORS, Idempotent
 from quartet.shop.dependencies import Orders, Products, Stats
 from quartet.shop.errors import OutOfStockError
 from quartet.shop.models import CUSTOMER_NAME_MAX
@@ -48,7 +49,8 @@ WRITE_ERRORS = (UnauthorizedError, ForbiddenError)
     "/",
     status_code=status.HTTP_201_CREATED,
     response_model=ProductOut,
-    responses=responses(*WRITE_ERRORS),
+    responses=responses(*WRITE_ERRORS, *IDEMPOTENCY_ERRORS),
+    dependencies=[Idempotent],
 )
 async def create_product(body: ProductCreate, _: CurrentSuperuser, service: Products) -> ProductOut:
     return ProductOut.model_validate(await service.create(body))
@@ -58,8 +60,9 @@ async def create_product(body: ProductCreate, _: CurrentSuperuser, service: Prod
     "/bulk",
     status_code=status.HTTP_201_CREATED,
     response_model=list[ProductOut],
-    responses=responses(*WRITE_ERRORS),
+    responses=responses(*WRITE_ERRORS, *IDEMPOTENCY_ERRORS),
     summary="Create several products at once, all or nothing",
+    dependencies=[Idempotent],
 )
 async def create_products(
     body: Annotated[list[ProductCreate], Body(min_length=1, max_length=MAX_BULK)],
@@ -125,8 +128,9 @@ async def change_stock(
     "/",
     status_code=status.HTTP_201_CREATED,
     response_model=OrderOut,
-    responses=responses(UnauthorizedError, NotFoundError, OutOfStockError),
+    responses=responses(UnauthorizedError, NotFoundError, OutOfStockError, *IDEMPOTENCY_ERRORS),
     summary="Place an order: all items or none, priced server-side",
+    dependencies=[Idempotent],
 )
 async def place_order(
     body: OrderCreate, user: CurrentUser, service: Orders, db: DbSession

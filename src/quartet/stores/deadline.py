@@ -12,6 +12,8 @@ background writer) there is no deadline and each driver's own timeouts apply.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 import pymongo
@@ -33,6 +35,18 @@ def bounded(timeout: float) -> float:
     return timeout if left is None else max(0.0, min(timeout, left))
 
 
+@contextmanager
+def fresh_deadline(seconds: float) -> Iterator[None]:
+    """A new store deadline `seconds` from now for the block (work that must still be done after
+    the request's own deadline, such as recording its answer)."""
+    token = _deadline.set(time.monotonic() + seconds)
+    try:
+        with pymongo.timeout(seconds):
+            yield
+    finally:
+        _deadline.reset(token)
+
+
 class StoreDeadlineMiddleware:
     """Starts the clock of every HTTP request's store work (pure ASGI, no task per request)."""
 
@@ -44,9 +58,5 @@ class StoreDeadlineMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        token = _deadline.set(time.monotonic() + self.seconds)
-        try:
-            with pymongo.timeout(self.seconds):
-                await self.app(scope, receive, send)
-        finally:
-            _deadline.reset(token)
+        with fresh_deadline(self.seconds):
+            await self.app(scope, receive, send)
