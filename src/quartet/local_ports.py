@@ -26,3 +26,13 @@ CASSANDRA_JMX_PORT = _port("QUARTET_CASSANDRA_JMX_PORT", 19199)
 
 PG_SERVER = f"postgres@{HOST}:{PG_PORT}"
 """user@host:port of the local PostgreSQL, as the tests and benchmarks address it."""
+
+# `make drills` (scripts/drills.py): a second set of stores and an app of its own, so stopping
+# and freezing them never touches the development stores above.
+DRILL_PG_PORT = _port("QUARTET_DRILL_PG_PORT", 25432)
+DRILL_REDIS_PORT = _port("QUARTET_DRILL_REDIS_PORT", 25379)
+DRILL_MONGO_PORT = _port("QUARTET_DRILL_MONGO_PORT", 25017)
+DRILL_CASSANDRA_PORT = _port("QUARTET_DRILL_CASSANDRA_PORT", 25042)
+DRILL_CASSANDRA_STORAGE_PORT = _port("QUARTET_DRILL_CASSANDRA_STORAGE_PORT", 25070)
+DRILL_CASSANDRA_JMX_PORT = _port("QUARTET_DRILL_CASSANDRA_JMX_PORT", 25199)
+DRILL_APP_PORT = _port("QUARTET_DRILL_APP_PORT", 25800)
