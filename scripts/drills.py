@@ -382,12 +382,13 @@ async def main_async(args: argparse.Namespace) -> int:
         run([sys.executable, "-m", "quartet.cli", *cmd], env)
     print(f"stores ready in {time.monotonic() - t0:.0f} s", flush=True)
     port = local_ports.DRILL_APP_PORT
+    log = (DRILL_DIR / "app.log").open("wb")
     app = subprocess.Popen(  # noqa: ASYNC220 - started once, before the load
         [sys.executable, "-m", "uvicorn", "quartet.main:app", "--host", HOST, "--port", str(port)],
         env=env,
         cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=(DRILL_DIR / "app.log").open("wb"),
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://localhost:{port}"
     drill = Drill(base, env)
@@ -415,6 +416,9 @@ async def main_async(args: argparse.Namespace) -> int:
             services_cmd("down", None, env)
     report, ok = table(drill, windows, lost)
     print(report)
+    if lost:
+        kinds = collections.Counter(kind for kind, _ in lost)
+        print("lost by kind: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
     print(
         f"total {time.monotonic() - t0:.0f} s, {len(drill.load.samples)} requests, "
         f"{len(drill.load.acked)} acknowledged writes, {len(lost)} lost"

@@ -19,14 +19,22 @@ RedisClient = Redis
 
 
 class DeadlineConnection(Connection):
-    """Reads wait at most REDIS_TIMEOUT, and never past the request's store deadline."""
+    """Reads wait at most REDIS_TIMEOUT, and never past the request's store deadline.
+
+    The bound goes through `socket_timeout`, not read_response's `timeout` argument: redis-py
+    answers None to an expired explicit timeout and keeps the connection, whose reply is then
+    still owed (the next command would read it); an expired socket timeout drops the
+    connection, as it must."""
 
     async def read_response(self, *args: Any, **kwargs: Any) -> Any:
-        if kwargs.get("timeout") is None and self.socket_timeout is not None:
-            # at zero the read times out at once and the connection is dropped (its reply is
-            # still owed), as with any other read timeout
-            kwargs["timeout"] = bounded(self.socket_timeout)
-        return await super().read_response(*args, **kwargs)
+        configured = self.socket_timeout
+        if configured is None or kwargs.get("timeout") is not None or len(args) > 1:
+            return await super().read_response(*args, **kwargs)
+        self.socket_timeout = bounded(configured)
+        try:
+            return await super().read_response(*args, **kwargs)
+        finally:
+            self.socket_timeout = configured
 
 
 def create_client(settings: Settings) -> Redis:
