@@ -154,6 +154,9 @@ class Drill:
         self.load = Load()
         self.tokens: list[str] = []
         self.products: list[str] = []
+        self.gate = asyncio.Event()  # cleared while stock is counted: no order in flight then
+        self.gate.set()
+        self.in_flight = 0
 
     async def prepare(self, http: httpx.AsyncClient) -> None:
         admin = await http.post(
@@ -185,13 +188,17 @@ class Drill:
         while self.load.running:
             kind = kinds[i % len(kinds)]
             i += 1
+            await self.gate.wait()
             started = time.monotonic()
+            self.in_flight += 1
             try:
                 response = await self._request(http, kind, headers, i)
                 status = response.status_code
             except httpx.HTTPError:
                 status = 0
                 response = None
+            finally:
+                self.in_flight -= 1
             self.load.samples.append(Sample(started, time.monotonic() - started, kind, status))
             if response is not None and status == 201:
                 self.load.acked.append(
@@ -265,7 +272,11 @@ async def fault(
     await drill.ready(http)
     await asyncio.sleep(3)
     window.ended = time.monotonic()
+    drill.gate.clear()
+    while drill.in_flight:
+        await asyncio.sleep(0.05)
     window.stock_consistent = await stock_consistent(drill)
+    drill.gate.set()
     return window
 
 

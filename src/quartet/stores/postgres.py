@@ -70,7 +70,8 @@ class QuickCloseConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg
 
 
 class PostgresTimeoutError(Exception):
-    """A PostgreSQL round trip (connect, ping, statement) outlived its share of the deadline."""
+    """A PostgreSQL round trip (connect, ping, statement) outlived its share of the deadline,
+    or its connection was reset."""
 
 
 def round_trip_timeout(settings: Settings) -> float:
@@ -178,16 +179,17 @@ async def unit_of_work(
         except BaseException as error:
             _rolled_back(session)
             await session.rollback()
-            _raise_timeout_as_postgres(error)
+            _raise_as_postgres_outage(error)
             raise
         _committed(session)
 
 
-def _raise_timeout_as_postgres(error: BaseException) -> None:
-    """asyncpg's timeouts (connect, pool pre-ping) surface as the built-in TimeoutError, which
-    names no store: inside a PostgreSQL unit of work, it is PostgreSQL's."""
-    if type(error) is TimeoutError:
-        raise PostgresTimeoutError("PostgreSQL did not answer in time") from error
+def _raise_as_postgres_outage(error: BaseException) -> None:
+    """asyncpg's timeouts (connect, pool pre-ping) and socket errors while connecting (a server
+    shutting down resets the connection) surface as built-in exceptions, which name no store:
+    inside a PostgreSQL unit of work they are PostgreSQL's (the other drivers wrap theirs)."""
+    if type(error) is TimeoutError or isinstance(error, ConnectionError):
+        raise PostgresTimeoutError("PostgreSQL did not answer") from error
 
 
 def _sqlstate(error: BaseException) -> str | None:
@@ -272,7 +274,7 @@ class TransactionRunner:
             except BaseException as error:
                 _rolled_back(session)
                 await session.rollback()
-                _raise_timeout_as_postgres(error)
+                _raise_as_postgres_outage(error)
                 raise
             try:
                 await session.commit()
