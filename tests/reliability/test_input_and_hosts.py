@@ -11,11 +11,13 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from quartet.core.security import PasswordHasher
 from tests.accounts import PASSWORD, SignedIn, unique
 from tests.apps import dedicated_app
 from tests.clients import http_for
+from tests.conftest import make_settings
 
 NUL = "a\x00b"
 SURROGATE = '"a\\ud800b"'  # valid JSON, but no UTF-8 encoding exists for it
@@ -93,3 +95,17 @@ async def test_the_trailing_slash_redirect_is_built_from_the_public_base_url(app
         evil = await http.post("/api/v1/orders", json={}, headers={"Host": "evil.example"})
         assert evil.status_code == 400
         assert (await http.get("/api/v1/nowhere")).status_code == 404
+
+
+def test_production_refuses_a_wildcard_in_allowed_hosts() -> None:
+    production = {
+        "ENVIRONMENT": "production",
+        "SECRET_KEY": "k" * 40,
+        "FIRST_SUPERUSER_PASSWORD": "a-real-production-password-42",
+        "BACKEND_CORS_ORIGINS": ["https://app.example.com"],
+    }
+    assert make_settings(**production, ALLOWED_HOSTS="api.example.com").ALLOWED_HOSTS == [
+        "api.example.com"
+    ]
+    with pytest.raises(ValidationError, match="ALLOWED_HOSTS contains"):
+        make_settings(**production, ALLOWED_HOSTS="*")

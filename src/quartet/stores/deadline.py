@@ -21,6 +21,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 _deadline: ContextVar[float | None] = ContextVar("quartet_store_deadline", default=None)
 
+ANSWER_RESERVE = 0.5
+"""Seconds (at most a tenth of the deadline) kept back from the stores for rendering and
+sending the answer, so the 503 itself arrives within STORE_DEADLINE_SECONDS."""
+
+
+def store_budget(deadline_seconds: float) -> float:
+    """The part of a request's deadline its store calls may use."""
+    return deadline_seconds - min(ANSWER_RESERVE, deadline_seconds / 10)
+
 
 def remaining() -> float | None:
     """Seconds left before the current request's store deadline (may be negative), or None
@@ -52,7 +61,7 @@ class StoreDeadlineMiddleware:
 
     def __init__(self, app: ASGIApp, *, seconds: float) -> None:
         self.app = app
-        self.seconds = seconds
+        self.seconds = store_budget(seconds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

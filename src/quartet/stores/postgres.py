@@ -40,7 +40,7 @@ from tenacity.stop import stop_base
 
 from quartet.core.errors import StoreUnavailableError
 from quartet.settings import Settings
-from quartet.stores.deadline import remaining
+from quartet.stores.deadline import remaining, store_budget
 from quartet.stores.monitoring import QueryMonitor, normalise_sql
 
 logger = logging.getLogger(__name__)
@@ -75,8 +75,9 @@ class PostgresTimeoutError(Exception):
 
 
 def round_trip_timeout(settings: Settings) -> float:
-    """Each round trip gets half the store deadline: a failed pre-ping plus a reconnect fit."""
-    return settings.STORE_DEADLINE_SECONDS / 2
+    """Each round trip gets half the stores' share of the deadline: a failed pre-ping plus a
+    reconnect fit."""
+    return store_budget(settings.STORE_DEADLINE_SECONDS) / 2
 
 
 def create_engine(settings: Settings, monitor: QueryMonitor | None = None) -> AsyncEngine:
