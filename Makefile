@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: help install lock services-up services-down services-status services-reset dev run test \
         lint fmt migrate revision seed db-reset schema check openapi clean backup bench-shop bench-posts \
-        bench bench-auth bench-events bench-media bench-rbac lint-deploy
+        bench bench-auth bench-events bench-media bench-rbac lint-deploy drills drills-short
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -149,3 +149,9 @@ openapi: install ## write openapi.json
 clean: ## remove caches and build output (not .venv or .services)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache build dist openapi.json
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+drills: install ## fault drills on stores of their own: each stopped 20 s and frozen 15 s under load
+	$(BIN)/python scripts/drills.py $(DRILL_ARGS)
+
+drills-short: install ## the CI drills: each store stopped and frozen 6 s under load
+	$(BIN)/python scripts/drills.py --short $(DRILL_ARGS)

@@ -30,8 +30,11 @@ class TcpProxy:
         return self._server is not None
 
     def url(self, store_url: str) -> str:
-        """`store_url` with its host and port replaced by the proxy's."""
-        return urlsplit(store_url)._replace(netloc=f"127.0.0.1:{self.port}").geturl()
+        """`store_url` with its host and port replaced by the proxy's (user info kept)."""
+        parts = urlsplit(store_url)
+        user = parts.netloc.rpartition("@")[0]
+        netloc = f"{user}@127.0.0.1:{self.port}" if user else f"127.0.0.1:{self.port}"
+        return parts._replace(netloc=netloc).geturl()
 
     async def restore(self) -> None:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)

@@ -37,3 +37,12 @@ S3_ENDPOINT = f"http://{HOST}:{S3_PORT}"
 """The local S3-compatible server (versitygw): tests, benchmarks, `MEDIA_STORAGE=s3` in dev."""
 S3_DEV_ACCESS_KEY = "quartet-dev"
 S3_DEV_SECRET_KEY = "quartet-dev-only-secret"  # noqa: S105 - the local test server's own root key
+# `make drills` (scripts/drills.py): a second set of stores and an app of its own, so stopping
+# and freezing them never touches the development stores above.
+DRILL_PG_PORT = _port("QUARTET_DRILL_PG_PORT", 25432)
+DRILL_REDIS_PORT = _port("QUARTET_DRILL_REDIS_PORT", 25379)
+DRILL_MONGO_PORT = _port("QUARTET_DRILL_MONGO_PORT", 25017)
+DRILL_CASSANDRA_PORT = _port("QUARTET_DRILL_CASSANDRA_PORT", 25042)
+DRILL_CASSANDRA_STORAGE_PORT = _port("QUARTET_DRILL_CASSANDRA_STORAGE_PORT", 25070)
+DRILL_CASSANDRA_JMX_PORT = _port("QUARTET_DRILL_CASSANDRA_JMX_PORT", 25199)
+DRILL_APP_PORT = _port("QUARTET_DRILL_APP_PORT", 25800)

@@ -20,6 +20,7 @@ from quartet.core.errors import (
     install_error_handlers,
     responses,
 )
+from quartet.core.hosts import TrustedHostMiddleware, install_slash_redirects
 from quartet.core.logging import configure_logging
 from quartet.core.middleware import (
     BodySizeLimitMiddleware,
@@ -32,6 +33,7 @@ from quartet.events.repository import EventRepository
 from quartet.events.router import router as events_router
 from quartet.events.writer import ActivityWriter
 from quartet.health.router import router as health_router
+from quartet.idempotency.middleware import install_idempotency
 from quartet.media.router import router as media_router
 from quartet.media.runtime import MediaRuntime
 from quartet.media.schemas import MULTIPART_OVERHEAD_BYTES
@@ -46,6 +48,7 @@ from quartet.schema import apply_cassandra_schema_on_start, apply_mongo_schema_o
 from quartet.sessions.router import router as sessions_router
 from quartet.settings import Settings, get_settings
 from quartet.shop.router import router as shop_router
+from quartet.stores.deadline import StoreDeadlineMiddleware
 from quartet.stores.registry import Stores, error_translations
 from quartet.users.router import router as users_router
 from quartet.verification.router import router as lifecycle_router
@@ -142,8 +145,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app, error_translations())
     app.include_router(health_router)
     app.include_router(api_router(settings))
+    install_slash_redirects(app.router, settings.PUBLIC_BASE_URL)
 
     # Added innermost first: the request id wraps everything, so every answer and log has it.
+    install_idempotency(app)
+    app.add_middleware(StoreDeadlineMiddleware, seconds=settings.STORE_DEADLINE_SECONDS)
     # Uploads stream past MAX_REQUEST_BODY_BYTES up to their own cap (enforced again as read).
     upload_limit = {
         f"{settings.API_V1_STR}/upload/media": settings.MEDIA_MAX_BYTES + MULTIPART_OVERHEAD_BYTES
@@ -165,6 +171,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["X-Request-ID", "Retry-After"],
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.ENVIRONMENT == "production")
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.ALLOWED_HOSTS)
     app.add_middleware(RequestIdMiddleware)
     install_observability(app, observability)  # metrics and tracing wrap everything
     return app

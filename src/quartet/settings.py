@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     SERVER_HOST: str = "127.0.0.1"
     SERVER_PORT: int = Field(default=8000, ge=1, le=65535)
     SERVER_WORKERS: int = Field(default=1, ge=1, le=64)
+    # Reliability: a bound on every request's store work, trusted hosts, the public base URL
+    # redirects are built from, and Idempotency-Key answers kept for client retries
+    STORE_DEADLINE_SECONDS: float = Field(default=5.0, ge=0.5, le=120)
+    ALLOWED_HOSTS: StrList = ["localhost", "127.0.0.1", "::1", "testserver"]
+    PUBLIC_BASE_URL: str = Field(default="http://localhost:8000", pattern=r"^https?://[^/?#]+")
+    IDEMPOTENCY_TTL_SECONDS: int = Field(default=86_400, ge=60, le=7 * 86_400)
+    IDEMPOTENCY_LOCK_SECONDS: int = Field(default=60, ge=5, le=3600)
 
     # PostgreSQL
     DATABASE_URL: str = f"postgresql+asyncpg://{local_ports.PG_SERVER}/quartet"
@@ -221,6 +228,7 @@ class Settings(BaseSettings):
         "TRUSTED_PROXIES",
         "CASSANDRA_CONTACT_POINTS",
         "MEDIA_FETCH_ALLOWED_NETWORKS",
+        "ALLOWED_HOSTS",
         mode="before",
     )(_split_list)
 
@@ -247,6 +255,8 @@ class Settings(BaseSettings):
             problems.append("SECRET_KEY must be at least 32 characters")
         if "*" in self.BACKEND_CORS_ORIGINS:
             problems.append("BACKEND_CORS_ORIGINS contains '*'; list the SPA origins explicitly")
+        if "*" in self.ALLOWED_HOSTS:
+            problems.append("ALLOWED_HOSTS contains '*'; list the host names the API answers to")
         if self.FIRST_SUPERUSER_PASSWORD.get_secret_value() == DEV_SUPERUSER_PASSWORD:
             problems.append("FIRST_SUPERUSER_PASSWORD is the development default")
         if not self.AUTH_COOKIE_SECURE:

@@ -6,14 +6,15 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from quartet.core.schemas import StrictInput
 from quartet.users.repository import Identifier
 from quartet.users.schemas import Email, FullName, Phone, Username
 
 MAX_PASSWORD_INPUT = 1024  # hard cap before any hashing; the policy maximum is a setting
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_max_length=4096)
+class Strict(StrictInput):
+    model_config = ConfigDict(str_max_length=4096)
 
 
 class RegisterIn(Strict):

@@ -16,6 +16,7 @@ from quartet.core.errors import (
 )
 from quartet.core.pagination import Cursor, CursorPage, Limit
 from quartet.events.dependencies import EventServiceDep
+from quartet.events.errors import EventIdTakenError
 from quartet.events.models import Event
 from quartet.events.permissions import EVENTS_PURGE, EVENTS_READ, EVENTS_WRITE
 from quartet.events.schemas import (
@@ -32,6 +33,7 @@ from quartet.events.schemas import (
     Until,
     UserKeyFilter,
 )
+from quartet.idempotency.dependencies import IDEMPOTENCY_ERRORS, Idempotent
 from quartet.rbac.dependencies import RequirePermission
 from quartet.rbac.errors import PermissionDeniedError
 
@@ -56,8 +58,11 @@ def _page(result: tuple[list[Event], str | None]) -> CursorPage[EventOut]:
     "/",
     status_code=status.HTTP_201_CREATED,
     response_model=EventOut,
-    responses=responses(ValidationFailedError),
+    responses=responses(
+        ValidationFailedError, PermissionDeniedError, EventIdTakenError, *IDEMPOTENCY_ERRORS
+    ),
     summary="Log an event (for another user or in the past: events.write)",
+    dependencies=[Idempotent],
 )
 async def create_event(body: EventIn, user: CurrentUser, service: EventServiceDep) -> EventOut:
     return EventOut.of(await service.create(user, body))

@@ -7,12 +7,19 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Query
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
+from quartet.core.schemas import StrictInput
 from quartet.events.models import METADATA_MAX_BYTES, Event
 
 EVENT_TYPE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 USER_KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$"
+
+
+def _version_7(value: uuid.UUID) -> uuid.UUID:
+    if value.version != 7:
+        raise ValueError("event_id must be a UUIDv7")
+    return value
 
 
 def _capped(value: str) -> str:
@@ -35,11 +42,12 @@ Since = Annotated[AwareDatetime | None, Query(description="default: 30 days befo
 Until = Annotated[AwareDatetime | None, Query(description="default: now")]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class EventIn(Strict):
+class EventIn(StrictInput):
+    event_id: Annotated[uuid.UUID, AfterValidator(_version_7)] | None = Field(
+        default=None,
+        description="a UUIDv7 chosen by the client, so a POST retried after a timeout lands on "
+        "the same rows; its time is the event's default timestamp (default: a new one)",
+    )
     event_type: EventType
     metadata: Metadata | None = None
     user_id: UserKey | None = Field(default=None, description="default: the caller")
@@ -48,7 +56,7 @@ class EventIn(Strict):
     )
 
 
-class MetadataIn(Strict):
+class MetadataIn(StrictInput):
     metadata: Metadata | None
 
 

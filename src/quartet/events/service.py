@@ -17,8 +17,9 @@ from functools import partial
 from quartet.auth.tokens import Principal
 from quartet.core.clock import to_millis, utcnow
 from quartet.core.errors import NotFoundError, ValidationFailedError
-from quartet.core.ids import uuid7
+from quartet.core.ids import uuid7, uuid7_time
 from quartet.events.cursor import CursorCodec, WindowCursor
+from quartet.events.errors import EventIdTakenError
 from quartet.events.models import Event, remaining_ttl
 from quartet.events.permissions import EVENTS_ACTIVITY_READ_ANY, EVENTS_WRITE
 from quartet.events.repository import TYPE, USER, EventRepository
@@ -26,6 +27,7 @@ from quartet.events.schemas import EventIn
 from quartet.rbac.errors import PermissionDeniedError
 from quartet.settings import Settings
 from quartet.stores.cassandra import UNAVAILABLE_ERRORS
+from quartet.stores.deadline import remaining
 
 MAX_FUTURE = timedelta(minutes=1)
 """How far ahead of the server clock a timestamp may be (clock skew), and how far behind a
@@ -35,6 +37,8 @@ ACTIVITY_DEFAULT_SPAN = timedelta(days=30)
 ACTIVITY_MAX_SPAN = timedelta(days=366)
 WRITE_ATTEMPTS = 2
 WRITE_RETRY_DELAY = 0.05
+MIN_RETRY_BUDGET = 0.25
+"""Seconds of the request's store deadline a retried write needs to be worth starting."""
 DELETE_CHUNK = 500
 
 PageFetch = Callable[
@@ -60,19 +64,28 @@ class EventService:
     # -- writes ----------------------------------------------------------------------------
 
     async def create(self, principal: Principal, data: EventIn) -> Event:
-        """Anyone logs for themselves, now; with events.write, for another user or backfilled."""
+        """Anyone logs for themselves, now; with events.write, for another user or backfilled.
+        With a client-chosen `event_id`, a repeat of an event already stored returns it (the
+        client's retry after a timeout), and the id of a different event is a 409."""
         now = utcnow()
         own_id = str(principal.user_id)
         user_id = data.user_id or own_id
-        timestamp = to_millis(data.timestamp or now)
+        if user_id != own_id and not principal.has(EVENTS_WRITE):
+            raise PermissionDeniedError(EVENTS_WRITE)
+        event_id = data.event_id or uuid7()
+        timestamp = to_millis(data.timestamp or (uuid7_time(event_id) if data.event_id else now))
+        event = Event(event_id, user_id, data.event_type, timestamp, data.metadata)
+        if data.event_id is not None and (found := await self.events.get(data.event_id)):
+            if found[0] != event:
+                raise EventIdTakenError()
+            return found[0]  # a retry of a write that landed: the same event, no new rows
         if timestamp > now + MAX_FUTURE:
             raise ValidationFailedError("timestamp is more than a minute in the future")
         if timestamp < EARLIEST:
             raise ValidationFailedError("timestamp is before 2000-01-01")
-        if (user_id != own_id or timestamp < now - MAX_FUTURE) and not principal.has(EVENTS_WRITE):
+        if timestamp < now - MAX_FUTURE and not principal.has(EVENTS_WRITE):
             raise PermissionDeniedError(EVENTS_WRITE)
         ttl = self._ttl(timestamp, now)
-        event = Event(uuid7(), user_id, data.event_type, timestamp, data.metadata)
         await self._write(lambda: self.events.insert(event, ttl))
         return event
 
@@ -98,14 +111,16 @@ class EventService:
 
     @staticmethod
     async def _write(write: Callable[[], Awaitable[None]]) -> None:
-        """One retry after a timeout or outage: safe, because an event's writes are upserts of
-        the same rows (no duplicate even if the first attempt landed)."""
+        """One retry after a timeout or outage, if the request's deadline leaves room: safe,
+        because an event's writes are upserts of the same rows (no duplicate even if the first
+        attempt landed)."""
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
                 await write()
                 return
             except UNAVAILABLE_ERRORS:
-                if attempt == WRITE_ATTEMPTS:
+                left = remaining()
+                if attempt == WRITE_ATTEMPTS or (left is not None and left < MIN_RETRY_BUDGET):
                     raise
                 await asyncio.sleep(WRITE_RETRY_DELAY)
 

@@ -7,6 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from quartet import __version__
+from quartet.core.errors import StoreUnavailableError
 from quartet.health.repository import DatabaseProbeRepository
 from quartet.health.schemas import DatabaseOut, HealthOut, ReadinessOut, StoreStatus
 from quartet.media.schemas import StorageHealthOut
@@ -54,8 +55,13 @@ async def readiness(stores: Stores) -> ReadinessOut:
 
 
 async def database(stores: Stores) -> DatabaseOut:
+    """PostgreSQL's facts within HEALTH_CHECK_TIMEOUT, else 503 naming it."""
     repo = DatabaseProbeRepository(stores.engine)
-    version, name = await repo.server_facts()
+    try:
+        async with asyncio.timeout(stores.settings.HEALTH_CHECK_TIMEOUT):
+            version, name = await repo.server_facts()
+    except TimeoutError:
+        raise StoreUnavailableError("postgres") from None
     return DatabaseOut(status="ok", version=version, database=name, pool=repo.pool_state())
 
 

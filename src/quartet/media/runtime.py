@@ -32,6 +32,7 @@ class MediaRuntime:
             LinkSigner(settings.SECRET_KEY.get_secret_value(), settings.MEDIA_URL_EXPIRE_SECONDS),
             max_bytes=settings.MEDIA_MAX_BYTES,
             orphan_grace_s=settings.MEDIA_ORPHAN_GRACE_SECONDS,
+            store_deadline_s=settings.STORE_DEADLINE_SECONDS,
         )
         self.fetcher = UrlFetcher(
             AddressPolicy(settings.MEDIA_FETCH_ALLOWED_NETWORKS),

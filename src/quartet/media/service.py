@@ -34,6 +34,7 @@ from quartet.media.signing import LinkSigner
 from quartet.media.staging import StagedFile, file_digest, remove_stale
 from quartet.media.storage import ObjectStorage
 from quartet.media.storage.base import StoredObject, object_key
+from quartet.stores.deadline import fresh_deadline, store_budget
 from quartet.stores.postgres import CommitOutcomeUnknownError, TransactionRunner
 
 logger = logging.getLogger(__name__)
@@ -81,12 +82,14 @@ class MediaService:
         *,
         max_bytes: int,
         orphan_grace_s: int,
+        store_deadline_s: float,
     ) -> None:
         self.storage = storage
         self.images = images
         self.signer = signer
         self.max_bytes = max_bytes
         self.orphan_grace_s = orphan_grace_s
+        self.store_budget_s = store_budget(store_deadline_s)
 
     def _staging(self) -> StagedFile:
         return StagedFile(self.storage.staging_dir, self.max_bytes)
@@ -101,14 +104,18 @@ class MediaService:
         """A multipart upload, streamed from the request body."""
         async with self._staging() as staged:
             filename = await read_file_part(body, content_type, staged)
-            return await self._store(tx, owner, staged, filename=filename, source_url=None)
+            # Receiving a large body may take longer than the request's store deadline: the
+            # store work starts its own clock once the bytes are in.
+            with fresh_deadline(self.store_budget_s):
+                return await self._store(tx, owner, staged, filename=filename, source_url=None)
 
     async def upload_from_url(
         self, tx: TransactionRunner, owner: Principal, url: str, fetcher: UrlFetcher
     ) -> Media:
         async with self._staging() as staged:
             final_url = await fetcher.fetch(url, staged)
-            return await self._store(tx, owner, staged, filename=final_url.name, source_url=url)
+            with fresh_deadline(self.store_budget_s):
+                return await self._store(tx, owner, staged, filename=final_url.name, source_url=url)
 
     async def _store(
         self,

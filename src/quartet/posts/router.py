@@ -9,6 +9,7 @@ from quartet.auth.dependencies import CurrentUser, OptionalUser
 from quartet.auth.errors import InvalidTokenError
 from quartet.core.errors import ValidationFailedError, responses
 from quartet.core.pagination import Cursor, CursorPage, Limit
+from quartet.idempotency.dependencies import IDEMPOTENCY_ERRORS, Idempotent
 from quartet.posts import service
 from quartet.posts.errors import NotPostAuthorError, PostNotFoundError
 from quartet.posts.repository import LikerView, PostView
@@ -38,7 +39,8 @@ def _liker_out(view: LikerView) -> LikerOut:
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=PostOut,
-    responses=responses(InvalidTokenError),
+    responses=responses(InvalidTokenError, *IDEMPOTENCY_ERRORS),
+    dependencies=[Idempotent],
 )
 async def create_post(body: PostIn, user: CurrentUser, db: DbSession) -> PostOut:
     return _post_out(await service.create_post(db, user, body.content))
@@ -97,8 +99,9 @@ async def delete_post(post_id: uuid.UUID, user: CurrentUser, db: DbSession) -> N
 @router.post(
     "/{post_id}/like",
     response_model=PostOut,
-    responses=responses(InvalidTokenError, PostNotFoundError),
+    responses=responses(InvalidTokenError, PostNotFoundError, *IDEMPOTENCY_ERRORS),
     summary="Like a post (idempotent)",
+    dependencies=[Idempotent],
 )
 async def like_post(post_id: uuid.UUID, user: CurrentUser, db: DbSession) -> PostOut:
     return _post_out(await service.like_post(db, post_id, user))

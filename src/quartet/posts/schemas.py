@@ -4,16 +4,15 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, Field
 
+from quartet.core.schemas import StrictInput
 from quartet.posts.models import CONTENT_MAX_CHARS
 
 
 def _printable_text(value: str) -> str:
     if not value.strip():
         raise ValueError("content must not be blank")
-    if "\x00" in value:
-        raise ValueError("content must not contain NUL characters")
     return value
 
 
@@ -24,15 +23,11 @@ Content = Annotated[
 ]
 
 
-class PostIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PostIn(StrictInput):
     content: Content
 
 
-class PostUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PostUpdate(StrictInput):
     content: Content
 
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Body, Path, Query, status
 from quartet.auth.dependencies import CurrentUser
 from quartet.core.errors import NotFoundError, UnauthorizedError, ValidationFailedError, responses
 from quartet.core.pagination import Cursor, CursorPage, Limit
+from quartet.idempotency.dependencies import IDEMPOTENCY_ERRORS, Idempotent
 from quartet.rbac.dependencies import RequirePermission
 from quartet.rbac.errors import PermissionDeniedError
 from quartet.shop.dependencies import Orders, Products, Stats
@@ -47,8 +48,8 @@ STATS_READ = [RequirePermission(SHOP_STATS_READ)]
     "/",
     status_code=status.HTTP_201_CREATED,
     response_model=ProductOut,
-    responses=responses(*WRITE_ERRORS),
-    dependencies=PRODUCTS_WRITE,
+    responses=responses(*WRITE_ERRORS, *IDEMPOTENCY_ERRORS),
+    dependencies=[*PRODUCTS_WRITE, Idempotent],
 )
 async def create_product(body: ProductCreate, service: Products) -> ProductOut:
     return ProductOut.model_validate(await service.create(body))
@@ -58,9 +59,9 @@ async def create_product(body: ProductCreate, service: Products) -> ProductOut:
     "/bulk",
     status_code=status.HTTP_201_CREATED,
     response_model=list[ProductOut],
-    responses=responses(*WRITE_ERRORS),
-    dependencies=PRODUCTS_WRITE,
+    responses=responses(*WRITE_ERRORS, *IDEMPOTENCY_ERRORS),
     summary="Create several products at once, all or nothing",
+    dependencies=[*PRODUCTS_WRITE, Idempotent],
 )
 async def create_products(
     body: Annotated[list[ProductCreate], Body(min_length=1, max_length=MAX_BULK)],
@@ -126,8 +127,9 @@ async def change_stock(product_id: uuid.UUID, body: StockChange, service: Produc
     "/",
     status_code=status.HTTP_201_CREATED,
     response_model=OrderOut,
-    responses=responses(UnauthorizedError, NotFoundError, OutOfStockError),
+    responses=responses(UnauthorizedError, NotFoundError, OutOfStockError, *IDEMPOTENCY_ERRORS),
     summary="Place an order: all items or none, priced server-side",
+    dependencies=[Idempotent],
 )
 async def place_order(
     body: OrderCreate, user: CurrentUser, service: Orders, db: DbSession

@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from quartet.core.schemas import StrictInput
 from quartet.shop.models import (
     CATEGORY_MAX,
     CUSTOMER_NAME_MAX,
@@ -58,11 +59,7 @@ CustomerName = Annotated[
 Stock = Annotated[int, Field(ge=0, le=MAX_STOCK)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ProductCreate(Strict):
+class ProductCreate(StrictInput):
     name: Name
     description: Description = ""
     category: Category
@@ -71,7 +68,7 @@ class ProductCreate(Strict):
     is_available: bool = True
 
 
-class ProductUpdate(Strict):
+class ProductUpdate(StrictInput):
     """A partial update: only the fields sent change (stock has its own endpoint)."""
 
     name: Name | None = None
@@ -90,7 +87,7 @@ class ProductUpdate(Strict):
         return self
 
 
-class StockChange(Strict):
+class StockChange(StrictInput):
     """`{"stock": n}` sets the stock; `{"delta": d}` adds d (negative removes)."""
 
     stock: Stock | None = None
@@ -121,12 +118,12 @@ class DeletedOut(BaseModel):
     deleted: int
 
 
-class OrderItemIn(Strict):
+class OrderItemIn(StrictInput):
     product_id: uuid.UUID
     quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
 
 
-class OrderCreate(Strict):
+class OrderCreate(StrictInput):
     items: Annotated[list[OrderItemIn], Field(min_length=1, max_length=MAX_ORDER_ITEMS)]
     customer_name: CustomerName | None = None
 

@@ -4,18 +4,21 @@ The driver runs its own I/O thread; `execute_async` returns a `ResponseFuture` w
 we hand back to the event loop with `call_soon_threadsafe`. Statements are prepared once and
 cached; reads page with the driver's paging state (an opaque cursor for clients). The cluster
 connects lazily and reconnects by itself, so a Cassandra outage never stops the app starting.
+Inside a request, every call (connecting and preparing included) is bounded by what is left of
+the request's store deadline; past it the call raises `OperationTimedOut` (a 503).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from cassandra import (
     ConsistencyLevel,
@@ -42,9 +45,11 @@ from cassandra.query import BatchStatement, BatchType, PreparedStatement, dict_f
 
 from quartet.core.errors import StoreUnavailableError
 from quartet.settings import Settings
+from quartet.stores.deadline import bounded
 from quartet.stores.monitoring import QueryMonitor, normalise_sql
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 Row = dict[str, Any]
 _SAFE_OPTION = re.compile(r"^[A-Za-z0-9_.]+$")
@@ -68,7 +73,7 @@ class CassandraStore:
         self._cluster: Cluster | None = None
         self._session: Session | None = None
         self._prepared: dict[str, PreparedStatement] = {}
-        self._lock = asyncio.Lock()
+        self._connecting: asyncio.Task[Session] | None = None
 
     def _new_cluster(self) -> Cluster:
         profile = ExecutionProfile(
@@ -90,20 +95,36 @@ class CassandraStore:
         )
 
     async def session(self) -> Session:
-        """The connected session, connecting on first use (a failed attempt is retried later)."""
+        """The connected session, connecting on first use (a failed attempt is retried later).
+        Concurrent callers share one attempt; each waits only as long as its deadline allows."""
         if self._session is not None:
             return self._session
-        async with self._lock:
-            if self._session is None:
-                cluster = self._new_cluster()
-                loop = asyncio.get_running_loop()
-                try:
-                    self._session = await loop.run_in_executor(None, cluster.connect)
-                except BaseException:
-                    await loop.run_in_executor(None, cluster.shutdown)
-                    raise
-                self._cluster = cluster
-        return self._session
+        if self._connecting is None:
+            self._connecting = asyncio.create_task(self._connect())
+            # a failure nobody waited for (every caller's deadline ended) is not an error
+            self._connecting.add_done_callback(lambda t: t.cancelled() or t.exception())
+        return await self._within_deadline(asyncio.shield(self._connecting))
+
+    async def _connect(self) -> Session:
+        cluster = self._new_cluster()
+        loop = asyncio.get_running_loop()
+        try:
+            session = await loop.run_in_executor(None, cluster.connect)
+        except BaseException:
+            await loop.run_in_executor(None, cluster.shutdown)
+            raise
+        finally:
+            self._connecting = None
+        self._cluster, self._session = cluster, session
+        return session
+
+    async def _within_deadline(self, awaitable: Awaitable[T]) -> T:
+        """Await a driver step, giving up (OperationTimedOut) when the request's deadline ends."""
+        try:
+            async with asyncio.timeout(bounded(self.settings.CASSANDRA_REQUEST_TIMEOUT)):
+                return await awaitable
+        except TimeoutError:
+            raise OperationTimedOut("no answer within the request's deadline") from None
 
     async def connect(self) -> bool:
         """Try to connect now (at start-up); an outage is logged, not raised."""
@@ -115,6 +136,9 @@ class CassandraStore:
         return True
 
     async def close(self) -> None:
+        if self._connecting is not None:
+            with contextlib.suppress(Exception):
+                await self._connecting
         cluster, self._cluster, self._session = self._cluster, None, None
         self._prepared.clear()
         if cluster is not None:
@@ -124,8 +148,8 @@ class CassandraStore:
         statement = self._prepared.get(query)
         if statement is None:
             session = await self.session()
-            statement = await asyncio.get_running_loop().run_in_executor(
-                None, session.prepare, query
+            statement = await self._within_deadline(
+                asyncio.get_running_loop().run_in_executor(None, session.prepare, query)
             )
             self._prepared[query] = statement
         return statement
@@ -144,7 +168,8 @@ class CassandraStore:
         if fetch_size is not None:
             bound.fetch_size = fetch_size
         session = await self.session()
-        return await self._resolve(session.execute_async(bound, paging_state=paging_state), query)
+        response = session.execute_async(bound, paging_state=paging_state, timeout=self._timeout())
+        return await self._resolve(response, query)
 
     async def execute_batch(
         self, statements: Sequence[tuple[str, Sequence[Any]]], *, logged: bool = True
@@ -155,7 +180,7 @@ class CassandraStore:
             batch.add(await self.prepare(query), params)
         session = await self.session()
         label = "BATCH " + "; ".join(sorted({q for q, _ in statements}))
-        await self._resolve(session.execute_async(batch), label)
+        await self._resolve(session.execute_async(batch, timeout=self._timeout()), label)
 
     async def iterate(
         self, query: str, params: Sequence[Any] = (), *, fetch_size: int = 500
@@ -176,6 +201,13 @@ class CassandraStore:
         """Schema statements only (not prepared); the driver waits for schema agreement."""
         session = await self.session()
         await self._resolve(session.execute_async(statement), statement)
+
+    def _timeout(self) -> float:
+        """The driver's request timeout for the next call, cut to the request's deadline."""
+        timeout = bounded(self.settings.CASSANDRA_REQUEST_TIMEOUT)
+        if timeout <= 0:
+            raise OperationTimedOut("the request's store deadline has passed")
+        return timeout
 
     def _resolve(self, response: ResponseFuture, query: str) -> asyncio.Future[Page]:
         loop = asyncio.get_running_loop()

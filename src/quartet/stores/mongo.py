@@ -14,7 +14,14 @@ from bson.binary import UuidRepresentation
 from bson.codec_options import CodecOptions
 from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import AutoReconnect, ConnectionFailure, ServerSelectionTimeoutError
+from pymongo.errors import (
+    AutoReconnect,
+    ConnectionFailure,
+    ExecutionTimeout,
+    OperationFailure,
+    ServerSelectionTimeoutError,
+    WTimeoutError,
+)
 
 from quartet.core.errors import StoreUnavailableError
 from quartet.settings import Settings
@@ -125,7 +132,21 @@ async def ping(client: AsyncMongoClient[MongoDocument]) -> None:
     await client.admin.command("ping")
 
 
-def translate_error(_: Exception) -> StoreUnavailableError:
+OUTAGE_CODES = frozenset({50, 91, 189, 10107, 11600, 11602, 13435, 13436})
+"""MaxTimeMSExpired, ShutdownInProgress, PrimarySteppedDown, NotWritablePrimary,
+InterruptedAtShutdown, InterruptedDueToReplStateChange, NotPrimaryNoSecondaryOk,
+NotPrimaryOrSecondary: the server is going away, changing role or past the deadline."""
+
+
+def translate_error(error: Exception) -> StoreUnavailableError:
+    """503 for a MongoDB that cannot be reached or answer within the request's deadline (PyMongo's
+    client-side timeouts included); any other command failure is re-raised."""
+    if isinstance(error, OperationFailure) and not (
+        getattr(error, "timeout", False)
+        or error.code in OUTAGE_CODES
+        or error.has_error_label("RetryableWriteError")
+    ):
+        raise error
     return StoreUnavailableError("mongodb")
 
 
@@ -133,4 +154,7 @@ UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
     ConnectionFailure,
     AutoReconnect,
     ServerSelectionTimeoutError,
+    ExecutionTimeout,
+    WTimeoutError,
+    OperationFailure,
 )

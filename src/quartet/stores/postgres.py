@@ -2,7 +2,14 @@
 
 The request owns the unit of work (`unit_of_work`): commit on success, roll back on any error.
 Services never commit. `TransactionRunner.run` re-runs a whole transaction on serialization
-failure, deadlock or a dropped connection, but never after a commit that may have gone through.
+failure, deadlock or a dropped connection, but never after a commit that may have gone through,
+and never past the request's store deadline (`quartet.stores.deadline`).
+
+Every round trip (connect, pool pre-ping, statement, COMMIT) is bounded by half the deadline, so
+a pre-ping that times out and the reconnect that follows still fit in it; a timed-out connection
+is invalidated (closed, never reused or rolled back over the wire). "Cannot connect now" (57P03,
+a server starting up or shutting down), administrator shutdown and connection exceptions count
+as the store being unavailable.
 """
 
 from __future__ import annotations
@@ -29,30 +36,66 @@ from tenacity import (
     stop_after_attempt,
     wait_exponential_jitter,
 )
+from tenacity.stop import stop_base
 
 from quartet.core.errors import StoreUnavailableError
 from quartet.settings import Settings
+from quartet.stores.deadline import remaining, store_budget
 from quartet.stores.monitoring import QueryMonitor, normalise_sql
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
+UNAVAILABLE_SQLSTATES = frozenset(
+    {"57P01", "57P02", "57P03", "53300"}  # admin/crash shutdown, cannot connect now, too many
+)
+CONNECTION_EXCEPTION_CLASS = "08"
+MIN_ATTEMPT_SECONDS = 0.1
+"""A retry starts only when at least this much of the request's deadline would be left."""
+CLOSE_TIMEOUT = 0.25
+"""How long closing an invalidated connection may wait for the server's goodbye."""
+
+
+class QuickCloseConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg: no stubs
+    """SQLAlchemy closes an invalidated connection gracefully, waiting up to 2 s for a server
+    that may be frozen; this waits a moment, then drops the socket."""
+
+    async def close(self, *, timeout: float | None = None) -> None:  # noqa: ASYNC109 - asyncpg API
+        limit = CLOSE_TIMEOUT if timeout is None else min(timeout, CLOSE_TIMEOUT)
+        try:
+            await super().close(timeout=limit)
+        except (TimeoutError, OSError):
+            self.terminate()
+
+
+class PostgresTimeoutError(Exception):
+    """A PostgreSQL round trip (connect, ping, statement) outlived its share of the deadline,
+    or its connection was reset."""
+
+
+def round_trip_timeout(settings: Settings) -> float:
+    """Each round trip gets half the stores' share of the deadline: a failed pre-ping plus a
+    reconnect fit."""
+    return store_budget(settings.STORE_DEADLINE_SECONDS) / 2
 
 
 def create_engine(settings: Settings, monitor: QueryMonitor | None = None) -> AsyncEngine:
-    """The app's engine: pool sizing, recycle and a server-side statement timeout from settings."""
+    """The app's engine: pool sizing, recycle, a server-side statement timeout from settings, and
+    client-side bounds from the store deadline (a frozen server never holds a request)."""
+    bound = round_trip_timeout(settings)
     engine = create_async_engine(
         settings.DATABASE_URL,
         pool_size=settings.DB_POOL_SIZE,
         max_overflow=settings.DB_MAX_OVERFLOW,
-        pool_timeout=settings.DB_POOL_TIMEOUT,
+        pool_timeout=min(settings.DB_POOL_TIMEOUT, bound),
         pool_recycle=settings.DB_POOL_RECYCLE,
         pool_pre_ping=True,
         echo=settings.DB_ECHO,
         connect_args={
-            "timeout": settings.DB_CONNECT_TIMEOUT,
-            "command_timeout": settings.DB_QUERY_TIMEOUT + 5,
+            "timeout": min(settings.DB_CONNECT_TIMEOUT, bound),
+            "command_timeout": min(settings.DB_QUERY_TIMEOUT + 5, bound),
+            "connection_class": QuickCloseConnection,
             "server_settings": {
                 "statement_timeout": str(int(settings.DB_QUERY_TIMEOUT * 1000)),
                 "application_name": settings.PROJECT_NAME.lower(),
@@ -60,9 +103,22 @@ def create_engine(settings: Settings, monitor: QueryMonitor | None = None) -> As
             },
         },
     )
+    event.listen(engine.sync_engine, "handle_error", _timeouts_invalidate)
     if monitor is not None:
         attach_monitor(engine, monitor)
     return engine
+
+
+def _timeouts_invalidate(context: Any) -> Exception | None:
+    """asyncpg raises the built-in TimeoutError (connect, pre-ping, statement): the connection
+    is closed rather than reused, and the error becomes one that names PostgreSQL."""
+    original = context.original_exception
+    if isinstance(original, TimeoutError):
+        context.is_disconnect = True
+        return PostgresTimeoutError("PostgreSQL did not answer in time")
+    if _sqlstate(original) in UNAVAILABLE_SQLSTATES:
+        context.is_disconnect = True
+    return None
 
 
 def attach_monitor(engine: AsyncEngine, monitor: QueryMonitor) -> None:
@@ -121,11 +177,20 @@ async def unit_of_work(
         try:
             yield session
             await session.commit()
-        except BaseException:
+        except BaseException as error:
             _rolled_back(session)
             await session.rollback()
+            _raise_as_postgres_outage(error)
             raise
         _committed(session)
+
+
+def _raise_as_postgres_outage(error: BaseException) -> None:
+    """asyncpg's timeouts (connect, pool pre-ping) and socket errors while connecting (a server
+    shutting down resets the connection) surface as built-in exceptions, which name no store:
+    inside a PostgreSQL unit of work they are PostgreSQL's (the other drivers wrap theirs)."""
+    if type(error) is TimeoutError or isinstance(error, ConnectionError):
+        raise PostgresTimeoutError("PostgreSQL did not answer") from error
 
 
 def _sqlstate(error: BaseException) -> str | None:
@@ -138,10 +203,16 @@ def _sqlstate(error: BaseException) -> str | None:
 
 
 def is_connection_error(error: BaseException) -> bool:
-    """The connection to PostgreSQL is gone or could not be made."""
+    """The connection to PostgreSQL is gone, could not be made, or timed out; or the server is
+    starting up, shutting down or out of connections."""
     if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
         return True
-    if isinstance(error, exc.TimeoutError):  # pool checkout timed out
+    if isinstance(error, exc.TimeoutError | PostgresTimeoutError | TimeoutError):
+        return True  # pool checkout or a round trip timed out
+    state = _sqlstate(error)
+    if state is not None and (
+        state in UNAVAILABLE_SQLSTATES or state.startswith(CONNECTION_EXCEPTION_CLASS)
+    ):
         return True
     if isinstance(error, exc.InterfaceError | exc.OperationalError) and _sqlstate(error) is None:
         return True
@@ -179,7 +250,7 @@ class TransactionRunner:
     ) -> T:
         retrying = AsyncRetrying(
             retry=retry_if_exception(is_retryable),
-            stop=stop_after_attempt(self.max_attempts),
+            stop=stop_after_attempt(self.max_attempts) | OutOfTime(),
             # jitter scaled to the base delay (tenacity's default jitter is a whole second,
             # which would swamp a 50 ms base delay)
             wait=wait_exponential_jitter(
@@ -201,9 +272,10 @@ class TransactionRunner:
                 if isolation_level is not None:
                     await session.connection(execution_options={"isolation_level": isolation_level})
                 result = await work(session)
-            except BaseException:
+            except BaseException as error:
                 _rolled_back(session)
                 await session.rollback()
+                _raise_as_postgres_outage(error)
                 raise
             try:
                 await session.commit()
@@ -232,6 +304,14 @@ class TransactionRunner:
         )
 
 
+class OutOfTime(stop_base):
+    """Stop retrying when the next attempt would start too close to the request's deadline."""
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        left = remaining()
+        return left is not None and left - retry_state.upcoming_sleep < MIN_ATTEMPT_SECONDS
+
+
 async def ping(engine: AsyncEngine) -> None:
     async with engine.connect() as conn:
         await conn.execute(text("SELECT 1"))
@@ -247,6 +327,7 @@ def translate_error(error: Exception) -> StoreUnavailableError:
 UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
     exc.DBAPIError,
     exc.TimeoutError,
+    PostgresTimeoutError,
     CommitOutcomeUnknownError,
     ConnectionRefusedError,
     asyncpg.CannotConnectNowError,

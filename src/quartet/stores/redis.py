@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from limits.aio.storage import RedisStorage
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import BlockingConnectionPool, Connection, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -11,9 +13,29 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from quartet.core.errors import StoreUnavailableError
 from quartet.settings import Settings
+from quartet.stores.deadline import bounded
 from quartet.stores.redis_round_trips import count_round_trips
 
 RedisClient = Redis
+
+
+class DeadlineConnection(Connection):
+    """Reads wait at most REDIS_TIMEOUT, and never past the request's store deadline.
+
+    The bound goes through `socket_timeout`, not read_response's `timeout` argument: redis-py
+    answers None to an expired explicit timeout and keeps the connection, whose reply is then
+    still owed (the next command would read it); an expired socket timeout drops the
+    connection, as it must."""
+
+    async def read_response(self, *args: Any, **kwargs: Any) -> Any:
+        configured = self.socket_timeout
+        if configured is None or kwargs.get("timeout") is not None or len(args) > 1:
+            return await super().read_response(*args, **kwargs)
+        self.socket_timeout = bounded(configured)
+        try:
+            return await super().read_response(*args, **kwargs)
+        finally:
+            self.socket_timeout = configured
 
 
 def create_client(settings: Settings) -> Redis:
@@ -29,6 +51,7 @@ def create_client(settings: Settings) -> Redis:
         health_check_interval=30,
         retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), retries=1),
         decode_responses=True,
+        connection_class=DeadlineConnection,
     )
     count_round_trips(pool)
     return Redis(connection_pool=pool)

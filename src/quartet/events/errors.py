@@ -1,0 +1,9 @@
+"""Errors of the event log API."""
+
+from __future__ import annotations
+
+from quartet.core.errors import ConflictError
+
+
+class EventIdTakenError(ConflictError):
+    code, message = "event_id_taken", "Another event already has this event_id"

@@ -1,0 +1,20 @@
+"""Timing helpers shared by the reliability tests."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable
+
+import httpx
+
+DEADLINE = 2.0
+"""STORE_DEADLINE_SECONDS of the apps under fault."""
+SLACK = 0.75
+"""Event loop and in-process client overhead on a loaded machine."""
+
+
+async def timed(call: Awaitable[httpx.Response]) -> tuple[httpx.Response, float]:
+    """The response and how long it took, in seconds."""
+    started = time.perf_counter()
+    response = await call
+    return response, time.perf_counter() - started
