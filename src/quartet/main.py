@@ -31,6 +31,9 @@ from quartet.events.repository import EventRepository
 from quartet.events.router import router as events_router
 from quartet.events.writer import ActivityWriter
 from quartet.health.router import router as health_router
+from quartet.oauth.providers import ProviderRegistry
+from quartet.oauth.router import identities_router as oauth_identities_router
+from quartet.oauth.router import router as oauth_router
 from quartet.posts.router import router as posts_router
 from quartet.schema import apply_cassandra_schema_on_start, apply_mongo_schema_on_start
 from quartet.sessions.router import router as sessions_router
@@ -52,6 +55,8 @@ def api_router(settings: Settings) -> APIRouter:
     api.include_router(sessions_router)
     api.include_router(cache_router)
     api.include_router(shop_router)
+    api.include_router(oauth_router)
+    api.include_router(oauth_identities_router)
     return api
 
 
@@ -87,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.security = security
     app.state.activity = activity
     app.state.cache = Cache.from_settings(stores.redis, settings)
+    app.state.oauth_providers = ProviderRegistry.from_settings(settings)
 
     install_error_handlers(app, error_translations())
     app.include_router(health_router)
