@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, cast
 
-import httpx
+import httpx2
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from authlib.oidc.core import CodeIDToken
@@ -101,13 +101,13 @@ class OAuthProvider(ABC):
             return await self._fetch_profile(code, request)
         except OAuthFlowError:
             raise
-        except httpx.TransportError as error:
+        except httpx2.TransportError as error:
             logger.warning("oauth %s unreachable: %s", self.name, type(error).__name__)
             raise OAuthFlowError(errors.PROVIDER_UNAVAILABLE) from error
         except JoseError as error:
             logger.warning("oauth %s: ID token refused (%s)", self.name, error.error)
             raise OAuthFlowError(errors.INVALID_ID_TOKEN) from error
-        except (OAuthError, httpx.HTTPStatusError, ValueError, KeyError, TypeError) as error:
+        except (OAuthError, httpx2.HTTPStatusError, ValueError, KeyError, TypeError) as error:
             logger.warning("oauth %s: unusable answer (%s)", self.name, type(error).__name__)
             raise OAuthFlowError(errors.PROVIDER_ERROR) from error
 
@@ -149,7 +149,7 @@ class OidcProvider(OAuthProvider):
         return issuer in self.issuers
 
     async def _get_json(self, url: str) -> dict[str, Any]:
-        async with httpx.AsyncClient(timeout=self.timeout) as http:
+        async with httpx2.AsyncClient(timeout=self.timeout) as http:
             response = await http.get(url, headers={"Accept": "application/json"})
             response.raise_for_status()
             return cast(dict[str, Any], response.json())
@@ -163,9 +163,9 @@ class OidcProvider(OAuthProvider):
             document = await self._get_json(
                 self.issuer.rstrip("/") + "/.well-known/openid-configuration"
             )
-        except httpx.TransportError as error:
+        except httpx2.TransportError as error:
             raise OAuthFlowError(errors.PROVIDER_UNAVAILABLE) from error
-        except (httpx.HTTPStatusError, ValueError) as error:
+        except (httpx2.HTTPStatusError, ValueError) as error:
             raise OAuthFlowError(errors.PROVIDER_ERROR) from error
         if document.get("issuer") != self.issuer:
             logger.warning("oauth %s: discovery names another issuer", self.name)
