@@ -3,9 +3,12 @@ GitHub's email choice, and the hand-off giving exactly what `/auth/login` gives.
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from quartet.audit.models import AuditLog
 from quartet.stores.registry import Stores
@@ -50,7 +53,8 @@ async def test_initiate_sends_state_pkce_and_nonce_and_binds_the_browser(
     sent = query_of(response.headers["location"])
     assert response.headers["location"].startswith(f"{idp.base_url}/authorize?")
     assert sent["code_challenge_method"] == "S256"
-    assert len(sent["code_challenge"]) == 43 and len(sent["state"]) >= 43
+    assert len(sent["code_challenge"]) == 43
+    assert len(sent["state"]) >= 43
     assert len(sent["nonce"]) >= 43
     assert sent["redirect_uri"] == f"http://testserver{api}/oauth/idp/callback"
     cookie = response.headers["set-cookie"].lower()
@@ -90,7 +94,9 @@ async def test_oidc_login_creates_an_oauth_account_and_exchange_matches_login(
         ("idp", oidc_user.email, True)
     ]
     actions = (
-        await db.scalars(select(AuditLog.action).where(AuditLog.user_id == profile["id"]))
+        await db.scalars(
+            select(col(AuditLog.action)).where(col(AuditLog.user_id) == uuid.UUID(profile["id"]))
+        )
     ).all()
     assert {"auth.register", "oauth.link", "auth.login"} <= set(actions)
 
@@ -143,7 +149,8 @@ async def test_github_login_uses_the_verified_primary_email(
     )
     authorization_url = await initiate(client, api, "github", f"{FRONTEND}/cb")
     sent = query_of(authorization_url)
-    assert "nonce" not in sent and sent["code_challenge_method"] == "S256"
+    assert "nonce" not in sent
+    assert sent["code_challenge_method"] == "S256"
     landing = await callback(client, await github_consent(browser, authorization_url))
     tokens = (await exchange(client, api, landing.code)).json()
     profile = (await me(client, api, tokens["access_token"])).json()
