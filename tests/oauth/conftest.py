@@ -49,8 +49,7 @@ def oidc_user(idp: OidcStandIn) -> OidcUser:
     return user
 
 
-@pytest.fixture(autouse=True)
-def providers(app: FastAPI, idp: OidcStandIn, github: GitHubStandIn) -> Iterator[None]:
+def standin_registry(idp: OidcStandIn, github: GitHubStandIn) -> ProviderRegistry:
     """`idp` (any OpenID Connect provider by issuer) and `github`, both on the stand-ins; a
     `google` without a secret, which must not be offered."""
     client = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
@@ -63,8 +62,13 @@ def providers(app: FastAPI, idp: OidcStandIn, github: GitHubStandIn) -> Iterator
         OAUTH_GITHUB_BASE_URL=github.base_url,
         OAUTH_GITHUB_API_URL=f"{github.base_url}/api",
     )
+    return ProviderRegistry.from_settings(settings)
+
+
+@pytest.fixture(autouse=True)
+def providers(app: FastAPI, idp: OidcStandIn, github: GitHubStandIn) -> Iterator[None]:
     original = app.state.oauth_providers
-    app.state.oauth_providers = ProviderRegistry.from_settings(settings)
+    app.state.oauth_providers = standin_registry(idp, github)
     yield
     app.state.oauth_providers = original
 
