@@ -93,12 +93,13 @@ async def test_oidc_login_creates_an_oauth_account_and_exchange_matches_login(
     assert [(i["provider"], i["email"], i["email_verified"]) for i in identities.json()] == [
         ("idp", oidc_user.email, True)
     ]
-    actions = (
-        await db.scalars(
-            select(col(AuditLog.action)).where(col(AuditLog.user_id) == uuid.UUID(profile["id"]))
-        )
-    ).all()
-    assert {"auth.register", "oauth.link", "auth.login"} <= set(actions)
+    rows = await db.scalars(
+        select(AuditLog).where(col(AuditLog.user_id) == uuid.UUID(profile["id"]))
+    )
+    trail = {row.action: row.data for row in rows}
+    assert {"auth.register", "oauth.link", "auth.login"} <= set(trail)
+    assert trail["oauth.link"] == {"provider": "idp"}
+    assert trail["auth.login"]["method"] == "oauth"
 
 
 async def test_the_same_subject_logs_in_to_the_same_account(
