@@ -112,8 +112,9 @@ class OAuthProvider(ABC):
             raise OAuthFlowError(errors.PROVIDER_ERROR) from error
 
     def accepts_issuer(self, issuer: str) -> bool:
-        """RFC 9207: an `iss` on the callback must be this provider's (mix-up defence)."""
-        return False
+        """RFC 9207: an `iss` on the callback must be this provider's (mix-up defence). A plain
+        OAuth provider has no issuer identifier to compare."""
+        return True
 
     @abstractmethod
     async def _authorization_endpoint(self) -> str: ...
