@@ -40,6 +40,9 @@ from quartet.media.schemas import MULTIPART_OVERHEAD_BYTES
 from quartet.notifications.dispatcher import NotificationDispatcher
 from quartet.notifications.providers import Providers
 from quartet.notifications.service import Notifier
+from quartet.oauth.providers import ProviderRegistry
+from quartet.oauth.router import identities_router as oauth_identities_router
+from quartet.oauth.router import router as oauth_router
 from quartet.observability.install import install as install_observability
 from quartet.observability.runtime import Observability
 from quartet.posts.router import router as posts_router
@@ -72,6 +75,8 @@ def api_router(settings: Settings) -> APIRouter:
     api.include_router(media_router)
     api.include_router(rbac_router)
     api.include_router(users_router)
+    api.include_router(oauth_router)
+    api.include_router(oauth_identities_router)
     return api
 
 
@@ -141,6 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.cache = cache
     app.state.notifications = notifications
     app.state.notifier = Notifier(settings, frozenset(providers.by_channel), notifications.wake)
+    app.state.oauth_providers = ProviderRegistry.from_settings(settings)
 
     install_error_handlers(app, error_translations())
     app.include_router(health_router)

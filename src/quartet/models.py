@@ -5,6 +5,7 @@ from quartet.audit.models import AuditLog
 from quartet.auth.models import AuthSession, SpentRefreshToken
 from quartet.media.models import Media
 from quartet.notifications.models import OutboxMessage
+from quartet.oauth.models import OAuthIdentity
 from quartet.posts.models import Like, Post
 from quartet.rbac.models import Group, GroupPermission, Permission, UserGroup
 from quartet.stores.sql import metadata
@@ -19,6 +20,7 @@ __all__ = [
     "GroupPermission",
     "Like",
     "Media",
+    "OAuthIdentity",
     "OutboxMessage",
     "Permission",
     "Post",

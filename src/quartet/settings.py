@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from quartet import local_ports
 
@@ -32,6 +39,50 @@ def _split_list(value: Any) -> Any:
             return json.loads(text)
         return [item.strip() for item in text.split(",") if item.strip()]
     return value
+
+
+class OAuthClientSettings(BaseModel):
+    """One social-login provider's app registration: `OAUTH_<NAME>_CLIENT_ID`, `..._SECRET`
+    and, for an OpenID Connect provider other than Google, `OAUTH_<NAME>_ISSUER`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    client_id: str = Field(default="", max_length=512)
+    client_secret: SecretStr = SecretStr("")
+    issuer: str | None = Field(default=None, max_length=2048)
+
+
+_OAUTH_VARIABLE = re.compile(
+    r"^OAUTH_([A-Z0-9]+(?:_[A-Z0-9]+)*?)_(ISSUER|CLIENT_ID|CLIENT_SECRET)$"
+)
+
+
+class _OAuthProvidersSource(PydanticBaseSettingsSource):
+    """Gathers every `OAUTH_<NAME>_ISSUER|CLIENT_ID|CLIENT_SECRET` (environment over `.env`)
+    into `OAUTH_PROVIDERS`, keyed by the lower-cased name: providers are open-ended, so they
+    cannot each be a declared field. An explicit `OAUTH_PROVIDERS=` argument replaces them."""
+
+    def __init__(
+        self,
+        settings_cls: type[BaseSettings],
+        init: PydanticBaseSettingsSource,
+        *sources: EnvSettingsSource,
+    ) -> None:
+        super().__init__(settings_cls)
+        self.sources = () if "OAUTH_PROVIDERS" in init() else sources
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        providers: dict[str, dict[str, str]] = {}
+        for source in self.sources:  # lowest priority first
+            for key, value in source.env_vars.items():
+                match = _OAUTH_VARIABLE.match(key)
+                if match and value:
+                    name, part = match.group(1).lower().replace("_", "-"), match.group(2)
+                    providers.setdefault(name, {})[part.lower()] = value
+        return {"OAUTH_PROVIDERS": providers} if providers else {}
 
 
 class Settings(BaseSettings):
@@ -218,6 +269,16 @@ class Settings(BaseSettings):
     NOTIFY_RETRY_BASE_SECONDS: float = Field(default=5.0, ge=0, le=3600)
     NOTIFY_RETRY_MAX_SECONDS: float = Field(default=900.0, ge=0, le=86_400)
     NOTIFY_DISPATCHER_ENABLED: bool = True
+    # Social login (quartet.oauth). Providers come from OAUTH_<NAME>_CLIENT_ID/_CLIENT_SECRET
+    # (and _ISSUER for any OpenID Connect provider but the built-in google and github).
+    OAUTH_PROVIDERS: dict[str, OAuthClientSettings] = {}
+    OAUTH_FRONTEND_CALLBACK_PATH: str = Field(default="/oauth/callback", pattern=r"^/[^/\\]")
+    OAUTH_CALLBACK_BASE_URL: str | None = None
+    OAUTH_STATE_TTL_SECONDS: int = Field(default=600, ge=60, le=3600)
+    OAUTH_HANDOFF_TTL_SECONDS: int = Field(default=60, ge=5, le=600)
+    OAUTH_HTTP_TIMEOUT: float = Field(default=10.0, gt=0, le=60)
+    OAUTH_GITHUB_BASE_URL: str = "https://github.com"
+    OAUTH_GITHUB_API_URL: str = "https://api.github.com"
 
     # First superuser (quartet db seed)
     FIRST_SUPERUSER_EMAIL: str = "admin@example.com"
@@ -231,6 +292,23 @@ class Settings(BaseSettings):
         "ALLOWED_HOSTS",
         mode="before",
     )(_split_list)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        env_sources = [
+            source
+            for source in (dotenv_settings, env_settings)
+            if isinstance(source, EnvSettingsSource)
+        ]
+        oauth = _OAuthProvidersSource(settings_cls, init_settings, *env_sources)
+        return init_settings, oauth, env_settings, dotenv_settings, file_secret_settings
 
     @field_validator("API_V1_STR")
     @classmethod

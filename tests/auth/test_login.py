@@ -73,7 +73,7 @@ async def test_json_login_by_each_identifier_returns_the_three_tokens(
 
     trail = await audit_trail(db, user_id=account.id)
     assert [r["action"] for r in trail] == ["auth.register", "auth.login"]
-    assert trail[1]["data"] == {"session_id": str(session_id)}
+    assert trail[1]["data"] == {"session_id": str(session_id), "method": "password"}
     assert (trail[1]["ip"], trail[1]["user_agent"]) == ("127.0.0.1", "ua/1")
 
 

@@ -172,17 +172,18 @@ class AuthService:
         return await self.start_session(tx, user.id, meta)
 
     async def start_session(
-        self, tx: TransactionRunner, user_id: uuid.UUID, meta: ClientMeta
+        self, tx: TransactionRunner, user_id: uuid.UUID, meta: ClientMeta, method: str = "password"
     ) -> TokenResponse:
         """Open a session for an authenticated user and issue its token triple: every way of
-        logging in (password, one-time code, sign-up by code) ends here."""
-        tokens = await tx.run(lambda s: self._start_session(s, user_id, meta))
+        logging in (password, one-time code, sign-up by code, the social-login hand-off) ends
+        here; `method` is recorded in the audit row."""
+        tokens = await tx.run(lambda s: self._start_session(s, user_id, meta, method))
         await self.profiles.invalidate(user_id)  # last_login_at changed (after the commit)
         await self.activity_sessions.start(user_id, tokens.session_id)
         return tokens
 
     async def _start_session(
-        self, session: AsyncSession, user_id: uuid.UUID, meta: ClientMeta
+        self, session: AsyncSession, user_id: uuid.UUID, meta: ClientMeta, method: str
     ) -> TokenResponse:
         user = await UserRepository(session).get_locked(user_id)
         refresh_token = new_opaque_token()
@@ -196,7 +197,9 @@ class AuthService:
             )
         )
         user.last_login_at = utcnow()
-        await self._audit(session, "auth.login", meta, user.id, session_id=str(auth_session.id))
+        await self._audit(
+            session, "auth.login", meta, user.id, session_id=str(auth_session.id), method=method
+        )
         grant = await self._grant(session, user)
         return self._token_response(user, auth_session.id, refresh_token, grant)
 
@@ -423,6 +426,17 @@ class AuthService:
         revoked = await AuthSessionRepository(db).revoke(ids, reason)
         await self._audit(db, f"auth.{reason}", meta, user_id, sessions=[str(i) for i in ids])
         return revoked
+
+    async def audit(
+        self,
+        db: AsyncSession,
+        action: str,
+        meta: ClientMeta,
+        user_id: uuid.UUID | None = None,
+        **data: object,
+    ) -> None:
+        """`_audit` for the flows of other domains that act on accounts (social login)."""
+        await self._audit(db, action, meta, user_id, **data)
 
     async def _audit(
         self,

@@ -1,0 +1,1 @@
+"""Social login by browser redirect: Google, GitHub and any OpenID Connect provider."""

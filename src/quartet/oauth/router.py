@@ -1,0 +1,148 @@
+"""`/oauth/*` (the browser redirect flow and the code exchange) and `/auth/identities`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Cookie, Path, Query, Request, status
+from fastapi.responses import RedirectResponse
+
+from quartet.auth.dependencies import CurrentUser, Meta
+from quartet.auth.errors import InvalidTokenError
+from quartet.auth.schemas import TokenResponse
+from quartet.auth.transport import IssueTokens
+from quartet.core.errors import NotFoundError, RateLimitedError, responses
+from quartet.core.rate_limit import AuthRateLimit
+from quartet.oauth.dependencies import OAuthServiceDep
+from quartet.oauth.errors import (
+    InvalidExchangeCodeError,
+    LastLoginMethodError,
+    RedirectNotAllowedError,
+    UnknownProviderError,
+)
+from quartet.oauth.schemas import ExchangeIn, IdentityOut, ProviderOut
+from quartet.oauth.service import CallbackParams
+from quartet.settings import Settings
+from quartet.stores.dependencies import DbSession, Transactions
+
+router = APIRouter(prefix="/oauth", tags=["oauth"])
+limited = APIRouter(dependencies=[AuthRateLimit], responses=responses(RateLimitedError))
+identities_router = APIRouter(prefix="/auth/identities", tags=["auth"])
+
+BROWSER_COOKIE = "quartet_oauth"
+ProviderName = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]
+# Providers add their own parameters to the callback (scope, authuser, session_state, ...),
+# so it cannot refuse unknown ones; each one read is capped.
+CallbackValue = Annotated[str | None, Query(max_length=2048)]
+
+
+def _cookie_path(settings: Settings) -> str:
+    return f"{settings.API_V1_STR}/oauth/"
+
+
+def _no_store(response: RedirectResponse) -> RedirectResponse:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get("/providers", response_model=list[ProviderOut])
+async def providers(service: OAuthServiceDep) -> list[ProviderOut]:
+    """The configured providers only (client id and secret set)."""
+    return service.list_providers()
+
+
+@limited.get(
+    "/{provider}/initiate",
+    status_code=status.HTTP_302_FOUND,
+    response_class=RedirectResponse,
+    responses=responses(UnknownProviderError, RedirectNotAllowedError),
+)
+async def initiate(
+    provider: ProviderName,
+    request: Request,
+    service: OAuthServiceDep,
+    redirect_to: Annotated[str | None, Query(max_length=2048)] = None,
+) -> RedirectResponse:
+    """Send the browser to the provider; sets the httpOnly SameSite=Lax cookie that the
+    callback must come back with."""
+    settings = service.settings
+    base = settings.OAUTH_CALLBACK_BASE_URL
+    callback_path = request.app.url_path_for("oauth_callback", provider=provider)
+    callback_url = (
+        base.rstrip("/") + callback_path
+        if base
+        else str(request.url_for("oauth_callback", provider=provider))
+    )
+    redirect = await service.initiate(provider, redirect_to, callback_url)
+    response = _no_store(RedirectResponse(redirect.url, status_code=status.HTTP_302_FOUND))
+    if redirect.browser_secret:
+        response.set_cookie(
+            BROWSER_COOKIE,
+            redirect.browser_secret,
+            max_age=settings.OAUTH_STATE_TTL_SECONDS,
+            path=_cookie_path(settings),
+            httponly=True,
+            samesite="lax",
+            secure=settings.ENVIRONMENT == "production",
+        )
+    return response
+
+
+@limited.get(
+    "/{provider}/callback",
+    name="oauth_callback",
+    status_code=status.HTTP_303_SEE_OTHER,
+    response_class=RedirectResponse,
+)
+async def callback(
+    provider: ProviderName,
+    service: OAuthServiceDep,
+    tx: Transactions,
+    meta: Meta,
+    code: CallbackValue = None,
+    state: CallbackValue = None,
+    error: CallbackValue = None,
+    iss: CallbackValue = None,
+    browser_secret: Annotated[str | None, Cookie(alias=BROWSER_COOKIE, max_length=128)] = None,
+) -> RedirectResponse:
+    """Where the provider sends the browser back. Always answers 303 to the SPA: with
+    `?code=` (a one-time code for `POST /oauth/exchange`) or `?error=`."""
+    params = CallbackParams(code=code, state=state, error=error, issuer=iss)
+    target = await service.callback(tx, provider, params, browser_secret, meta)
+    response = _no_store(RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER))
+    response.delete_cookie(
+        BROWSER_COOKIE, path=_cookie_path(service.settings), httponly=True, samesite="lax"
+    )
+    return response
+
+
+@limited.post(
+    "/exchange", response_model=TokenResponse, responses=responses(InvalidExchangeCodeError)
+)
+async def exchange(
+    body: ExchangeIn, service: OAuthServiceDep, tx: Transactions, meta: Meta, issue: IssueTokens
+) -> TokenResponse:
+    """The one-time code from the callback for the same token triple (and, with cookie
+    transport, the same cookies) as `POST /auth/login`."""
+    return issue.send(await service.exchange(tx, body.code, meta))
+
+
+@identities_router.get("", response_model=list[IdentityOut], responses=responses(InvalidTokenError))
+async def identities(
+    user: CurrentUser, service: OAuthServiceDep, db: DbSession
+) -> list[IdentityOut]:
+    return await service.identities(db, user)
+
+
+@identities_router.delete(
+    "/{provider}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=responses(InvalidTokenError, NotFoundError, LastLoginMethodError),
+)
+async def unlink(
+    provider: ProviderName, user: CurrentUser, service: OAuthServiceDep, db: DbSession, meta: Meta
+) -> None:
+    await service.unlink(db, user, provider, meta)
+
+
+router.include_router(limited)

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ProviderOut(BaseModel):
+    name: str
+    display_name: str
+    initiate_url: str
+    """Path on this API to send the browser to (add `?redirect_to=`)."""
+
+
+class ExchangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=128)
+
+
+class IdentityOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    provider: str
+    email: str | None
+    email_verified: bool
+    linked_at: datetime
