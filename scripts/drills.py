@@ -98,8 +98,14 @@ def run(cmd: list[str], env: dict[str, str]) -> None:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{result.stdout}{result.stderr}")
 
 
+DRILLED_STORES = ("postgres", "redis", "mongo", "cassandra")
+"""The drill's own servers (S3 and Mailpit are not drilled: the app does not need them to serve)."""
+
+
 def services_cmd(action: str, store: str | None, env: dict[str, str]) -> None:
-    run([sys.executable, str(SERVICES_SCRIPT), action, *([store] if store else [])], env)
+    run(
+        [sys.executable, str(SERVICES_SCRIPT), action, *([store] if store else DRILLED_STORES)], env
+    )
 
 
 def descendants(pid: int) -> list[int]:
