@@ -156,6 +156,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.cache = cache
     app.state.notifications = notifications
     app.state.erasure = erasure
+    app.state.dashboard_cache = Cache(
+        stores.redis, settings.REDIS_KEY_PREFIX, settings.DASHBOARD_CACHE_TTL_SECONDS
+    )
     app.state.erasure_worker = erasure_worker
     app.state.notifier = Notifier(settings, frozenset(providers.by_channel), notifications.wake)
     app.state.oauth_providers = ProviderRegistry.from_settings(settings)
