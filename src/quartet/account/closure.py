@@ -60,9 +60,7 @@ class AccountClosure:
             raise ConfirmationFailedError()
         return "code"
 
-    async def _locked(
-        self, session: AsyncSession, principal: Principal, body: ConfirmIn
-    ) -> User:
+    async def _locked(self, session: AsyncSession, principal: Principal, body: ConfirmIn) -> User:
         user = await UserRepository(session).get_locked(principal.user_id)
         if not user.is_active:
             raise UserNotFoundError()

@@ -10,6 +10,7 @@ users.read.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -85,9 +86,9 @@ class ProfileService:
         return SettingsOut(
             language=user.language,
             timezone=user.timezone,
-            theme=user.theme,  # type: ignore[arg-type]  # checked on the way in
+            theme=user.theme,
             country=user.country,
-            profile_visibility=user.profile_visibility,  # type: ignore[arg-type]
+            profile_visibility=user.profile_visibility,
             show_email=user.show_email,
             show_phone=user.show_phone,
             show_country=user.show_country,
@@ -116,7 +117,7 @@ class ProfileService:
     async def change(
         self,
         principal: Principal,
-        changes: dict[str, object],
+        changes: Mapping[str, object],
         action: str,
         meta: ClientMeta,
     ) -> User:
@@ -124,13 +125,15 @@ class ProfileService:
             users = UserRepository(session)
             user = await users.get_locked(principal.user_id)
             username = changes.get("username")
-            if isinstance(username, str) and username.casefold() != (user.username or "").casefold():
-                if await users.is_taken("username", username):
-                    raise IdentifierTakenError("username")
+            if (
+                isinstance(username, str)
+                and username.casefold() != (user.username or "").casefold()
+            ) and await users.is_taken("username", username):
+                raise IdentifierTakenError("username")
             picture = changes.get("profile_picture_id")
             if isinstance(picture, uuid.UUID):
                 await self._check_picture(session, principal.user_id, picture)
-            await users.update(user, changes)
+            await users.update(user, dict(changes))
             await record_action(
                 session, self.activity_log, action, meta, user.id, fields=sorted(changes)
             )

@@ -8,11 +8,18 @@ from datetime import datetime
 from typing import Annotated, Literal, Self
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from quartet.auth.schemas import MAX_PASSWORD_INPUT
 from quartet.core.schemas import StrictInput
-from quartet.users.schemas import FullName, TimeZone, UserPublic, Username
+from quartet.users.schemas import FullName, TimeZone, Username, UserPublic
 
 BIO_MAX = 500
 Visibility = Literal["public", "private"]
@@ -109,9 +116,7 @@ class PictureIn(StrictInput):
 
 
 class AccessibilityIn(StrictInput):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"profile_visibility": "private"}]}
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [{"profile_visibility": "private"}]})
 
     profile_visibility: Visibility | None = None
     show_email: bool | None = None

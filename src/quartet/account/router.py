@@ -37,9 +37,7 @@ from quartet.users.schemas import UserPublic
 from quartet.verification.errors import InvalidProofError
 from quartet.verification.schemas import CodePurpose
 
-router = APIRouter(
-    prefix="/settings", tags=["settings"], responses=responses(InvalidTokenError)
-)
+router = APIRouter(prefix="/settings", tags=["settings"], responses=responses(InvalidTokenError))
 CHANGE_ERRORS = responses(InvalidTokenError, InvalidProofError, ConflictError, RateLimitedError)
 
 

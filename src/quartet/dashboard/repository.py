@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select, text
+from sqlalchemy import case, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -25,7 +25,9 @@ from quartet.stores.mongo import MongoDatabase
 from quartet.users.models import User
 
 SIGN_IN_ACTION = "auth.login"
-COUNT_TYPE_PARTITION = "SELECT COUNT(*) AS n FROM {ks}.events_by_type WHERE event_type = ? AND day = ?"
+COUNT_TYPE_PARTITION = (
+    "SELECT COUNT(*) AS n FROM {ks}.events_by_type WHERE event_type = ? AND day = ?"
+)
 PARTITION_COUNT_CONCURRENCY = 32
 
 GROWTH = text(
@@ -45,7 +47,7 @@ GROWTH = text(
     """
 )
 
-USER_KINDS: dict[str, ColumnElement[Any]] = {
+USER_KINDS: dict[str, Any] = {
     "status": col(User.status),
     "type": case((col(User.is_superuser), "superuser"), else_="user"),
     "auth_type": col(User.auth_type),
@@ -118,7 +120,7 @@ class UserStatistics:
                 "step": f"1 {period}",
             },
         )
-        return [(r.start, int(r.count)) for r in rows.all()]
+        return [(start, int(count)) for start, count in rows.all()]
 
     async def explain_growth(self, period: Period, tz: str, start: datetime, end: datetime) -> str:
         """The plan of the growth query's scan (for the index test)."""

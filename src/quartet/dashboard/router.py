@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from quartet.auth.tokens import Principal
 from quartet.core.errors import (
     StoreUnavailableError,
     UnauthorizedError,
@@ -28,7 +29,6 @@ from quartet.dashboard.service import DashboardService
 from quartet.rbac.dependencies import RequirePermission
 from quartet.rbac.errors import PermissionDeniedError
 from quartet.users.cache import ProfileCache
-from quartet.auth.tokens import Principal
 
 
 async def get_dashboard(request: Request) -> DashboardService:

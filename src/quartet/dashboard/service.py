@@ -103,7 +103,9 @@ class DashboardService:
             today = local_midnight(now.astimezone(zone).date(), zone)
             users, (orders, revenue), events = await asyncio.gather(
                 self._pg(
-                    lambda u: u.totals(today, now - timedelta(days=7), now - timedelta(days=30), now)
+                    lambda u: u.totals(
+                        today, now - timedelta(days=7), now - timedelta(days=30), now
+                    )
                 ),
                 ShopStatistics(self.stores.mongo).totals(),
                 EventStatistics(self.stores.cassandra).count_day(now.date()),
@@ -118,9 +120,7 @@ class DashboardService:
 
         return await self._cached(f"users-by-{kind}", Breakdown, load)
 
-    async def growth(
-        self, tz: str, period: Period, start: date | None, end: date | None
-    ) -> Growth:
+    async def growth(self, tz: str, period: Period, start: date | None, end: date | None) -> Growth:
         zone = ZoneInfo(tz)
         last = period_start(end or utcnow().astimezone(zone).date(), period)
         if start is not None:

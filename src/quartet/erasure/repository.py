@@ -10,7 +10,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -119,7 +118,7 @@ class AccountRows:
         self.session = session
 
     async def erase(self, user_id: uuid.UUID, erasure_id: uuid.UUID) -> None:
-        marker = func.cast({"erasure_id": str(erasure_id)}, JSONB)
+        marker = func.jsonb_build_object("erasure_id", str(erasure_id))
         await self.session.execute(
             update(AuditLog)
             .where(col(AuditLog.user_id) == user_id)
@@ -150,7 +149,11 @@ class RedisTraces:
         self, user_id: uuid.UUID, identifiers: dict[str, str], cache_keys: Sequence[str]
     ) -> None:
         purposes = [p.value for p in CodePurpose]
-        keys = [self.sessions.key(user_id), *cache_keys, *self.state.lockout_keys(f"user:{user_id}")]
+        keys = [
+            self.sessions.key(user_id),
+            *cache_keys,
+            *self.state.lockout_keys(f"user:{user_id}"),
+        ]
         for field, value in identifiers.items():
             keys += self.state.lockout_keys(f"{field}:{value.casefold()}")
             if field in ("email", "phone"):

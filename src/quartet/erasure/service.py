@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from functools import partial
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from datetime import datetime
-
 import uuid
+from datetime import datetime
 
 from sqlalchemy import Column, DateTime, ForeignKey, Index
 from sqlalchemy.dialects.postgresql import CITEXT

@@ -11,6 +11,7 @@ from quartet.auth.dependencies import CurrentUser
 from quartet.auth.state import AuthStateRepository
 from quartet.core.errors import UnauthorizedError, responses
 from quartet.core.pagination import Limit, Offset, OffsetPage
+from quartet.erasure.service import DELETED, ErasureService
 from quartet.rbac.dependencies import RequirePermission
 from quartet.rbac.errors import PermissionDeniedError, UserNotFoundError
 from quartet.stores.dependencies import DbSession
@@ -19,7 +20,6 @@ from quartet.users.errors import IdentifierTakenError, SuperuserOnlyError
 from quartet.users.permissions import USERS_READ
 from quartet.users.repository import SortField, UserQuery
 from quartet.users.schemas import Status, UserPublic, UserUpdate
-from quartet.erasure.service import DELETED, ErasureService
 from quartet.users.service import UserAdminService
 
 
