@@ -97,7 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     observability = Observability(settings, stores, activity, cache)  # before FastAPI (Sentry)
     providers = Providers(settings)
     erasure = ErasureService(stores, cache)
-    erasure_worker = ErasureWorker(erasure, settings)
+    erasure_worker = ErasureWorker(ErasureService(stores, cache, stores.transactions), settings)
     notifications = NotificationDispatcher(stores.sessionmaker, providers, settings)
     observability.sources.add_stats(
         "quartet_outbox",

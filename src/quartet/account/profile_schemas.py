@@ -27,13 +27,14 @@ Theme = Literal["light", "dark", "system"]
 
 
 def _iso_country(value: str) -> str:
-    if pycountry.countries.get(alpha_2=value) is None:
+    code = value.upper()
+    if pycountry.countries.get(alpha_2=code) is None:
         raise ValueError("not an ISO 3166-1 alpha-2 country code")
-    return value
+    return code
 
 
 IsoCountry = Annotated[
-    str, StringConstraints(pattern=r"^[A-Z]{2}$", to_upper=True), AfterValidator(_iso_country)
+    str, StringConstraints(pattern=r"^[A-Za-z]{2}$"), AfterValidator(_iso_country)
 ]
 Bio = Annotated[str, StringConstraints(max_length=BIO_MAX, strip_whitespace=True)]
 LanguageTag = Annotated[

@@ -45,16 +45,21 @@ DELETED = "deleted"
 
 
 class ErasureService:
-    def __init__(self, stores: Stores, cache: Cache) -> None:
+    def __init__(
+        self, stores: Stores, cache: Cache, transactions: TransactionRunner | None = None
+    ) -> None:
+        """`transactions` pins the PostgreSQL pool (the background worker's); without it each
+        call uses the stores' current one."""
         self.stores = stores
         self.cache = cache
+        self._transactions = transactions
         settings = stores.settings
         self.retry_base = settings.ERASURE_RETRY_BASE_SECONDS
         self.retry_max = settings.ERASURE_RETRY_MAX_SECONDS
 
     @property
     def tx(self) -> TransactionRunner:
-        return self.stores.transactions
+        return self._transactions or self.stores.transactions
 
     @staticmethod
     async def begin(
