@@ -40,7 +40,9 @@ GROWTH = text(
     )
     SELECT CAST(s.bucket AS date) AS start, coalesce(c.n, 0) AS count
     FROM generate_series(
-        CAST(:first AS timestamp), CAST(:last AS timestamp), CAST(:step AS interval)
+        CAST(:first AS timestamp),
+        CAST(:last AS timestamp),
+        CAST(concat('1 ', CAST(:period AS text)) AS interval)
     ) AS s(bucket)
     LEFT JOIN counts AS c ON c.bucket = s.bucket
     ORDER BY s.bucket
@@ -117,7 +119,6 @@ class UserStatistics:
                 "end": end,
                 "first": first,
                 "last": last,
-                "step": f"1 {period}",
             },
         )
         return [(start, int(count)) for start, count in rows.all()]
