@@ -14,7 +14,6 @@ Usage: .venv/bin/python -m bench.dashboard [--users 100000] [--cold 15] [--durat
 from __future__ import annotations
 
 import argparse
-import asyncio
 import csv
 import io
 import random
@@ -96,9 +95,9 @@ def parse_options() -> Options:
 
 
 def _user_rows(count: int) -> list[tuple[object, ...]]:
-    rng = random.Random(18)  # noqa: S311 - test data, not secrets
+    rng = random.Random(18)
     now = datetime.now(UTC)
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for n in range(count):
         created = now - timedelta(seconds=rng.randrange(365 * 86_400))
         status = rng.choice(STATUSES)

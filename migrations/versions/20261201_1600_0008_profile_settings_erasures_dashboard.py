@@ -34,7 +34,11 @@ def upgrade() -> None:
             "profile_visibility", sa.String(length=10), server_default="public", nullable=False
         ),
     )
-    for name, default in (("show_email", "false"), ("show_phone", "false"), ("show_country", "true")):
+    for name, default in (
+        ("show_email", "false"),
+        ("show_phone", "false"),
+        ("show_country", "true"),
+    ):
         op.add_column(
             "users", sa.Column(name, sa.Boolean(), server_default=sa.text(default), nullable=False)
         )
@@ -52,10 +56,16 @@ def upgrade() -> None:
         "account_erasures",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
         ),
         sa.Column(
-            "updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
         ),
         sa.Column("user_id", sa.Uuid(), nullable=True),
         sa.Column("identifiers", postgresql.JSONB(astext_type=sa.Text()), nullable=False),

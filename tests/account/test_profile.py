@@ -15,7 +15,6 @@ from sqlmodel import col
 from quartet.audit.models import AuditLog
 from quartet.core.clock import utcnow
 from quartet.events.repository import EventRepository
-
 from quartet.stores.registry import Stores
 from tests.accounts import SignedIn, unique
 from tests.media import samples

@@ -127,9 +127,11 @@ async def assert_no_leftovers(stores: Stores, traces: Traces, erasure_id: uuid.U
             .select_from(AuditLog)
             .where(col(AuditLog.data)["erasure_id"].astext == str(erasure_id))
         )
-        assert anonymised and anonymised > 0
+        assert anonymised
+        assert anonymised > 0
         erasure = await session.get(AccountErasure, erasure_id)
-        assert erasure is not None and erasure.completed_at is not None
+        assert erasure is not None
+        assert erasure.completed_at is not None
         assert (erasure.user_id, erasure.identifiers, erasure.pending) == (None, {}, [])
     # Redis: only the authorisation version stays, expiring
     assert await stores.redis.exists(*redis_keys(stores, account)) == 0

@@ -7,7 +7,7 @@ from sqlalchemy import Column, DateTime, ForeignKey, Index
 from sqlalchemy.dialects.postgresql import CITEXT
 from sqlmodel import Field
 
-from quartet.media.models import Media
+import quartet.media.models  # noqa: F401 - registers `media`, which profile_picture_id references
 from quartet.stores.sql import UUIDModel
 
 
@@ -39,7 +39,7 @@ class User(UUIDModel, table=True):
     bio: str | None = Field(default=None, max_length=500)
     profile_picture_id: uuid.UUID | None = Field(
         default=None,
-        sa_column=Column(ForeignKey(Media.id, ondelete="SET NULL"), nullable=True),
+        sa_column=Column(ForeignKey("media.id", ondelete="SET NULL"), nullable=True),
     )
     profile_visibility: str = Field(default="public", max_length=10)
     show_email: bool = False
