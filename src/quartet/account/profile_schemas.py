@@ -57,6 +57,24 @@ class ProfileOut(UserPublic):
 class PublicProfileOut(BaseModel):
     """Another user's profile: contact fields only where its owner chose to show them."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "01938a52-7f00-7c8e-9d4e-0a1b2c3d4e5f",
+                    "username": "ada",
+                    "full_name": "Ada Lovelace",
+                    "bio": "Analyst",
+                    "profile_picture_id": None,
+                    "country": "GB",
+                    "email": None,
+                    "phone": None,
+                    "created_at": "2026-12-01T16:00:00Z",
+                }
+            ]
+        }
+    )
+
     id: uuid.UUID
     username: str | None
     full_name: str | None
@@ -71,7 +89,28 @@ class PublicProfileOut(BaseModel):
 class SettingsOut(BaseModel):
     """All of the caller's settings in one answer."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "language": "fr",
+                    "timezone": "Europe/Paris",
+                    "theme": "dark",
+                    "country": "FR",
+                    "profile_visibility": "public",
+                    "show_email": False,
+                    "show_phone": False,
+                    "show_country": True,
+                    "auth_type": "password",
+                    "has_password": True,
+                    "is_email_verified": True,
+                    "is_phone_verified": False,
+                    "supported_languages": ["de", "en", "fr"],
+                }
+            ]
+        },
+    )
 
     language: str
     timezone: str
