@@ -165,23 +165,28 @@ class DashboardService:
         return await self._cached("recent-sign-ins", RecentSignIns, load)
 
     async def all_statistics(self, tz: str) -> AllStatistics:
-        breakdowns = asyncio.gather(*(self.breakdown(kind) for kind in BREAKDOWNS))
-        overview, growth, roles, sign_ins, kinds = await asyncio.gather(
-            self.overview(tz),
-            self.growth(tz, "day", None, None),
-            self.roles(),
-            self.recent_sign_ins(),
-            breakdowns,
-        )
-        by_kind = {kind: b for kind, b in zip(BREAKDOWNS, kinds, strict=True)}
-        return AllStatistics(
-            overview=overview,
-            users_by_status=by_kind["status"],
-            users_by_type=by_kind["type"],
-            users_by_auth_type=by_kind["auth_type"],
-            users_by_country=by_kind["country"],
-            users_by_language=by_kind["language"],
-            user_growth=growth,
-            role_statistics=roles,
-            recent_sign_ins=sign_ins,
-        )
+        """Cached whole as well, so a warm answer costs one Redis round trip."""
+
+        async def load() -> AllStatistics:
+            breakdowns = asyncio.gather(*(self.breakdown(kind) for kind in BREAKDOWNS))
+            overview, growth, roles, sign_ins, kinds = await asyncio.gather(
+                self.overview(tz),
+                self.growth(tz, "day", None, None),
+                self.roles(),
+                self.recent_sign_ins(),
+                breakdowns,
+            )
+            by_kind = dict(zip(BREAKDOWNS, kinds, strict=True))
+            return AllStatistics(
+                overview=overview,
+                users_by_status=by_kind["status"],
+                users_by_type=by_kind["type"],
+                users_by_auth_type=by_kind["auth_type"],
+                users_by_country=by_kind["country"],
+                users_by_language=by_kind["language"],
+                user_growth=growth,
+                role_statistics=roles,
+                recent_sign_ins=sign_ins,
+            )
+
+        return await self._cached(f"all-statistics:{tz}", AllStatistics, load)
