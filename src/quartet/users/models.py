@@ -39,7 +39,9 @@ class User(UUIDModel, table=True):
     bio: str | None = Field(default=None, max_length=500)
     profile_picture_id: uuid.UUID | None = Field(
         default=None,
-        sa_column=Column(ForeignKey("media.id", ondelete="SET NULL", use_alter=True), nullable=True),
+        sa_column=Column(
+            ForeignKey("media.id", ondelete="SET NULL", use_alter=True), nullable=True
+        ),
     )
     profile_visibility: str = Field(default="public", max_length=10)
     show_email: bool = False
