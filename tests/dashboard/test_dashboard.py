@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from fastapi import FastAPI
@@ -127,7 +128,7 @@ async def test_numbers_equal_a_recomputation_from_the_raw_data(
     response = await raw_client.get(f"{api}/dashboard/all-statistics", headers=admin.headers)
     assert response.status_code == 200, response.text
     stats = response.json()
-    zone_today = datetime.now(UTC).astimezone(_zone("America/New_York"))
+    zone_today = datetime.now(UTC).astimezone(ZoneInfo("America/New_York"))
     midnight = zone_today.replace(hour=0, minute=0, second=0, microsecond=0)
     expected = await _recompute(stores, midnight)
     overview = {**stats["overview"], "revenue": Decimal(stats["overview"]["revenue"])}
@@ -160,13 +161,7 @@ async def test_answers_are_cached_briefly_and_the_cache_is_redis(
     assert fresh["users"] == first["users"] + 1
 
 
-def _zone(name: str) -> Any:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(name)
-
-
-async def test_growth_is_zero_filled_in_the_callers_time_zone(
+async def test_growth_is_zero_filled_in_the_callers_timeZoneInfo(
     raw_client: httpx.AsyncClient, api: str, stores: Stores
 ) -> None:
     created = [datetime(1992, 3, 5, 16, tzinfo=UTC), datetime(1992, 3, 7, 3, tzinfo=UTC)]
@@ -207,7 +202,7 @@ async def test_growth_is_zero_filled_in_the_callers_time_zone(
     ]
     default = await growth()
     assert len(default) == 30
-    assert default[-1][0] == utcnow().astimezone(_zone("Asia/Tokyo")).date().isoformat()
+    assert default[-1][0] == utcnow().astimezone(ZoneInfo("Asia/Tokyo")).date().isoformat()
     backwards = await raw_client.get(
         f"{api}/dashboard/user-growth",
         params={"from": "1992-03-08", "to": "1992-03-01"},
