@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: help install lock services-up services-down services-status services-reset dev run test \
         lint fmt migrate revision seed db-reset schema check openapi clean backup bench-shop bench-posts \
-        bench bench-auth bench-events bench-media bench-rbac lint-deploy drills drills-short
+        bench bench-auth bench-events bench-media bench-rbac bench-dashboard lint-deploy drills drills-short
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -92,6 +92,9 @@ bench-events: services-up ## event log benchmark: POST /api/v1/logs/ per second 
 
 bench-media: services-up ## media benchmark: 10 MB upload MB/s per backend (local, s3), peak RSS during 8 concurrent uploads
 	$(BIN)/python -m bench.media
+
+bench-dashboard: services-up ## dashboard benchmark: all-statistics latency at 100k users, cold (computed) and warm (cached, wrk)
+	$(BIN)/python -m bench.dashboard
 
 dev: services-up migrate schema seed ## everything, then the API with auto-reload on :8000
 	$(BIN)/uvicorn quartet.main:app --reload --reload-dir src --host $(HOST) --port $(PORT)

@@ -63,6 +63,7 @@ def test_env() -> dict[str, str]:
         "BCRYPT_ROUNDS": "4",
         "RATE_LIMIT_PER_MINUTE": "100000",
         "AUTH_RATE_LIMIT_PER_MINUTE": "100000",
+        "ERASURE_WORKER_ENABLED": "false",  # tests/erasure drive the worker's passes themselves
     }
 
 

@@ -29,6 +29,10 @@ from quartet.core.middleware import (
     UnhandledErrorMiddleware,
 )
 from quartet.core.rate_limit import GlobalRateLimit
+from quartet.dashboard.router import router as dashboard_router
+from quartet.erasure.router import router as erasure_router
+from quartet.erasure.service import ErasureService
+from quartet.erasure.worker import ErasureWorker
 from quartet.events.repository import EventRepository
 from quartet.events.router import router as events_router
 from quartet.events.writer import ActivityWriter
@@ -77,6 +81,8 @@ def api_router(settings: Settings) -> APIRouter:
     api.include_router(users_router)
     api.include_router(oauth_router)
     api.include_router(oauth_identities_router)
+    api.include_router(erasure_router)
+    api.include_router(dashboard_router)
     return api
 
 
@@ -90,6 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     cache = Cache.from_settings(stores.redis, settings)
     observability = Observability(settings, stores, activity, cache)  # before FastAPI (Sentry)
     providers = Providers(settings)
+    erasure = ErasureService(stores, cache)
+    erasure_worker = ErasureWorker(ErasureService(stores, cache, stores.transactions), settings)
     notifications = NotificationDispatcher(stores.sessionmaker, providers, settings)
     observability.sources.add_stats(
         "quartet_outbox",
@@ -121,9 +129,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await media.open()
         await observability.start()
         notifications.start()
+        erasure_worker.start()
         try:
             yield
         finally:
+            await erasure_worker.stop()
             await notifications.stop()
             await providers.aclose()
             await observability.stop()
@@ -145,6 +155,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.media = media
     app.state.cache = cache
     app.state.notifications = notifications
+    app.state.erasure = erasure
+    app.state.dashboard_cache = Cache(
+        stores.redis, settings.REDIS_KEY_PREFIX, settings.DASHBOARD_CACHE_TTL_SECONDS
+    )
+    app.state.erasure_worker = erasure_worker
     app.state.notifier = Notifier(settings, frozenset(providers.by_channel), notifications.wake)
     app.state.oauth_providers = ProviderRegistry.from_settings(settings)
 

@@ -3,6 +3,7 @@ fixtures see the whole schema. Add a domain's `models` module here when it gains
 
 from quartet.audit.models import AuditLog
 from quartet.auth.models import AuthSession, SpentRefreshToken
+from quartet.erasure.models import AccountErasure
 from quartet.media.models import Media
 from quartet.notifications.models import OutboxMessage
 from quartet.oauth.models import OAuthIdentity
@@ -13,6 +14,7 @@ from quartet.users.models import User
 from quartet.verification.models import AccountToken
 
 __all__ = [
+    "AccountErasure",
     "AccountToken",
     "AuditLog",
     "AuthSession",

@@ -280,6 +280,14 @@ class Settings(BaseSettings):
     OAUTH_GITHUB_BASE_URL: str = "https://github.com"
     OAUTH_GITHUB_API_URL: str = "https://api.github.com"
 
+    # Profile, settings, account erasure and the dashboard (quartet.profile, .erasure, .dashboard)
+    SUPPORTED_LANGUAGES: StrList = ["en", "en-GB", "en-US", "fr", "de", "es", "it", "pt", "pt-BR"]
+    ERASURE_WORKER_ENABLED: bool = True
+    ERASURE_POLL_SECONDS: float = Field(default=10.0, gt=0, le=3600)
+    ERASURE_RETRY_BASE_SECONDS: float = Field(default=5.0, gt=0, le=3600)
+    ERASURE_RETRY_MAX_SECONDS: float = Field(default=600.0, gt=0, le=86_400)
+    DASHBOARD_CACHE_TTL_SECONDS: int = Field(default=30, ge=1, le=3600)
+
     # First superuser (quartet db seed)
     FIRST_SUPERUSER_EMAIL: str = "admin@example.com"
     FIRST_SUPERUSER_PASSWORD: SecretStr = SecretStr(DEV_SUPERUSER_PASSWORD)
@@ -290,6 +298,7 @@ class Settings(BaseSettings):
         "CASSANDRA_CONTACT_POINTS",
         "MEDIA_FETCH_ALLOWED_NETWORKS",
         "ALLOWED_HOSTS",
+        "SUPPORTED_LANGUAGES",
         mode="before",
     )(_split_list)
 

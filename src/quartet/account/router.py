@@ -2,20 +2,42 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
 
-from quartet.account.dependencies import ContactChangesDep
+from fastapi import APIRouter, status
+
+from quartet.account.dependencies import AccountClosureDep, ContactChangesDep, ProfilesDep
+from quartet.account.errors import (
+    ConfirmationFailedError,
+    PictureNotAllowedError,
+    UnsupportedLanguageError,
+)
+from quartet.account.profile_schemas import (
+    AccessibilityIn,
+    ConfirmIn,
+    LanguageIn,
+    PictureIn,
+    ProfileOut,
+    ProfileUpdate,
+    PublicProfileOut,
+    SettingsOut,
+    ThemeIn,
+    TimezoneIn,
+)
 from quartet.account.schemas import ChangeContactIn
 from quartet.auth.dependencies import CurrentUser, Meta
 from quartet.auth.errors import InvalidTokenError
 from quartet.core.errors import ConflictError, RateLimitedError, responses
 from quartet.core.rate_limit import AuthRateLimit
-from quartet.stores.dependencies import Transactions
+from quartet.erasure.schemas import ErasureOut
+from quartet.rbac.errors import UserNotFoundError
+from quartet.stores.dependencies import DbSession, Transactions
+from quartet.users.errors import IdentifierTakenError
 from quartet.users.schemas import UserPublic
 from quartet.verification.errors import InvalidProofError
 from quartet.verification.schemas import CodePurpose
 
-router = APIRouter(prefix="/settings", tags=["settings"])
+router = APIRouter(prefix="/settings", tags=["settings"], responses=responses(InvalidTokenError))
 CHANGE_ERRORS = responses(InvalidTokenError, InvalidProofError, ConflictError, RateLimitedError)
 
 
@@ -53,3 +75,137 @@ async def change_phone(
     """Switch to the new phone proven by a `change_phone` code (it becomes verified); the
     account's email is told."""
     return await changes.change(tx, user, CodePurpose.CHANGE_PHONE, body.proof, meta)
+
+
+# -- profile and settings (issue 18) ---------------------------------------------------------
+
+CHANGED = responses(UserNotFoundError)
+
+
+@router.get("", response_model=SettingsOut, responses=CHANGED, summary="All of my settings")
+async def my_settings(user: CurrentUser, profiles: ProfilesDep, db: DbSession) -> SettingsOut:
+    return await profiles.settings(db, user)
+
+
+@router.get("/profile", response_model=ProfileOut, responses=CHANGED, summary="My profile")
+async def my_profile(user: CurrentUser, profiles: ProfilesDep, db: DbSession) -> ProfileOut:
+    return await profiles.own(db, user)
+
+
+@router.get(
+    "/profile/{user_id}",
+    response_model=PublicProfileOut,
+    responses=CHANGED,
+    summary="Another user's public profile (private ones: 404, except with users.read)",
+)
+async def public_profile(
+    user_id: uuid.UUID, user: CurrentUser, profiles: ProfilesDep, db: DbSession
+) -> PublicProfileOut:
+    return await profiles.public(db, user, user_id)
+
+
+@router.put(
+    "/profile",
+    response_model=ProfileOut,
+    responses=responses(UserNotFoundError, IdentifierTakenError),
+    summary="Update my name, username, bio or country",
+)
+async def update_profile(
+    body: ProfileUpdate, user: CurrentUser, profiles: ProfilesDep, meta: Meta
+) -> ProfileOut:
+    changed = await profiles.change(user, body.changes(), "profile.updated", meta)
+    return ProfileOut.model_validate(changed)
+
+
+@router.post(
+    "/profile-picture",
+    response_model=ProfileOut,
+    responses=responses(UserNotFoundError, PictureNotAllowedError),
+    summary="Set my profile picture to an image I uploaded (POST /media), or remove it",
+)
+async def set_profile_picture(
+    body: PictureIn, user: CurrentUser, profiles: ProfilesDep, meta: Meta
+) -> ProfileOut:
+    changes = {"profile_picture_id": body.media_id}
+    changed = await profiles.change(user, changes, "profile.picture_changed", meta)
+    return ProfileOut.model_validate(changed)
+
+
+@router.post(
+    "/profile-accessibility",
+    response_model=ProfileOut,
+    responses=CHANGED,
+    summary="Public or private profile, and what others see of it",
+)
+async def set_profile_accessibility(
+    body: AccessibilityIn, user: CurrentUser, profiles: ProfilesDep, meta: Meta
+) -> ProfileOut:
+    changed = await profiles.change(user, body.changes(), "profile.accessibility_changed", meta)
+    return ProfileOut.model_validate(changed)
+
+
+@router.post(
+    "/profile-language",
+    response_model=SettingsOut,
+    responses=responses(UserNotFoundError, UnsupportedLanguageError),
+    summary="My language: a BCP-47 tag among SUPPORTED_LANGUAGES",
+)
+async def set_language(
+    body: LanguageIn, user: CurrentUser, profiles: ProfilesDep, meta: Meta
+) -> SettingsOut:
+    changes = {"language": profiles.language(body.language)}
+    return profiles.settings_of(await profiles.change(user, changes, "settings.language", meta))
+
+
+@router.post(
+    "/update-theme", response_model=SettingsOut, responses=CHANGED, summary="light, dark or system"
+)
+async def set_theme(
+    body: ThemeIn, user: CurrentUser, profiles: ProfilesDep, meta: Meta
+) -> SettingsOut:
+    changed = await profiles.change(user, {"theme": body.theme}, "settings.theme", meta)
+    return profiles.settings_of(changed)
+
+
+@router.post(
+    "/update-timezone",
+    response_model=SettingsOut,
+    responses=CHANGED,
+    summary="My time zone (an IANA name; the dashboard's dates follow it)",
+)
+async def set_timezone(
+    body: TimezoneIn, user: CurrentUser, profiles: ProfilesDep, meta: Meta
+) -> SettingsOut:
+    changes = {"timezone": body.timezone}
+    return profiles.settings_of(await profiles.change(user, changes, "settings.timezone", meta))
+
+
+CLOSE_ERRORS = responses(UserNotFoundError, ConfirmationFailedError, RateLimitedError)
+
+
+@router.post(
+    "/deactivate-account",
+    response_model=ProfileOut,
+    responses=CLOSE_ERRORS,
+    dependencies=[AuthRateLimit],
+    summary="Deactivate my account: every session ends; login is refused until an "
+    "administrator restores it",
+)
+async def deactivate_account(
+    body: ConfirmIn, user: CurrentUser, closure: AccountClosureDep, tx: Transactions, meta: Meta
+) -> ProfileOut:
+    return ProfileOut.model_validate(await closure.deactivate(tx, user, body, meta))
+
+
+@router.post(
+    "/delete-account",
+    response_model=ErasureOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=CLOSE_ERRORS,
+    dependencies=[AuthRateLimit],
+    summary="Delete my account from every store (stores that are down are cleaned later)",
+)
+async def delete_account(
+    body: ConfirmIn, user: CurrentUser, closure: AccountClosureDep, tx: Transactions, meta: Meta
+) -> ErasureOut:
+    return ErasureOut.model_validate(await closure.delete(tx, user, body, meta))

@@ -12,7 +12,10 @@ from quartet.stores.sql import UUIDModel
 
 class AuditLog(UUIDModel, table=True):
     __tablename__ = "audit_logs"
-    __table_args__ = (Index("ix_audit_logs_user_id_created_at", "user_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_audit_logs_user_id_created_at", "user_id", "created_at"),
+        Index("ix_audit_logs_action_created_at", "action", "created_at"),  # recent sign-ins
+    )
 
     user_id: uuid.UUID | None = Field(
         default=None,

@@ -33,3 +33,10 @@ class AccountLockedError(AppError):
 
 class WeakPasswordError(AppError):
     status_code, code, message = 422, "weak_password", "Password does not meet the policy"
+
+
+class AccountDeactivatedError(AppError):
+    """Only after the right password: a stranger learns nothing about the account."""
+
+    status_code, code = 403, "account_deactivated"
+    message = "This account is deactivated; an administrator can restore it"

@@ -150,6 +150,8 @@ class AuthService:
             raise errors.AccountLockedError(locked_for)
 
         valid = await self.hasher.verify(password, user.hashed_password if user else None)
+        if valid and user is not None and user.deactivated_at is not None and not user.is_active:
+            raise errors.AccountDeactivatedError()
         if not valid or user is None or not user.is_active:
             lock_seconds = self.settings.ACCOUNT_LOCKOUT_DURATION_MINUTES * 60
             locked = await self.state.register_failure(

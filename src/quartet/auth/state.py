@@ -130,6 +130,15 @@ class AuthStateRepository:
             )
             await pipe.execute()
 
+    async def retire_user(self, user_id: uuid.UUID, ttl_seconds: int) -> None:
+        """An erased account: its authorisation version keeps refusing old tokens for as long
+        as any could live, then expires (set once; a rerun does not extend it)."""
+        await self.redis.expire(self._authz(user_id), ttl_seconds, nx=True)
+
+    def lockout_keys(self, identifier: str) -> list[str]:
+        """The failure counter and lock of `identifier` (what erasing an account deletes)."""
+        return [self._lock_key(identifier, "fails"), self._lock_key(identifier, "locked")]
+
     async def locked_for(self, identifier: str) -> int:
         """Seconds left on the identifier's lockout (0 when not locked)."""
         ttl = await self.redis.ttl(self._lock_key(identifier, "locked"))

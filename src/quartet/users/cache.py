@@ -33,5 +33,11 @@ class ProfileCache:
 
         return await self.cache.get_or_load(self.name(user_id), UserPublic, load)
 
+    @classmethod
+    def names(cls, user_id: uuid.UUID) -> tuple[str, str]:
+        """Every cached shape of the user: this one and `/settings/profile`'s."""
+        return cls.name(user_id), f"user:{user_id}:settings-profile"
+
     async def invalidate(self, user_id: uuid.UUID) -> None:
-        await self.cache.invalidate(self.name(user_id))
+        for name in self.names(user_id):
+            await self.cache.invalidate(name)

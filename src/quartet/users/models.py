@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import Column, DateTime, ForeignKey, Index
 from sqlalchemy.dialects.postgresql import CITEXT
 from sqlmodel import Field
 
+import quartet.media.models  # noqa: F401 - registers `media`, which profile_picture_id references
 from quartet.stores.sql import UUIDModel
 
 
@@ -15,6 +17,7 @@ class User(UUIDModel, table=True):
     is_active), which invalidates every token minted before."""
 
     __tablename__ = "users"
+    __table_args__ = (Index("ix_users_created_at", "created_at"),)  # dashboard growth
 
     email: str = Field(sa_type=CITEXT, unique=True, max_length=254)
     username: str | None = Field(default=None, sa_type=CITEXT, unique=True, max_length=32)
@@ -32,6 +35,20 @@ class User(UUIDModel, table=True):
     country: str | None = Field(default=None, max_length=2)
     authz_version: int = 0
     last_login_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # profile and settings (migration 0008)
+    bio: str | None = Field(default=None, max_length=500)
+    profile_picture_id: uuid.UUID | None = Field(
+        default=None,
+        sa_column=Column(
+            ForeignKey("media.id", ondelete="SET NULL", use_alter=True), nullable=True
+        ),
+    )
+    profile_visibility: str = Field(default="public", max_length=10)
+    show_email: bool = False
+    show_phone: bool = False
+    show_country: bool = True
+    theme: str = Field(default="system", max_length=10)
+    deactivated_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
     @property
     def roles(self) -> list[str]:

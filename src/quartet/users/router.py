@@ -11,6 +11,7 @@ from quartet.auth.dependencies import CurrentUser
 from quartet.auth.state import AuthStateRepository
 from quartet.core.errors import UnauthorizedError, responses
 from quartet.core.pagination import Limit, Offset, OffsetPage
+from quartet.erasure.service import DELETED, ErasureService
 from quartet.rbac.dependencies import RequirePermission
 from quartet.rbac.errors import PermissionDeniedError, UserNotFoundError
 from quartet.stores.dependencies import DbSession
@@ -19,7 +20,7 @@ from quartet.users.errors import IdentifierTakenError, SuperuserOnlyError
 from quartet.users.permissions import USERS_READ
 from quartet.users.repository import SortField, UserQuery
 from quartet.users.schemas import Status, UserPublic, UserUpdate
-from quartet.users.service import DELETED, UserAdminService
+from quartet.users.service import UserAdminService
 
 
 async def get_user_admin_service(request: Request) -> UserAdminService:
@@ -28,6 +29,7 @@ async def get_user_admin_service(request: Request) -> UserAdminService:
         stores.transactions,
         AuthStateRepository(stores.redis, stores.settings.REDIS_KEY_PREFIX),
         ProfileCache(request.app.state.cache),
+        ErasureService(stores, request.app.state.cache),
     )
 
 
@@ -106,8 +108,8 @@ async def update_user(
     "/{user_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=responses(UserNotFoundError, SuperuserOnlyError),
-    summary=f"Delete a user (themself, or users.delete): deactivated and anonymised, status "
-    f"{DELETED!r}, every token refused at once",
+    summary=f"Delete a user (themself, or users.delete): status {DELETED!r} and every token "
+    "refused at once, then erased from all four stores (see GET /erasures)",
 )
 async def delete_user(user_id: uuid.UUID, caller: CurrentUser, service: Admin) -> None:
     await service.delete(caller, user_id)

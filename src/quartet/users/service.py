@@ -4,9 +4,8 @@ A caller always reaches their own account; another's needs users.read to be seen
 404, as for an unknown id: no enumeration), users.update / users.delete to be changed, and only
 a superuser changes a superuser's account or anyone's `is_superuser`. A change of `is_active` or
 `is_superuser` changes what the user may do, so it bumps their authorization version in the
-same transaction (their tokens are refused from the commit on). Deleting an account
-deactivates and anonymises it: identifiers, name and password are gone, its group memberships
-too, and the row stays for what references it.
+same transaction (their tokens are refused from the commit on). Deleting an account erases it
+from all four stores (`quartet.erasure`).
 """
 
 from __future__ import annotations
@@ -19,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quartet.auth.state import AuthStateRepository
 from quartet.auth.tokens import Principal
+from quartet.erasure.service import DELETED, ErasureService
 from quartet.rbac.errors import PermissionDeniedError, UserNotFoundError
-from quartet.rbac.repository import GroupRepository, MembershipRepository
+from quartet.rbac.repository import GroupRepository
 from quartet.rbac.versions import bump_authz_versions
 from quartet.stores.postgres import TransactionRunner
 from quartet.users.cache import ProfileCache
@@ -30,18 +30,22 @@ from quartet.users.permissions import USERS_DELETE, USERS_READ, USERS_UPDATE
 from quartet.users.repository import Identifier, UserQuery, UserRepository
 from quartet.users.schemas import PROFILE_FIELDS, UserUpdate
 
-DELETED = "deleted"
 AUTHORISATION_FIELDS = ("is_active", "is_superuser")
 IDENTIFIERS: tuple[Identifier, ...] = ("email", "username", "phone")
 
 
 class UserAdminService:
     def __init__(
-        self, transactions: TransactionRunner, state: AuthStateRepository, profiles: ProfileCache
+        self,
+        transactions: TransactionRunner,
+        state: AuthStateRepository,
+        profiles: ProfileCache,
+        erasure: ErasureService,
     ) -> None:
         self.tx = transactions
         self.state = state
         self.profiles = profiles
+        self.erasure = erasure
 
     @staticmethod
     def _authorise(caller: Principal, user_id: uuid.UUID, needed: str | None) -> None:
@@ -85,6 +89,8 @@ class UserAdminService:
             authorisation_changed = any(
                 f in changes and changes[f] != getattr(user, f) for f in AUTHORISATION_FIELDS
             )
+            if changes.get("is_active") is True:
+                changes["deactivated_at"] = None  # restored: login no longer refused
             await users.update(user, changes)
             if authorisation_changed:
                 await bump_authz_versions(session, self.state, [user.id])
@@ -98,35 +104,21 @@ class UserAdminService:
         return user
 
     async def delete(self, caller: Principal, user_id: uuid.UUID) -> None:
+        """The account stops working at once and is erased from every store (a store that is
+        down is cleaned later by the erasure worker)."""
         self._authorise(caller, user_id, USERS_DELETE)
 
-        async def work(session: AsyncSession) -> None:
-            users = UserRepository(session)
-            user = await users.get_locked(user_id)
+        async def work(session: AsyncSession) -> uuid.UUID:
+            user = await UserRepository(session).get_locked(user_id)
             if user.status == DELETED:
                 raise UserNotFoundError()
             self._protect_superuser(caller, user)
-            await MembershipRepository(session).remove_all(user.id)
-            await users.update(
-                user,
-                {
-                    "email": f"deleted-{user.id.hex}@deleted.invalid",
-                    "username": None,
-                    "phone": None,
-                    "full_name": None,
-                    "hashed_password": None,
-                    "is_active": False,
-                    "is_superuser": False,
-                    "is_email_verified": False,
-                    "is_phone_verified": False,
-                    "status": DELETED,
-                    "country": None,
-                },
-            )
-            await bump_authz_versions(session, self.state, [user.id])
+            erasure = await ErasureService.begin(session, self.state, user, caller.user_id)
+            return erasure.id
 
-        await self.tx.run(work)
+        erasure_id = await self.tx.run(work)
         await self.profiles.invalidate(user_id)
+        await self.erasure.run(erasure_id)
 
     @staticmethod
     def _protect_superuser(caller: Principal, user: User) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -70,6 +71,15 @@ class CodeRepository:
 
     def _code(self, purpose: str, identifier: str) -> str:
         return f"{self.prefix}code:{purpose}:{digest(identifier)}"
+
+    def identifier_keys(self, identifier: str, purposes: Sequence[str]) -> list[str]:
+        """Every key that names `identifier` (codes, cooldowns, its send budget): what erasing
+        an account deletes. Proofs are keyed by the proof alone and expire on their own."""
+        hashed = digest(identifier)
+        per_purpose = [
+            f"{self.prefix}{kind}:{p}:{hashed}" for p in purposes for kind in ("code", "cooldown")
+        ]
+        return [*per_purpose, f"{self.prefix}sends:id:{hashed}"]
 
     async def reserve_send(
         self,

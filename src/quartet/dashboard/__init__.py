@@ -1,0 +1,1 @@
+"""Dashboard statistics, aggregated in the databases and cached briefly in Redis."""

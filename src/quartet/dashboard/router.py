@@ -1,0 +1,114 @@
+"""/dashboard (dashboard.read): statistics over users, groups, sign-ins, the shop and the event
+log. Dates and "today" follow the caller's time zone (their `timezone` setting)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from quartet.auth.tokens import Principal
+from quartet.core.errors import (
+    StoreUnavailableError,
+    UnauthorizedError,
+    ValidationFailedError,
+    responses,
+)
+from quartet.dashboard.permissions import DASHBOARD_READ
+from quartet.dashboard.schemas import (
+    AllStatistics,
+    Breakdown,
+    Growth,
+    Overview,
+    Period,
+    RecentSignIns,
+    RoleStatistics,
+)
+from quartet.dashboard.service import DashboardService
+from quartet.rbac.dependencies import RequirePermission
+from quartet.rbac.errors import PermissionDeniedError
+from quartet.users.cache import ProfileCache
+
+
+async def get_dashboard(request: Request) -> DashboardService:
+    state = request.app.state
+    return DashboardService(state.stores, state.dashboard_cache, ProfileCache(state.cache))
+
+
+Dashboard = Annotated[DashboardService, Depends(get_dashboard)]
+Reader = Annotated[Principal, RequirePermission(DASHBOARD_READ)]
+
+router = APIRouter(
+    prefix="/dashboard",
+    tags=["dashboard"],
+    responses=responses(UnauthorizedError, PermissionDeniedError, StoreUnavailableError),
+)
+
+
+@router.get("/overview", response_model=Overview, summary="Totals across the four stores")
+async def overview(caller: Reader, dashboard: Dashboard) -> Overview:
+    return await dashboard.overview(await dashboard.timezone_of(caller.user_id))
+
+
+def _breakdown(kind: str, title: str) -> None:
+    async def endpoint(_: Reader, dashboard: Dashboard) -> Breakdown:
+        return await dashboard.breakdown(kind)
+
+    path = f"/users-by-{kind.replace('_', '-')}"
+    router.add_api_route(
+        path,
+        endpoint,
+        methods=["GET"],
+        response_model=Breakdown,
+        summary=f"Users grouped by {title}",
+        operation_id=f"dashboard_users_by_{kind}",
+    )
+
+
+for _kind, _title in (
+    ("status", "status"),
+    ("type", "type (superuser or user)"),
+    ("auth_type", "how they sign in"),
+    ("country", "country"),
+    ("language", "language"),
+):
+    _breakdown(_kind, _title)
+
+
+@router.get(
+    "/user-growth",
+    response_model=Growth,
+    responses=responses(ValidationFailedError),
+    summary="New accounts per day, week or month in my time zone, zero-filled",
+)
+async def user_growth(
+    caller: Reader,
+    dashboard: Dashboard,
+    period: Period = "day",
+    start: Annotated[date | None, Query(alias="from", description="first day (local)")] = None,
+    end: Annotated[date | None, Query(alias="to", description="last day (local)")] = None,
+) -> Growth:
+    tz = await dashboard.timezone_of(caller.user_id)
+    return await dashboard.growth(tz, period, start, end)
+
+
+@router.get("/role-statistics", response_model=RoleStatistics, summary="Members per group")
+async def role_statistics(_: Reader, dashboard: Dashboard) -> RoleStatistics:
+    return await dashboard.roles()
+
+
+@router.get(
+    "/recent-sign-ins", response_model=RecentSignIns, summary="The latest sign-ins (audit log)"
+)
+async def recent_sign_ins(_: Reader, dashboard: Dashboard) -> RecentSignIns:
+    return await dashboard.recent_sign_ins()
+
+
+@router.get(
+    "/all-statistics",
+    response_model=AllStatistics,
+    summary="Every section above in one answer, computed concurrently across the stores",
+)
+async def all_statistics(caller: Reader, dashboard: Dashboard) -> AllStatistics:
+    return await dashboard.all_statistics(await dashboard.timezone_of(caller.user_id))

@@ -1,0 +1,36 @@
+"""/erasures: account erasures still pending in some store (erasures.read)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from quartet.core.errors import UnauthorizedError, responses
+from quartet.core.pagination import Limit, Offset, OffsetPage
+from quartet.erasure.permissions import ERASURES_READ
+from quartet.erasure.schemas import ErasureOut
+from quartet.erasure.service import ErasureService
+from quartet.rbac.dependencies import RequirePermission
+from quartet.rbac.errors import PermissionDeniedError
+from quartet.stores.dependencies import DbSession
+
+router = APIRouter(
+    prefix="/erasures",
+    tags=["users"],
+    responses=responses(UnauthorizedError, PermissionDeniedError),
+)
+
+
+@router.get(
+    "/",
+    response_model=OffsetPage[ErasureOut],
+    dependencies=[RequirePermission(ERASURES_READ)],
+    summary="Pending account erasures, oldest first (erasures.read)",
+)
+async def pending_erasures(
+    request: Request, db: DbSession, limit: Limit = 20, offset: Offset = 0
+) -> OffsetPage[ErasureOut]:
+    service: ErasureService = request.app.state.erasure
+    rows, total = await service.pending(db, limit, offset)
+    return OffsetPage(
+        items=[ErasureOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
+    )
