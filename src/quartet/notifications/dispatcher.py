@@ -122,7 +122,7 @@ class NotificationDispatcher:
         """One pass: claim, send, settle, commit. Returns how many messages it handled."""
         async with unit_of_work(self.sessionmaker) as session:
             outbox = OutboxRepository(session)
-            batch = await outbox.claim_due(self.batch_size)
+            batch = await outbox.claim_due(self.batch_size, self.providers.by_channel)
             outcomes = await asyncio.gather(*(self._deliver(m) for m in batch))
             counts = {"sent": 0, "failed": 0, "retried": 0}
             for message, outcome in zip(batch, outcomes, strict=True):

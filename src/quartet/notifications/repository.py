@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -17,14 +17,17 @@ from quartet.stores.sql import PostgresRepository
 class OutboxRepository(PostgresRepository[OutboxMessage]):
     model = OutboxMessage
 
-    async def claim_due(self, limit: int) -> Sequence[OutboxMessage]:
-        """Pending messages whose time has come, locked for this transaction. SKIP LOCKED: rows
-        another dispatcher holds are passed over, so no message is sent by two at once."""
+    async def claim_due(self, limit: int, channels: Collection[str]) -> Sequence[OutboxMessage]:
+        """Pending messages whose time has come on `channels` (those this process has a backend
+        for: during a rolling change of backends, an instance never fails a message another one
+        can send), locked for this transaction. SKIP LOCKED: rows another dispatcher holds are
+        passed over, so no message is sent by two at once."""
         statement = (
             select(OutboxMessage)
             .where(
                 col(OutboxMessage.status) == OutboxStatus.PENDING,
                 col(OutboxMessage.next_attempt_at) <= utcnow(),
+                col(OutboxMessage.channel).in_(list(channels)),
             )
             .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
             .limit(limit)
