@@ -66,11 +66,19 @@ def _bridge(future: ResponseFuture) -> asyncio.Future[Any]:
     loop = asyncio.get_running_loop()
     done: asyncio.Future[Any] = loop.create_future()
 
+    def settle(result: Any, error: BaseException | None) -> None:
+        if done.done():
+            return
+        if error is None:
+            done.set_result(result)
+        else:
+            done.set_exception(error)
+
     def ok(result: Any) -> None:
-        loop.call_soon_threadsafe(lambda: done.done() or done.set_result(result))
+        loop.call_soon_threadsafe(settle, result, None)
 
     def failed(error: BaseException) -> None:
-        loop.call_soon_threadsafe(lambda: done.done() or done.set_exception(error))
+        loop.call_soon_threadsafe(settle, None, error)
 
     future.add_callbacks(ok, failed)
     return done
