@@ -90,11 +90,19 @@ class Pair:
     ceiling_runs: list[tuple[WrkResult, float]] = field(default_factory=list)
 
     def ratios(self) -> list[float]:
+        """Per round: the app's successful answers per second over the ceiling's."""
         return [
-            a.per_second / c.per_second
+            _ok_rate(a) / _ok_rate(c)
             for (a, _), (c, _) in zip(self.app_runs, self.ceiling_runs, strict=True)
-            if c.per_second
+            if _ok_rate(c)
         ]
+
+
+def _ok_rate(result: WrkResult) -> float:
+    """Answers per second that were not errors (non-2xx/3xx or socket errors)."""
+    if not result.requests:
+        return 0.0
+    return result.per_second * max(result.requests - result.errors, 0) / result.requests
 
 
 def parse_options() -> Options:
@@ -264,7 +272,8 @@ async def main() -> int:
     report(pairs, options)
     print(
         "\nnotes:\n"
-        "- ratio = app req/s / ceiling req/s within the same round; min-max over the rounds\n"
+        "- ratio = app / ceiling successful answers per second within the same round (errors:\n"
+        "  non-2xx/3xx answers and socket errors, not counted); min-max over the rounds\n"
         "- client CPU is wrk's; all servers and wrk share this machine's cores with other work\n"
         f"- {machine_note()} at the end"
     )
