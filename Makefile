@@ -13,7 +13,8 @@ STAMP := $(VENV)/.installed
 
 .PHONY: help install lock services-up services-down services-status services-reset dev run test \
         lint fmt migrate revision seed db-reset schema check openapi clean backup bench-shop bench-posts \
-        bench bench-auth bench-events bench-media bench-rbac bench-dashboard lint-deploy drills drills-short
+        bench bench-quick bench-soak bench-all bench-auth bench-events bench-media bench-rbac \
+        bench-dashboard lint-deploy drills drills-short
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -69,7 +70,16 @@ check: install ## validate settings and reach every store
 backup: install ## timestamped MongoDB backup under BACKUP_DIR, keeping the newest BACKUP_KEEP
 	$(BIN)/quartet backup mongo
 
-bench: services-up ## every benchmark: each bench/*.py with a main, one after another
+bench: services-up ## ONE table (wrk): each endpoint beside its raw ceiling, 3 interleaved rounds of 10 s
+	$(BIN)/python -m bench.table $(BENCH_ARGS)
+
+bench-quick: services-up ## the same table, 2 rounds of 3 s (a few minutes)
+	$(BIN)/python -m bench.table --duration 3 --rounds 2 $(BENCH_ARGS)
+
+bench-soak: services-up ## 10 minutes of mixed traffic (wrk) on one worker, its RSS curve and peak
+	$(BIN)/python -m bench.soak $(SOAK_ARGS)
+
+bench-all: services-up ## every benchmark script: each bench/*.py with a main, one after another
 	@status=0; for script in $$(grep -l '^if __name__ == "__main__":' bench/*.py); do \
 		name=$$(basename $$script .py); echo "== bench.$$name"; \
 		$(BIN)/python -m bench.$$name || status=1; \

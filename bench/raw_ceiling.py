@@ -9,6 +9,7 @@ or revocation lookup, no SQLAlchemy session, no pydantic. Serve it with
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -35,11 +36,16 @@ def _json(value: Any) -> Any:
     return value
 
 
+def row_json(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A `users` row as the JSON /auth/me answers."""
+    return {key: _json(value) for key, value in row.items()}
+
+
 async def user(request: Request) -> JSONResponse:
     row = await request.app.state.pool.fetchrow(QUERY, request.path_params["user_id"])
     if row is None:
         return JSONResponse({"error": "not_found"}, status_code=404)
-    return JSONResponse({key: _json(value) for key, value in row.items()})
+    return JSONResponse(row_json(row))
 
 
 async def liveness(_: Request) -> JSONResponse:

@@ -8,11 +8,15 @@ the stores); otherwise the benchmark says how to install it.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
+import resource
 import shutil
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from bench.common import BenchError
 
@@ -31,6 +35,8 @@ class WrkResult:
     errors: int
     p50_ms: float
     p99_ms: float
+    client_cpu: float = float("nan")
+    """wrk's own CPU over the run, in percent of one core."""
 
 
 async def ensure_wrk() -> str:
@@ -68,20 +74,52 @@ def parse(report: str) -> WrkResult:
     )
 
 
+def _lua_script(method: str, bodies: Sequence[str]) -> str:
+    """A wrk script sending `method` with a body picked at random from `bodies` per request."""
+    listed = ", ".join(json.dumps(body) for body in bodies)  # JSON strings are Lua strings
+    return (
+        f'wrk.method = "{method}"\n'
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f"local bodies = {{{listed}}}\n"
+        "request = function()\n"
+        "  return wrk.format(nil, nil, nil, bodies[math.random(#bodies)])\n"
+        "end\n"
+    )
+
+
 async def run_wrk(
     url: str,
     *,
     duration: float,
     connections: int,
     headers: Mapping[str, str] | None = None,
+    method: str = "GET",
+    bodies: Sequence[str] = (),
 ) -> WrkResult:
+    """One wrk run; with `bodies`, each request sends one of them (chosen at random)."""
     command = [await ensure_wrk(), "--latency", "-t1", f"-c{connections}", f"-d{duration:g}s"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
-    process = await asyncio.create_subprocess_exec(
-        *command, url, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    stdout, stderr = await process.communicate()
+    with tempfile.TemporaryDirectory(prefix="quartet-wrk-") as scratch:
+        if bodies or method != "GET":
+            script = Path(scratch) / "request.lua"
+            script.write_text(_lua_script(method, bodies or ("",)))
+            command += ["-s", str(script)]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        process = await asyncio.create_subprocess_exec(
+            *command, url, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+        stdout, stderr = await process.communicate()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if process.returncode != 0:
         raise BenchError(f"wrk failed: {stderr.decode()[-500:]}")
-    return parse(stdout.decode())
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    result = parse(stdout.decode())
+    return WrkResult(
+        result.per_second,
+        result.requests,
+        result.errors,
+        result.p50_ms,
+        result.p99_ms,
+        100 * cpu / duration,
+    )

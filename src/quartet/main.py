@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI
 
 from quartet import __version__
 from quartet.account.router import router as account_router
-from quartet.auth.dependencies import AuthSecurity
+from quartet.auth.dependencies import AuthSecurity, token_check_rider
 from quartet.auth.router import router as auth_router
 from quartet.cache.router import router as cache_router
 from quartet.core.cache import Cache
@@ -29,6 +29,7 @@ from quartet.core.middleware import (
     UnhandledErrorMiddleware,
 )
 from quartet.core.rate_limit import GlobalRateLimit
+from quartet.core.request_trip import install_riders
 from quartet.dashboard.router import router as dashboard_router
 from quartet.erasure.router import router as erasure_router
 from quartet.erasure.service import ErasureService
@@ -164,6 +165,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.oauth_providers = ProviderRegistry.from_settings(settings)
 
     install_error_handlers(app, error_translations())
+    install_riders(app, token_check_rider)  # the token check rides the one Redis round trip
     app.include_router(health_router)
     app.include_router(api_router(settings))
     install_slash_redirects(app.router, settings.PUBLIC_BASE_URL)

@@ -15,14 +15,16 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, APIKeyHeader, OAuth2PasswordBearer
 
+from quartet.auth.request_state import TokenCheck
 from quartet.auth.service import AuthService
-from quartet.auth.state import AuthStateRepository
-from quartet.auth.tokens import Principal, TokenService
+from quartet.auth.state import AuthStateRepository, TokenState
+from quartet.auth.tokens import BearerClaims, Principal, TokenService
 from quartet.auth.transport import ACCESS_COOKIE, Credential, TokenTransport
 from quartet.core.cache import Cache
 from quartet.core.client import ClientMeta, client_meta
-from quartet.core.errors import UnauthorizedError
+from quartet.core.errors import AppError, UnauthorizedError
 from quartet.core.request_context import note_user
+from quartet.core.request_trip import RoutePlan, current_trip
 from quartet.core.security import PasswordHasher
 from quartet.sessions.repository import SessionManager
 from quartet.settings import Settings, get_settings
@@ -55,11 +57,18 @@ class AuthSecurity:
         )
 
 
+_SERVICE = "quartet.auth_service"
+
+
 async def get_auth_service(request: Request) -> AuthService:
+    """One per request (the token check of the request trip and the route share it)."""
+    built: AuthService | None = request.scope.get(_SERVICE)
+    if built is not None:
+        return built
     security: AuthSecurity = request.app.state.security
     stores = request.app.state.stores
     cache: Cache = request.app.state.cache
-    return AuthService(
+    built = request.scope[_SERVICE] = AuthService(
         stores.settings,
         security.hasher,
         security.tokens,
@@ -70,6 +79,7 @@ async def get_auth_service(request: Request) -> AuthService:
         transactions=stores.transactions,
         links=EmailLinks(stores.settings, request.app.state.notifier),
     )
+    return built
 
 
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
@@ -86,6 +96,41 @@ async def _credential(
     return transport.pick(bearer or session_token, access_cookie)
 
 
+async def read_credential(request: Request) -> Credential | None:
+    """`_credential` outside the dependency machinery (for the request trip's token check)."""
+    return await _credential(
+        request,
+        await _bearer(request),
+        await _session_header(request),
+        await _access_cookie(request),
+    )
+
+
+async def token_check_rider(request: Request, plan: RoutePlan) -> TokenCheck | None:
+    """The token check for the request trip, on routes that authenticate (see
+    `quartet.auth.request_state`)."""
+    if get_optional_principal not in plan.calls:
+        return None
+    credential = await read_credential(request)
+    if credential is None:
+        return None
+    service = await get_auth_service(request)
+    try:
+        if credential.from_cookie:
+            request.app.state.security.transport.csrf.session_of(request)
+        claims = service.bearer_claims(credential.token)
+    except AppError:
+        return None  # refused by the principal dependency, which checks again
+    names = [name(claims.user_id) for name in plan.marked("caller_cache")]
+    return TokenCheck(credential.token, claims, service, names)
+
+
+def _checked(request: Request, token: str) -> tuple[BearerClaims, TokenState] | None:
+    trip = current_trip(request)
+    check = trip.rider(TokenCheck) if trip is not None else None
+    return check.checked(token) if check is not None else None
+
+
 async def get_optional_principal(
     request: Request,
     service: AuthServiceDep,
@@ -93,13 +138,14 @@ async def get_optional_principal(
 ) -> Principal | None:
     if credential is None:
         return None
+    checked = _checked(request, credential.token)
     if credential.from_cookie:
         transport: TokenTransport = request.app.state.security.transport
         bound_to = transport.csrf.session_of(request)  # checked before any store is asked
-        principal = await service.authenticate(credential.token)
+        principal = await service.authenticate(credential.token, checked)
         transport.csrf.check_binding(bound_to, principal.session_id)
     else:
-        principal = await service.authenticate(credential.token)
+        principal = await service.authenticate(credential.token, checked)
     note_user(principal.user_id)  # logs, metrics and Sentry events name the user
     return principal
 

@@ -16,6 +16,7 @@ from quartet.auth.errors import (
     InvalidTokenError,
     WeakPasswordError,
 )
+from quartet.auth.request_state import CallerCache
 from quartet.auth.schemas import (
     AvailabilityIn,
     AvailabilityOut,
@@ -30,6 +31,7 @@ from quartet.auth.transport import IssueTokens, RefreshCookie
 from quartet.core.errors import ConflictError, NotFoundError, RateLimitedError, responses
 from quartet.core.rate_limit import AuthRateLimit
 from quartet.stores.dependencies import DbSession, Transactions
+from quartet.users.cache import ProfileCache
 from quartet.users.schemas import UserPublic
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -143,7 +145,12 @@ async def logout_everywhere(
     return RevokedOut(revoked=revoked)
 
 
-@router.get("/me", response_model=UserPublic, responses=responses(InvalidTokenError))
+@router.get(
+    "/me",
+    response_model=UserPublic,
+    responses=responses(InvalidTokenError),
+    dependencies=[CallerCache(ProfileCache.name)],  # the profile rides the token check's trip
+)
 async def me(user: CurrentUser, service: AuthServiceDep, db: DbSession) -> UserPublic:
     return await service.me(db, user)
 

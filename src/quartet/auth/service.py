@@ -12,6 +12,7 @@ import re
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,8 +22,8 @@ from quartet.auth import errors
 from quartet.auth.models import AuthSession
 from quartet.auth.repository import AuthSessionRepository
 from quartet.auth.schemas import RegisterIn, SessionOut, TokenResponse
-from quartet.auth.state import AuthStateRepository
-from quartet.auth.tokens import ACCESS, SUPERUSER, Grant, Principal, TokenService
+from quartet.auth.state import AuthStateRepository, TokenState
+from quartet.auth.tokens import BearerClaims, Grant, Principal, TokenService
 from quartet.core.client import ClientMeta
 from quartet.core.clock import utcnow
 from quartet.core.errors import ConflictError, NotFoundError
@@ -33,6 +34,7 @@ from quartet.rbac.repository import MembershipRepository, PermissionRepository
 from quartet.sessions.repository import SessionManager
 from quartet.settings import Settings
 from quartet.stores.postgres import TransactionRunner
+from quartet.stores.redis import RedisClient
 from quartet.users.cache import ProfileCache
 from quartet.users.models import User
 from quartet.users.repository import Identifier, UserRepository
@@ -315,40 +317,69 @@ class AuthService:
 
     # -- bearer tokens ---------------------------------------------------------------------
 
-    async def authenticate(self, token: str) -> Principal:
+    def bearer_claims(self, token: str) -> BearerClaims:
+        """A bearer token's verified claims (signature, registered claims, type)."""
+        try:
+            claims = self.tokens.decode_bearer(token)
+            return BearerClaims(
+                user_id=uuid.UUID(claims["sub"]),
+                session_id=uuid.UUID(claims["sid"]),
+                version=int(claims.get("ver", 0)),
+                roles=tuple(claims.get("roles", ())),
+                token_type=str(claims["typ"]),
+                carried=frozenset(str(c) for c in claims.get("perms", ())),
+            )
+        except (InvalidTokenError, ValueError, TypeError, AttributeError, KeyError) as error:
+            raise errors.InvalidTokenError() from error
+
+    def queue_token_check(self, pipe: RedisClient, claims: BearerClaims) -> int:
+        """The token's state commands on the request's pipeline (see `authenticate`)."""
+        return self.state.queue_token_state(
+            pipe,
+            str(claims.session_id),
+            str(claims.user_id),
+            self.activity_sessions,
+            require_member=self.settings.SESSION_IDLE_LOGOUT,
+            permissions_at=claims.version if claims.permissions_cached else None,
+        )
+
+    def read_token_check(self, results: Sequence[Any], claims: BearerClaims) -> TokenState:
+        return self.state.read_token_state(
+            results,
+            self.activity_sessions,
+            permissions_at=claims.version if claims.permissions_cached else None,
+        )
+
+    async def authenticate(
+        self, token: str, checked: tuple[BearerClaims, TokenState] | None = None
+    ) -> Principal:
         """Verify a bearer token, its revocation state and its authorization version, and
         resolve its permissions: a session token carries them, an access token's come from
         Redis in the same round trip. No PostgreSQL query, except to refill a permission set
-        Redis lost. Fails closed: a Redis error propagates as 503, never as acceptance."""
-        try:
-            claims = self.tokens.decode_bearer(token)
-            user_id, session_id = uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"])
-            version, roles = int(claims.get("ver", 0)), tuple(claims.get("roles", ()))
-            token_type = str(claims["typ"])
-            carried = frozenset(str(c) for c in claims.get("perms", ()))
-        except (InvalidTokenError, ValueError, TypeError, AttributeError) as error:
-            raise errors.InvalidTokenError() from error
-        cached = token_type == ACCESS and SUPERUSER not in roles
-        idle_logout = self.settings.SESSION_IDLE_LOGOUT
-        state = await self.state.token_state(
-            str(session_id),
-            str(user_id),
-            self.activity_sessions,
-            require_member=idle_logout,
-            permissions_at=version if cached else None,
-        )
-        if state.revoked or version < state.authz_version:
+        Redis lost. Fails closed: a Redis error propagates as 503, never as acceptance.
+        `checked`: the claims and state of this very token, read in the request's one Redis
+        round trip (`quartet.auth.request_state`)."""
+        if checked is None:
+            claims = self.bearer_claims(token)
+            async with self.state.redis.pipeline(transaction=False) as pipe:
+                self.queue_token_check(pipe, claims)
+                state = self.read_token_check(await pipe.execute(), claims)
+        else:
+            claims, state = checked
+        if state.revoked or claims.version < state.authz_version:
             raise errors.InvalidTokenError()
-        if idle_logout and not state.active:
+        if self.settings.SESSION_IDLE_LOGOUT and not state.active:
             raise errors.SessionIdleTimeoutError()
-        permissions = carried
-        if cached:
+        permissions = claims.carried
+        if claims.permissions_cached:
             permissions = (
                 state.permissions
                 if state.permissions is not None
-                else await self._refill_permissions(user_id, version)
+                else await self._refill_permissions(claims.user_id, claims.version)
             )
-        return Principal(user_id, session_id, token_type, roles, permissions)
+        return Principal(
+            claims.user_id, claims.session_id, claims.token_type, claims.roles, permissions
+        )
 
     async def _refill_permissions(self, user_id: uuid.UUID, version: int) -> frozenset[str]:
         """An access token's permission set Redis no longer has: read again (the version and

@@ -16,6 +16,7 @@ import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from quartet.sessions.repository import SessionManager
 from quartet.stores.redis import RedisClient
@@ -76,16 +77,45 @@ class AuthStateRepository:
         """Revocation state, touching the activity session in the same round trip unless the
         token is revoked (with `require_member`, only if this auth session belongs to it);
         with `permissions_at`, also the user's cached permission set at that version."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            self.queue_token_state(
+                pipe,
+                session_id,
+                user_id,
+                activity,
+                require_member=require_member,
+                permissions_at=permissions_at,
+            )
+            results = await pipe.execute()
+        return self.read_token_state(results, activity, permissions_at=permissions_at)
+
+    def queue_token_state(
+        self,
+        pipe: RedisClient,
+        session_id: str,
+        user_id: str,
+        activity: SessionManager,
+        *,
+        require_member: bool,
+        permissions_at: int | None = None,
+    ) -> int:
+        """`token_state`'s commands on someone's pipeline (the request's one round trip);
+        returns how many were queued. Read their answers with `read_token_state`."""
         revoked_key = self._revoked(session_id)
         keys = [revoked_key, self._authz(user_id)]
         if permissions_at is not None:
             keys.append(self._permissions(user_id, permissions_at))
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.mget(keys)
-            activity.queue_touch(
-                pipe, user_id, session_id if require_member else None, unless_exists=revoked_key
-            )
-            values, touched = await pipe.execute()
+        pipe.mget(keys)
+        activity.queue_touch(
+            pipe, user_id, session_id if require_member else None, unless_exists=revoked_key
+        )
+        return 2
+
+    @staticmethod
+    def read_token_state(
+        results: Sequence[Any], activity: SessionManager, *, permissions_at: int | None
+    ) -> TokenState:
+        values, touched = results
         revoked, version = values[0], values[1]
         return TokenState(
             revoked is not None,

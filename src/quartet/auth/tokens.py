@@ -50,6 +50,24 @@ class Principal:
 
 
 @dataclass(frozen=True)
+class BearerClaims:
+    """What a verified bearer token says."""
+
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    version: int
+    roles: tuple[str, ...]
+    token_type: str
+    carried: frozenset[str]
+    """The permissions a session token carries (an access token's come from Redis)."""
+
+    @property
+    def permissions_cached(self) -> bool:
+        """An access token of a non-superuser: its permission set is read from Redis."""
+        return self.token_type == ACCESS and SUPERUSER not in self.roles
+
+
+@dataclass(frozen=True)
 class Grant:
     """What tokens are minted with: the authorization version and the effective permissions
     (empty for a superuser, who holds every permission through the role)."""

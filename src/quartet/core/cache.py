@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
@@ -38,6 +39,12 @@ if (redis.call('GET', KEYS[2]) or '') ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
 return 1
 """
+_prefetched: ContextVar[dict[str, tuple[str | None, str | None]] | None] = ContextVar(
+    "cache_prefetched", default=None
+)
+"""Entries read ahead in the request's one Redis round trip (`Cache.queue_read`): the value
+and the generation seen, consumed by the request's first `get_or_load` of that name."""
+
 GENERATION_GRACE_SECONDS = 60
 """A generation outlives its entry by this much, longer than any read takes to load."""
 
@@ -80,14 +87,18 @@ class Cache:
     ) -> M | None:
         """The cached `model` under `name`, else `load()` (stored unless it is None)."""
         key, generation = self.key(name), self._generation_key(name)
-        try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.get(key)
-                pipe.get(generation)
-                cached, seen = await pipe.execute()
-        except Exception as error:  # any cache failure reads through to the source
-            self._failed(error)
-            return await load()
+        prefetched = _prefetched.get()
+        read_ahead = prefetched.pop(key, None) if prefetched is not None else None
+        if read_ahead is not None:
+            cached, seen = read_ahead
+        else:
+            try:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    self.queue_read(pipe, name)
+                    cached, seen = await pipe.execute()
+            except Exception as error:  # any cache failure reads through to the source
+                self._failed(error)
+                return await load()
         self._recovered()
         if cached is not None:
             try:
@@ -102,6 +113,21 @@ class Cache:
         if loaded is not None:
             await self._fill(key, generation, seen or "", loaded.model_dump_json())
         return loaded
+
+    def queue_read(self, pipe: RedisClient, name: str) -> int:
+        """The reads of `name` on a pipeline (2 commands); see `prefetch`."""
+        pipe.get(self.key(name))
+        pipe.get(self._generation_key(name))
+        return 2
+
+    def prefetch(self, name: str, results: Sequence[str | None]) -> None:
+        """Answers of `queue_read` made in the request's round trip, for this request's
+        `get_or_load(name)`."""
+        prefetched = _prefetched.get()
+        if prefetched is None:
+            prefetched = {}
+            _prefetched.set(prefetched)
+        prefetched[self.key(name)] = (results[0], results[1])
 
     async def _fill(self, key: str, generation: str, seen: str, payload: str) -> None:
         try:

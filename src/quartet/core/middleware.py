@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -17,6 +16,7 @@ from quartet.core.request_context import RequestInfo, request_id_var, request_in
 logger = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID_NAME = REQUEST_ID_HEADER.encode()
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 
 _API_SECURITY_HEADERS = {
@@ -47,9 +47,15 @@ class RequestIdMiddleware:
         token = request_id_var.set(request_id)
         info_token = request_info_var.set(RequestInfo(scope))
 
+        id_header = (_REQUEST_ID_NAME, request_id.encode("latin-1"))
+
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                raw = message.get("headers", ())
+                message["headers"] = [
+                    *(pair for pair in raw if pair[0].lower() != _REQUEST_ID_NAME),
+                    id_header,
+                ]
             await send(message)
 
         try:
@@ -60,30 +66,41 @@ class RequestIdMiddleware:
 
 
 class SecurityHeadersMiddleware:
-    """Conservative browser security headers; HSTS only where TLS is guaranteed (production)."""
+    """Conservative browser security headers; HSTS only where TLS is guaranteed (production).
+    A header the answer already carries is left as it is."""
 
     def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
         self.app = app
-        self.hsts = hsts
+        headers = dict(_API_SECURITY_HEADERS)
+        if hsts:
+            headers["strict-transport-security"] = "max-age=63072000"
+        self.docs_headers = [(k.encode(), v.encode()) for k, v in headers.items()]
+        # Swagger UI and ReDoc load their own scripts and styles: no strict CSP on them
+        self.api_headers = [*self.docs_headers, (b"content-security-policy", _STRICT_CSP.encode())]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        docs = scope["path"].startswith(_DOCS_PATHS)
+        added = self.docs_headers if scope["path"].startswith(_DOCS_PATHS) else self.api_headers
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in _API_SECURITY_HEADERS.items():
-                    headers.setdefault(name, value)
-                if not docs:  # Swagger UI and ReDoc load their own scripts and styles
-                    headers.setdefault("content-security-policy", _STRICT_CSP)
-                if self.hsts:
-                    headers.setdefault("strict-transport-security", "max-age=63072000")
+                message["headers"] = _with_defaults(message.get("headers", ()), added)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _with_defaults(
+    headers: Iterable[tuple[bytes, bytes]], defaults: list[tuple[bytes, bytes]]
+) -> list[tuple[bytes, bytes]]:
+    """Raw response headers plus each of `defaults` whose name is not there yet (lower-case
+    names, as every ASGI response carries them)."""
+    raw = list(headers)
+    present = {name.lower() for name, _ in raw}
+    raw.extend(pair for pair in defaults if pair[0] not in present)
+    return raw
 
 
 class BodySizeLimitMiddleware:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from limits.aio.storage import RedisStorage
 from redis.asyncio import BlockingConnectionPool, Connection, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
@@ -48,23 +47,14 @@ def create_client(settings: Settings) -> Redis:
         timeout=settings.REDIS_TIMEOUT,
         socket_timeout=settings.REDIS_TIMEOUT,
         socket_connect_timeout=settings.REDIS_TIMEOUT,
-        health_check_interval=30,
+        health_check_interval=0,  # no PING before commands: a dead connection fails the
+        # command, and the retry below reconnects once
         retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), retries=1),
         decode_responses=True,
         connection_class=DeadlineConnection,
     )
     count_round_trips(pool)
     return Redis(connection_pool=pool)
-
-
-def create_rate_limit_storage(client: Redis, settings: Settings) -> RedisStorage:
-    """`limits` storage sharing the app's pool (redis-py), keys under the app's prefix."""
-    return RedisStorage(
-        "async+" + settings.REDIS_URL,
-        implementation="redispy",
-        key_prefix=f"{settings.REDIS_KEY_PREFIX}ratelimit",
-        connection_pool=client.connection_pool,  # type: ignore[arg-type]  # passed through
-    )
 
 
 def pool_usage(client: Redis) -> dict[str, int]:

@@ -1,8 +1,8 @@
 """Counting Redis round trips per request.
 
 Every round trip (one command, or a whole pipeline) is one `send_packed_command` on a pooled
-connection, whoever issues it: the app's client, the `limits` rate limiter sharing the pool,
-a health check. The counting class is installed on the pool, and counts into whatever
+connection, whoever issues it: the request's one trip (rate limits and token check), a cache
+read, a health check. The counting class is installed on the pool, and counts into whatever
 `RoundTrips` the current request set in `round_trips_var` (nothing outside a request).
 """
 

@@ -39,7 +39,7 @@ class Stores:
             self.engine
         )
         self.redis: Redis = redis.create_client(settings)
-        self.rate_limiter = RateLimiter(redis.create_rate_limit_storage(self.redis, settings))
+        self.rate_limiter = RateLimiter(settings.REDIS_KEY_PREFIX)
         self.mongo_pool = MongoPoolUsage()
         self.mongo_client: AsyncMongoClient[mongo.MongoDocument] = mongo.create_client(
             settings, self.monitors["mongodb"], self.mongo_pool
