@@ -9,7 +9,7 @@ import httpx
 
 DEADLINE = 3.0
 """STORE_DEADLINE_SECONDS of the apps under fault: short enough to keep the tests quick, long
-enough that a fresh app's first login (new connections, script loads) fits it on a loaded machine."""
+enough that a fresh app's first login (new connections, script loads) fits it under load."""
 SLACK = 0.75
 """Event loop and in-process client overhead on a loaded machine."""
 
