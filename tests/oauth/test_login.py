@@ -100,6 +100,10 @@ async def test_oidc_login_creates_an_oauth_account_and_exchange_matches_login(
     assert {"auth.register", "oauth.link", "auth.login"} <= set(trail)
     assert trail["oauth.link"] == {"provider": "idp"}
     assert trail["auth.login"]["method"] == "oauth"
+    # created through the one account-creation path: in the default group like any sign-up
+    groups = await client.get(f"{api}/users/me/groups", headers=bearer(tokens["access_token"]))
+    assert groups.status_code == 200, groups.text
+    assert "user" in {membership["group"]["codename"] for membership in groups.json()}
 
 
 async def test_the_same_subject_logs_in_to_the_same_account(

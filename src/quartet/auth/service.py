@@ -460,17 +460,6 @@ class AuthService:
         await self._audit(db, f"auth.{reason}", meta, user_id, sessions=[str(i) for i in ids])
         return revoked
 
-    async def audit(
-        self,
-        db: AsyncSession,
-        action: str,
-        meta: ClientMeta,
-        user_id: uuid.UUID | None = None,
-        **data: object,
-    ) -> None:
-        """`_audit` for the flows of other domains that act on accounts (social login)."""
-        await self._audit(db, action, meta, user_id, **data)
-
     async def _audit(
         self,
         db: AsyncSession,

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quartet.audit.trail import record_action
 from quartet.auth.schemas import TokenResponse
 from quartet.auth.service import AuthService
 from quartet.auth.tokens import Principal
 from quartet.core.client import ClientMeta
-from quartet.core.errors import NotFoundError
+from quartet.core.errors import ConflictError, NotFoundError
 from quartet.core.security import hash_token, new_opaque_token
 from quartet.oauth import errors
 from quartet.oauth.errors import OAuthFlowError
@@ -170,15 +171,17 @@ class OAuthService:
         try:
             existing = await users.get_by("email", profile.email)
             if existing is None:
-                user = await users.create(
+                user = await self.auth.create_account(
+                    session,
                     User(
                         email=profile.email,
                         full_name=profile.name[:200] if profile.name else None,
                         auth_type="oauth",
                         is_email_verified=profile.email_verified,
-                    )
+                    ),
+                    meta,
+                    provider=provider,
                 )
-                await self.auth.audit(session, "auth.register", meta, user.id, provider=provider)
             elif not (profile.email_verified and existing.is_email_verified):
                 raise OAuthFlowError(errors.ACCOUNT_EXISTS)
             elif not existing.is_active:
@@ -194,9 +197,12 @@ class OAuthService:
                     email_verified=profile.email_verified,
                 )
             )
-        except IntegrityError as error:  # a concurrent login, or another identity here
+        # a concurrent login or sign-up, or another identity here
+        except (IntegrityError, ConflictError) as error:
             raise OAuthFlowError(errors.IDENTITY_CONFLICT) from error
-        await self.auth.audit(session, "oauth.link", meta, user.id, provider=provider)
+        await record_action(
+            session, self.auth.activity_log, "oauth.link", meta, user.id, provider=provider
+        )
         return user.id
 
     async def exchange(self, tx: TransactionRunner, code: str, meta: ClientMeta) -> TokenResponse:
@@ -228,4 +234,6 @@ class OAuthService:
         if user.hashed_password is None and len(linked) == 1:
             raise errors.LastLoginMethodError()
         await identities.delete(target)
-        await self.auth.audit(db, "oauth.unlink", meta, user.id, provider=provider)
+        await record_action(
+            db, self.auth.activity_log, "oauth.unlink", meta, user.id, provider=provider
+        )
