@@ -109,15 +109,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "retried": "Delivery attempts this process will retry",
         },
     )
-    observability.sources.add_stats(
-        "quartet_outbox_messages",
-        notifications.outbox_counts,
-        gauges={
-            "pending": "Notifications waiting in the outbox",
-            "sent": "Notifications delivered (kept in the outbox table)",
-            "failed": "Notifications that failed for good",
-        },
-        queue="pending",
+    # Only the pending count is sampled (every few seconds, per worker): delivered and failed
+    # totals would count the outbox's whole history; the counters above cover them.
+    observability.sources.add_gauge(
+        "quartet_outbox_messages_pending",
+        "Notifications waiting in the outbox",
+        notifications.pending,
+        queue="outbox",
     )
 
     @asynccontextmanager

@@ -118,7 +118,7 @@ async def test_store_queries_and_activity_writer(
     before = await scrape(client)
     statements_before = stores.monitors["postgres"].total_count()
     await login(client, api, account)
-    # A scrape reads the outbox's counts too: count the statements up to the end of it.
+    # A scrape reads the outbox's pending count too: count the statements up to its end.
     after = await scrape(client)
     statements = stores.monitors["postgres"].total_count() - statements_before
     assert statements > 0

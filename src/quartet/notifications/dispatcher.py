@@ -87,6 +87,11 @@ class NotificationDispatcher:
             "passes": self._passes,
         }
 
+    async def pending(self) -> int:
+        """Messages waiting in the whole outbox (the queue depth metrics sample)."""
+        async with unit_of_work(self.sessionmaker) as session:
+            return await OutboxRepository(session).count_pending()
+
     async def outbox_counts(self) -> dict[str, int]:
         """The whole outbox by status: `pending`, `sent`, `failed` (one grouped count)."""
         async with unit_of_work(self.sessionmaker) as session:

@@ -74,6 +74,12 @@ class OutboxRepository(PostgresRepository[OutboxMessage]):
             body_html=None,
         )
 
+    async def count_pending(self) -> int:
+        """Messages waiting: a range of the (status, next_attempt_at) index, bounded by the
+        backlog rather than by the outbox's whole history."""
+        statement = select(func.count()).where(col(OutboxMessage.status) == OutboxStatus.PENDING)
+        return int(await self.session.scalar(statement) or 0)
+
     async def count_by_status(self) -> dict[str, int]:
         rows = await self.session.execute(
             select(col(OutboxMessage.status), func.count()).group_by(col(OutboxMessage.status))
