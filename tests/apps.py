@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from quartet.main import create_app
+from quartet.stores.redis import create_client
 from tests.conftest import make_settings, test_env
 
 
@@ -33,3 +34,19 @@ async def unstarted_app(**overrides: Any) -> AsyncIterator[FastAPI]:
         yield app
     finally:
         await app.state.stores.close()
+
+
+@asynccontextmanager
+async def app_with_dead_redis_store(**overrides: Any) -> AsyncIterator[FastAPI]:
+    """A `dedicated_app` whose `stores.redis` (codes, OAuth state, token state...) talks to an
+    address nothing listens on, while the rate limiter's own pool stays live: what fails closed
+    is the feature's store, not the limiter in front of it."""
+    async with dedicated_app(**overrides) as app:
+        stores = app.state.stores
+        live, dead = stores.redis, create_client(make_settings(REDIS_URL="redis://127.0.0.1:1/0"))
+        stores.redis = dead
+        try:
+            yield app
+        finally:
+            stores.redis = live
+            await dead.aclose()

@@ -8,10 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 from fastapi import FastAPI
 
-from quartet.stores.redis import create_client
-from tests.apps import dedicated_app
+from tests.apps import app_with_dead_redis_store
 from tests.clients import http_for
-from tests.conftest import make_settings
 from tests.oauth.conftest import standin_registry
 from tests.oauth.standins import GitHubStandIn, OidcStandIn
 from tests.responses import assert_store_unavailable
@@ -21,17 +19,10 @@ from tests.responses import assert_store_unavailable
 async def oauth_state_down_app(
     app: FastAPI, idp: OidcStandIn, github: GitHubStandIn
 ) -> AsyncIterator[FastAPI]:
-    """Rate limiting keeps the live pool; `stores.redis` (OAuth state) talks to a dead port."""
-    async with dedicated_app() as dedicated:
+    """`stores.redis` (OAuth state) is dead; rate limiting keeps its live pool."""
+    async with app_with_dead_redis_store() as dedicated:
         dedicated.state.oauth_providers = standin_registry(idp, github)
-        stores = dedicated.state.stores
-        live, dead = stores.redis, create_client(make_settings(REDIS_URL="redis://127.0.0.1:1/0"))
-        stores.redis = dead
-        try:
-            yield dedicated
-        finally:
-            stores.redis = live
-            await dead.aclose()
+        yield dedicated
 
 
 async def test_with_redis_down_every_step_is_a_503(oauth_state_down_app: FastAPI, api: str) -> None:

@@ -8,27 +8,18 @@ from collections.abc import AsyncIterator
 import pytest
 from fastapi import FastAPI
 
-from quartet.stores.redis import create_client
-from tests.apps import dedicated_app
+from tests.apps import app_with_dead_redis_store, dedicated_app
 from tests.clients import http_for
-from tests.conftest import free_port, make_settings
+from tests.conftest import free_port
 from tests.responses import assert_store_unavailable
 from tests.verification.codes import send_code, verify_code
 
 
 @pytest.fixture
 async def codes_redis_down(app: FastAPI) -> AsyncIterator[FastAPI]:
-    """Rate limiting still reaches Redis (its storage keeps the live pool); the code store,
-    which asks `stores.redis`, talks to a dead address."""
-    async with dedicated_app() as dedicated:
-        stores = dedicated.state.stores
-        live, dead = stores.redis, create_client(make_settings(REDIS_URL="redis://127.0.0.1:1/0"))
-        stores.redis = dead
-        try:
-            yield dedicated
-        finally:
-            stores.redis = live
-            await dead.aclose()
+    """The code store (`stores.redis`) is dead; rate limiting keeps its live pool."""
+    async with app_with_dead_redis_store() as dedicated:
+        yield dedicated
 
 
 async def test_codes_fail_closed_without_redis(codes_redis_down: FastAPI, api: str) -> None:
