@@ -12,7 +12,6 @@ from quartet.account.router import router as account_router
 from quartet.auth.dependencies import AuthSecurity, token_check_rider
 from quartet.auth.router import router as auth_router
 from quartet.cache.router import router as cache_router
-from quartet.core.cache import Cache
 from quartet.core.cors import ListedOriginsCORSMiddleware
 from quartet.core.errors import (
     RateLimitedError,
@@ -56,6 +55,7 @@ from quartet.schema import apply_cassandra_schema_on_start, apply_mongo_schema_o
 from quartet.sessions.router import router as sessions_router
 from quartet.settings import Settings, get_settings
 from quartet.shop.router import router as shop_router
+from quartet.stores.cache import Cache
 from quartet.stores.deadline import StoreDeadlineMiddleware
 from quartet.stores.registry import Stores, error_translations
 from quartet.users.router import router as users_router

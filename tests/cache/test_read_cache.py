@@ -12,8 +12,8 @@ import pytest
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quartet.core.cache import Cache
 from quartet.settings import Settings
+from quartet.stores.cache import Cache
 from quartet.stores.redis import create_client
 from quartet.stores.registry import Stores
 from quartet.users.cache import ProfileCache
@@ -22,7 +22,7 @@ from tests.accounts import SignedIn, login
 from tests.conftest import free_port, make_settings
 from tests.tcp_proxy import address, tcp_proxy
 
-CACHE_LOGGER = "quartet.core.cache"
+CACHE_LOGGER = "quartet.stores.cache"
 
 
 class Item(BaseModel):

@@ -13,8 +13,7 @@ from sqlmodel import col
 
 from quartet.audit.models import AuditLog
 from quartet.auth.models import AuthSession
-from quartet.auth.state import AuthStateRepository
-from quartet.core.cache import Cache
+from quartet.auth.state_repository import AuthStateRepository
 from quartet.core.clock import utcnow
 from quartet.erasure.models import AccountErasure
 from quartet.erasure.repository import ANONYMOUS_CUSTOMER_ID, CustomerOrders
@@ -22,7 +21,8 @@ from quartet.events.models import Event
 from quartet.events.repository import EventRepository
 from quartet.posts.models import Like, Post
 from quartet.rbac.models import UserGroup
-from quartet.sessions.repository import SessionManager
+from quartet.sessions.repository import ActivitySessionRepository
+from quartet.stores.cache import Cache
 from quartet.stores.registry import Stores
 from quartet.users.cache import ProfileCache
 from quartet.users.models import User
@@ -94,7 +94,7 @@ def redis_keys(stores: Stores, account: SignedIn) -> list[str]:
     state = AuthStateRepository(stores.redis, prefix)
     purposes = [p.value for p in CodePurpose]
     return [
-        SessionManager.from_settings(stores.redis, stores.settings).key(account.id),
+        ActivitySessionRepository.from_settings(stores.redis, stores.settings).key(account.id),
         *(cache.key(n) for n in ProfileCache.names(account.id)),
         *state.lockout_keys(f"user:{account.id}"),
         *CodeRepository(stores.redis, prefix).identifier_keys(account.email, purposes),

@@ -15,12 +15,12 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quartet.auth.state import AuthStateRepository
-from quartet.core.cache import Cache
+from quartet.auth.state_repository import AuthStateRepository
 from quartet.erasure.models import AccountErasure
 from quartet.erasure.service import ErasureService
 from quartet.erasure.worker import ErasureWorker
 from quartet.settings import Settings
+from quartet.stores.cache import Cache
 from quartet.stores.registry import Stores
 from quartet.users.repository import UserRepository
 from tests.conftest import make_settings

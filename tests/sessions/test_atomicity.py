@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from quartet.sessions.repository import FIELDS, SessionManager
+from quartet.sessions.repository import FIELDS, ActivitySessionRepository
 from quartet.settings import Settings
 from quartet.stores.registry import Stores
 
@@ -16,7 +16,7 @@ WATCHERS = 8
 
 
 async def test_ttl_is_set_with_every_write(stores: Stores, settings: Settings) -> None:
-    manager = SessionManager(stores.redis, settings.REDIS_KEY_PREFIX, 1800)
+    manager = ActivitySessionRepository(stores.redis, settings.REDIS_KEY_PREFIX, 1800)
     user_id, auth_session = uuid.uuid4(), uuid.uuid4()
     key = manager.key(user_id)
 
@@ -47,7 +47,7 @@ async def test_concurrent_writes_never_leave_a_hash_without_ttl_or_fields(
     """Create, login, touch and delete race on one key while watchers sample its TTL and
     fields (a sampler on its own connection sees what any other client would; the same
     sampler catches TTL -1 against a plain HSET-then-EXPIRE writer)."""
-    manager = SessionManager(stores.redis, settings.REDIS_KEY_PREFIX, 1800)
+    manager = ActivitySessionRepository(stores.redis, settings.REDIS_KEY_PREFIX, 1800)
     user_id = uuid.uuid4()
     key = manager.key(user_id)
     stop = asyncio.Event()

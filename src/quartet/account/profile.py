@@ -19,12 +19,12 @@ from quartet.account.errors import PictureNotAllowedError, UnsupportedLanguageEr
 from quartet.account.profile_schemas import ProfileOut, PublicProfileOut, SettingsOut
 from quartet.audit.trail import record_action
 from quartet.auth.tokens import Principal
-from quartet.core.cache import Cache
 from quartet.core.client import ClientMeta
 from quartet.events.writer import ActivityWriter
 from quartet.media.repository import MediaRepository
 from quartet.rbac.errors import UserNotFoundError
 from quartet.settings import Settings
+from quartet.stores.cache import Cache
 from quartet.stores.postgres import TransactionRunner
 from quartet.users.cache import ProfileCache
 from quartet.users.errors import IdentifierTakenError

@@ -17,17 +17,17 @@ from fastapi.security import APIKeyCookie, APIKeyHeader, OAuth2PasswordBearer
 
 from quartet.auth.request_state import TokenCheck
 from quartet.auth.service import AuthService
-from quartet.auth.state import AuthStateRepository, TokenState
+from quartet.auth.state_repository import AuthStateRepository, TokenState
 from quartet.auth.tokens import BearerClaims, Principal, TokenService
 from quartet.auth.transport import ACCESS_COOKIE, Credential, TokenTransport
-from quartet.core.cache import Cache
 from quartet.core.client import ClientMeta, client_meta
 from quartet.core.errors import AppError, UnauthorizedError
 from quartet.core.request_context import note_user
 from quartet.core.request_trip import RoutePlan, current_trip
 from quartet.core.security import PasswordHasher
-from quartet.sessions.repository import SessionManager
+from quartet.sessions.repository import ActivitySessionRepository
 from quartet.settings import Settings, get_settings
+from quartet.stores.cache import Cache
 from quartet.users.cache import ProfileCache
 from quartet.verification.links import EmailLinks
 
@@ -73,7 +73,7 @@ async def get_auth_service(request: Request) -> AuthService:
         security.hasher,
         security.tokens,
         AuthStateRepository(stores.redis, stores.settings.REDIS_KEY_PREFIX),
-        SessionManager.from_settings(stores.redis, stores.settings),
+        ActivitySessionRepository.from_settings(stores.redis, stores.settings),
         ProfileCache(cache),
         activity_log=request.app.state.activity,
         transactions=stores.transactions,

@@ -18,9 +18,9 @@ from typing import Any
 from fastapi import Depends
 
 from quartet.auth.service import AuthService
-from quartet.auth.state import TokenState
+from quartet.auth.state_repository import TokenState
 from quartet.auth.tokens import BearerClaims
-from quartet.core.cache import Cache
+from quartet.stores.cache import Cache
 
 CacheName = Callable[[uuid.UUID], str]
 

@@ -22,7 +22,7 @@ from quartet.auth import errors
 from quartet.auth.models import AuthSession
 from quartet.auth.repository import AuthSessionRepository
 from quartet.auth.schemas import RegisterIn, SessionOut, TokenResponse
-from quartet.auth.state import AuthStateRepository, TokenState
+from quartet.auth.state_repository import AuthStateRepository, TokenState
 from quartet.auth.tokens import BearerClaims, Grant, Principal, TokenService
 from quartet.core.client import ClientMeta
 from quartet.core.clock import utcnow
@@ -31,7 +31,7 @@ from quartet.core.security import InvalidTokenError, PasswordHasher, hash_token,
 from quartet.events.writer import ActivityWriter
 from quartet.rbac.registry import DEFAULT_GROUP
 from quartet.rbac.repository import MembershipRepository, PermissionRepository
-from quartet.sessions.repository import SessionManager
+from quartet.sessions.repository import ActivitySessionRepository
 from quartet.settings import Settings
 from quartet.stores.postgres import TransactionRunner
 from quartet.stores.redis import RedisClient
@@ -52,7 +52,7 @@ class AuthService:
         hasher: PasswordHasher,
         tokens: TokenService,
         state: AuthStateRepository,
-        activity_sessions: SessionManager,
+        activity_sessions: ActivitySessionRepository,
         profiles: ProfileCache,
         *,
         activity_log: ActivityWriter,

@@ -1,7 +1,7 @@
 """The three tokens: access (JWT, short), session (JWT, 7 days, carries the profile essentials,
 roles, the effective permission set and the authorization version) and refresh (opaque, stored
 hashed, rotated on use). An access token carries no permissions: they are cached in Redis under
-its authorization version (`quartet.auth.state`).
+its authorization version (`quartet.auth.state_repository`).
 
 A login's refresh token is random; each rotation's is derived from the one it replaces with a
 keyed hash, so every refresh that presents the same token within the reuse grace window is

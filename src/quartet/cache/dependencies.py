@@ -6,7 +6,7 @@ from fastapi import Depends
 
 from quartet.cache.repository import CacheAdminRepository
 from quartet.cache.service import CacheService
-from quartet.core.cache import CacheDep
+from quartet.stores.cache import CacheDep
 from quartet.stores.dependencies import RedisDep
 
 

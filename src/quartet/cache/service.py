@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from quartet.cache.repository import CacheAdminRepository
 from quartet.cache.schemas import CacheStatus, ClearedOut, ProcessCounters
-from quartet.core.cache import Cache
 from quartet.core.errors import NotFoundError, ValidationFailedError
+from quartet.stores.cache import Cache
 
 WILDCARDS = frozenset("*?[]")
 

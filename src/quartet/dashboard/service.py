@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quartet.core.cache import Cache
 from quartet.core.clock import utcnow
 from quartet.core.errors import ValidationFailedError
 from quartet.dashboard.repository import EventStatistics, ShopStatistics, UserStatistics
@@ -31,6 +30,7 @@ from quartet.dashboard.schemas import (
     RoleStatistics,
 )
 from quartet.rbac.errors import UserNotFoundError
+from quartet.stores.cache import Cache
 from quartet.stores.registry import Stores
 from quartet.users.cache import ProfileCache
 

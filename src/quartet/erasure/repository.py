@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from quartet.audit.models import AuditLog
-from quartet.auth.state import AuthStateRepository
+from quartet.auth.state_repository import AuthStateRepository
 from quartet.erasure.models import AccountErasure
 from quartet.events.repository import (
     DAY_BUCKET,
@@ -24,7 +24,7 @@ from quartet.events.repository import (
     EventRepository,
 )
 from quartet.notifications.models import OutboxMessage
-from quartet.sessions.repository import SessionManager
+from quartet.sessions.repository import ActivitySessionRepository
 from quartet.shop.repository import OrderRepository
 from quartet.stores.cassandra import CassandraStore
 from quartet.stores.mongo import MongoDatabase
@@ -141,7 +141,7 @@ class RedisTraces:
     ) -> None:
         self.redis = redis
         self.token_life = token_life
-        self.sessions = SessionManager(redis, key_prefix, session_ttl)
+        self.sessions = ActivitySessionRepository(redis, key_prefix, session_ttl)
         self.codes = CodeRepository(redis, key_prefix)
         self.state = AuthStateRepository(redis, key_prefix)
 

@@ -19,9 +19,8 @@ from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quartet.auth.state import AuthStateRepository
+from quartet.auth.state_repository import AuthStateRepository
 from quartet.auth.tokens import TokenService
-from quartet.core.cache import Cache
 from quartet.core.clock import utcnow
 from quartet.erasure.models import STORES, AccountErasure
 from quartet.erasure.repository import (
@@ -32,6 +31,7 @@ from quartet.erasure.repository import (
     UserEvents,
 )
 from quartet.rbac.versions import bump_authz_versions
+from quartet.stores.cache import Cache
 from quartet.stores.postgres import TransactionRunner
 from quartet.stores.registry import Stores
 from quartet.users.cache import ProfileCache

@@ -17,7 +17,6 @@ import psutil
 from prometheus_client import multiprocess
 
 from quartet import __version__
-from quartet.core.cache import Cache
 from quartet.events.writer import ActivityWriter
 from quartet.observability import metrics
 from quartet.observability.loop_lag import LoopLagProbe
@@ -27,6 +26,7 @@ from quartet.observability.sentry import init_sentry
 from quartet.observability.sources import MetricSources, run_sampler
 from quartet.observability.tracing import setup_tracing
 from quartet.settings import Settings
+from quartet.stores.cache import Cache
 from quartet.stores.registry import Stores
 
 if TYPE_CHECKING:

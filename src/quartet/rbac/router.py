@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 
 from quartet.auth.dependencies import CurrentUser
-from quartet.auth.state import AuthStateRepository
+from quartet.auth.state_repository import AuthStateRepository
 from quartet.auth.tokens import Principal
 from quartet.core.errors import UnauthorizedError, ValidationFailedError, responses
 from quartet.core.pagination import Cursor, CursorPage, Limit

@@ -22,7 +22,7 @@ from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quartet.auth.state import AuthStateRepository
+from quartet.auth.state_repository import AuthStateRepository
 from quartet.auth.tokens import Principal
 from quartet.core.errors import ValidationFailedError
 from quartet.core.pagination import decode_uuid_cursor, encode_uuid_cursor

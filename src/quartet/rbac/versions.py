@@ -8,7 +8,7 @@ from collections.abc import Collection
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quartet.auth.state import AuthStateRepository
+from quartet.auth.state_repository import AuthStateRepository
 from quartet.users.repository import UserRepository
 
 

@@ -4,13 +4,13 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from quartet.sessions.repository import SessionManager
+from quartet.sessions.repository import ActivitySessionRepository
 from quartet.sessions.service import SessionService
 from quartet.stores.dependencies import StoresDep
 
 
 async def get_session_service(stores: StoresDep) -> SessionService:
-    return SessionService(SessionManager.from_settings(stores.redis, stores.settings))
+    return SessionService(ActivitySessionRepository.from_settings(stores.redis, stores.settings))
 
 
 SessionServiceDep = Annotated[SessionService, Depends(get_session_service)]

@@ -1,4 +1,4 @@
-"""`SessionManager`: the repository of the `session:{user_id}` activity hashes in Redis.
+"""`ActivitySessionRepository`: the repository of the `session:{user_id}` activity hashes in Redis.
 
 A hash holds `user_id`, `session_token` (256 bits, URL-safe; an identifier of this activity
 session, never accepted as a credential), `login_time` and `last_active` (ISO-8601 UTC), plus
@@ -61,7 +61,7 @@ def _member(auth_session_id: uuid.UUID | str | None) -> str:
     return f"sid:{auth_session_id}" if auth_session_id else ""
 
 
-class SessionManager:
+class ActivitySessionRepository:
     """Create, read, touch and delete activity sessions; Redis expires idle ones by itself."""
 
     def __init__(self, redis: RedisClient, key_prefix: str, ttl_seconds: int) -> None:
@@ -70,7 +70,7 @@ class SessionManager:
         self.ttl_seconds = ttl_seconds
 
     @classmethod
-    def from_settings(cls, redis: RedisClient, settings: Settings) -> SessionManager:
+    def from_settings(cls, redis: RedisClient, settings: Settings) -> ActivitySessionRepository:
         return cls(redis, settings.REDIS_KEY_PREFIX, settings.SESSION_TTL_SECONDS)
 
     def key(self, user_id: uuid.UUID | str) -> str:

@@ -14,12 +14,12 @@ from quartet.sessions.errors import (
     UserNotFoundError,
 )
 from quartet.sessions.permissions import SESSIONS_MANAGE_ANY
-from quartet.sessions.repository import ActivitySession, SessionManager
+from quartet.sessions.repository import ActivitySession, ActivitySessionRepository
 from quartet.users.repository import UserRepository
 
 
 class SessionService:
-    def __init__(self, manager: SessionManager) -> None:
+    def __init__(self, manager: ActivitySessionRepository) -> None:
         self.manager = manager
 
     @staticmethod

@@ -13,7 +13,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quartet.core.cache import Cache
+from quartet.stores.cache import Cache
 from quartet.users.repository import UserRepository
 from quartet.users.schemas import UserPublic
 

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, status
 
 from quartet.auth.dependencies import CurrentUser
-from quartet.auth.state import AuthStateRepository
+from quartet.auth.state_repository import AuthStateRepository
 from quartet.core.errors import UnauthorizedError, responses
 from quartet.core.pagination import Limit, Offset, OffsetPage
 from quartet.erasure.service import DELETED, ErasureService

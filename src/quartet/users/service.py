@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quartet.auth.state import AuthStateRepository
+from quartet.auth.state_repository import AuthStateRepository
 from quartet.auth.tokens import Principal
 from quartet.erasure.service import DELETED, ErasureService
 from quartet.rbac.errors import PermissionDeniedError, UserNotFoundError
