@@ -9,10 +9,12 @@ from fastapi import APIRouter, FastAPI
 
 from quartet import __version__
 from quartet.account.router import router as account_router
+from quartet.audit.trail import ActionRecorded
 from quartet.auth.dependencies import AuthSecurity, token_check_rider
 from quartet.auth.router import router as auth_router
 from quartet.cache.router import router as cache_router
 from quartet.core.cors import ListedOriginsCORSMiddleware
+from quartet.core.domain_events import DomainEvents
 from quartet.core.errors import (
     RateLimitedError,
     StoreUnavailableError,
@@ -27,7 +29,7 @@ from quartet.core.middleware import (
     SecurityHeadersMiddleware,
     UnhandledErrorMiddleware,
 )
-from quartet.core.rate_limit import GlobalRateLimit
+from quartet.core.rate_limit import GlobalRateLimit, RateLimitRefused
 from quartet.core.request_trip import install_riders
 from quartet.dashboard.router import router as dashboard_router
 from quartet.erasure.router import router as erasure_router
@@ -48,10 +50,12 @@ from quartet.oauth.providers import ProviderRegistry
 from quartet.oauth.router import identities_router as oauth_identities_router
 from quartet.oauth.router import router as oauth_router
 from quartet.observability.install import install as install_observability
+from quartet.observability.metrics import count_audit_action, count_rate_limit_refusal
 from quartet.observability.runtime import Observability
 from quartet.posts.router import router as posts_router
 from quartet.rbac.router import router as rbac_router
 from quartet.schema import apply_cassandra_schema_on_start, apply_mongo_schema_on_start
+from quartet.sessions.repository import ActivitySessionRepository
 from quartet.sessions.router import router as sessions_router
 from quartet.settings import Settings, get_settings
 from quartet.shop.router import router as shop_router
@@ -87,12 +91,23 @@ def api_router(settings: Settings) -> APIRouter:
     return api
 
 
+def listen(domain_events: DomainEvents, activity: ActivityWriter) -> None:
+    """Who hears which announcement (`quartet.core.domain_events`)."""
+    domain_events.subscribe(ActionRecorded, lambda event: count_audit_action(event.action))
+    domain_events.subscribe(
+        ActionRecorded, lambda event: activity.record(event.action, event.user_id, event.activity)
+    )
+    domain_events.subscribe(RateLimitRefused, lambda event: count_rate_limit_refusal(event.scope))
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.LOG_LEVEL, settings.LOG_JSON)
     stores = Stores(settings)
     security = AuthSecurity.from_settings(settings)
     activity = ActivityWriter(EventRepository(stores.cassandra), settings)
+    domain_events = DomainEvents()
+    listen(domain_events, activity)
     media = MediaRuntime(settings, stores)
     cache = Cache.from_settings(stores.redis, settings)
     observability = Observability(settings, stores, activity, cache)  # before FastAPI (Sentry)
@@ -151,6 +166,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.stores = stores
     app.state.security = security
     app.state.activity = activity
+    app.state.domain_events = domain_events
+    app.state.activity_sessions = ActivitySessionRepository.from_settings(stores.redis, settings)
     app.state.media = media
     app.state.cache = cache
     app.state.notifications = notifications

@@ -81,7 +81,7 @@ class AccountClosure:
             await bump_authz_versions(session, self.auth.state, [user.id])
             await self.auth.end_sessions(session, user.id, meta, "account_deactivated")
             await record_action(
-                session, self.auth.activity_log, "account.deactivated", meta, user.id, via=method
+                session, self.auth.domain_events, "account.deactivated", meta, user.id, via=method
             )
             return user
 
@@ -101,7 +101,7 @@ class AccountClosure:
             # no user id on the record: it would be the next thing to erase
             await record_action(
                 session,
-                self.auth.activity_log,
+                self.auth.domain_events,
                 "account.deletion_requested",
                 meta,
                 None,

@@ -25,7 +25,7 @@ async def get_profiles(request: Request) -> ProfileService:
         request.app.state.settings,
         request.app.state.stores.transactions,
         request.app.state.cache,
-        request.app.state.activity,
+        request.app.state.domain_events,
     )
 
 

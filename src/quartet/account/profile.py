@@ -20,7 +20,7 @@ from quartet.account.profile_schemas import ProfileOut, PublicProfileOut, Settin
 from quartet.audit.trail import record_action
 from quartet.auth.tokens import Principal
 from quartet.core.client import ClientMeta
-from quartet.events.writer import ActivityWriter
+from quartet.core.domain_events import DomainEvents
 from quartet.media.repository import MediaRepository
 from quartet.rbac.errors import UserNotFoundError
 from quartet.settings import Settings
@@ -39,12 +39,12 @@ class ProfileService:
         settings: Settings,
         transactions: TransactionRunner,
         cache: Cache,
-        activity_log: ActivityWriter,
+        domain_events: DomainEvents,
     ) -> None:
         self.languages = {tag.casefold(): tag for tag in settings.SUPPORTED_LANGUAGES}
         self.tx = transactions
         self.cache = cache
-        self.activity_log = activity_log
+        self.domain_events = domain_events
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -135,7 +135,7 @@ class ProfileService:
                 await self._check_picture(session, principal.user_id, picture)
             await users.update(user, dict(changes))
             await record_action(
-                session, self.activity_log, action, meta, user.id, fields=sorted(changes)
+                session, self.domain_events, action, meta, user.id, fields=sorted(changes)
             )
             return user
 

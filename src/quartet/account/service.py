@@ -56,7 +56,7 @@ class ContactChanges:
             await self._tell(session, user, told, field, found.identifier)
             await record_action(
                 session,
-                self.auth.activity_log,
+                self.auth.domain_events,
                 f"account.{field}_changed",
                 meta,
                 user.id,

@@ -5,8 +5,6 @@ from typing import Any
 
 from quartet.audit.models import AuditLog
 from quartet.core.client import ClientMeta
-from quartet.observability.metrics import count_audit_action
-from quartet.stores.postgres import after_commit
 from quartet.stores.sql import PostgresRepository
 
 
@@ -21,10 +19,8 @@ class AuditRepository(PostgresRepository[AuditLog]):
         user_id: uuid.UUID | None = None,
         **data: Any,
     ) -> AuditLog:
-        entry = await self.create(
+        return await self.create(
             AuditLog(
                 user_id=user_id, action=action, ip=meta.ip, user_agent=meta.user_agent, data=data
             )
         )
-        after_commit(self.session, lambda: count_audit_action(action))  # metrics: logins, ...
-        return entry

@@ -1,22 +1,35 @@
-"""One action, two records: an audit row in the caller's transaction, and the same action in
-the user's activity feed once that transaction has committed (queued, never waiting for
-Cassandra). Every flow that audits goes through `record_action`."""
+"""One action, two records: an audit row in the caller's transaction and, once that transaction
+has committed, an `ActionRecorded` announcement (the app's listeners put it in the user's
+activity feed, queued, never waiting for Cassandra, and count it in the metrics). Every flow
+that audits goes through `record_action`."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quartet.audit.repository import AuditRepository
 from quartet.core.client import ClientMeta
-from quartet.events.writer import ActivityWriter
+from quartet.core.domain_events import DomainEvents
 from quartet.stores.postgres import after_commit
+
+
+@dataclass(frozen=True)
+class ActionRecorded:
+    """An audited action has committed: who did it, and its details with the caller's IP and
+    user agent."""
+
+    action: str
+    user_id: uuid.UUID | None
+    activity: Mapping[str, object]
 
 
 async def record_action(
     db: AsyncSession,
-    activity_log: ActivityWriter,
+    domain_events: DomainEvents,
     action: str,
     meta: ClientMeta,
     user_id: uuid.UUID | None = None,
@@ -24,4 +37,4 @@ async def record_action(
 ) -> None:
     await AuditRepository(db).record(action, meta, user_id=user_id, **data)
     activity = {"ip": meta.ip, "user_agent": meta.user_agent, **data}
-    after_commit(db, lambda: activity_log.record(action, user_id, activity))
+    after_commit(db, lambda: domain_events.publish(ActionRecorded(action, user_id, activity)))

@@ -25,7 +25,6 @@ from quartet.core.errors import AppError, UnauthorizedError
 from quartet.core.request_context import note_user
 from quartet.core.request_trip import RoutePlan, current_trip
 from quartet.core.security import PasswordHasher
-from quartet.sessions.repository import ActivitySessionRepository
 from quartet.settings import Settings, get_settings
 from quartet.stores.cache import Cache
 from quartet.users.cache import ProfileCache
@@ -73,9 +72,9 @@ async def get_auth_service(request: Request) -> AuthService:
         security.hasher,
         security.tokens,
         AuthStateRepository(stores.redis, stores.settings.REDIS_KEY_PREFIX),
-        ActivitySessionRepository.from_settings(stores.redis, stores.settings),
+        request.app.state.activity_sessions,
         ProfileCache(cache),
-        activity_log=request.app.state.activity,
+        domain_events=request.app.state.domain_events,
         transactions=stores.transactions,
         links=EmailLinks(stores.settings, request.app.state.notifier),
     )

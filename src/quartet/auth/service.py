@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quartet.audit.trail import record_action
 from quartet.auth import errors
+from quartet.auth.activity_sessions import ActivitySessions
 from quartet.auth.models import AuthSession
 from quartet.auth.repository import AuthSessionRepository
 from quartet.auth.schemas import RegisterIn, SessionOut, TokenResponse
@@ -26,12 +27,11 @@ from quartet.auth.state_repository import AuthStateRepository, TokenState
 from quartet.auth.tokens import BearerClaims, Grant, Principal, TokenService
 from quartet.core.client import ClientMeta
 from quartet.core.clock import utcnow
+from quartet.core.domain_events import DomainEvents
 from quartet.core.errors import ConflictError, NotFoundError
 from quartet.core.security import InvalidTokenError, PasswordHasher, hash_token, new_opaque_token
-from quartet.events.writer import ActivityWriter
 from quartet.rbac.registry import DEFAULT_GROUP
 from quartet.rbac.repository import MembershipRepository, PermissionRepository
-from quartet.sessions.repository import ActivitySessionRepository
 from quartet.settings import Settings
 from quartet.stores.postgres import TransactionRunner
 from quartet.stores.redis import RedisClient
@@ -52,10 +52,10 @@ class AuthService:
         hasher: PasswordHasher,
         tokens: TokenService,
         state: AuthStateRepository,
-        activity_sessions: ActivitySessionRepository,
+        activity_sessions: ActivitySessions,
         profiles: ProfileCache,
         *,
-        activity_log: ActivityWriter,
+        domain_events: DomainEvents,
         transactions: TransactionRunner,
         links: EmailLinks,
     ) -> None:
@@ -65,7 +65,7 @@ class AuthService:
         self.state = state
         self.activity_sessions = activity_sessions
         self.profiles = profiles
-        self.activity_log = activity_log
+        self.domain_events = domain_events
         self.transactions = transactions
         self.links = links
 
@@ -468,4 +468,4 @@ class AuthService:
         user_id: uuid.UUID | None = None,
         **data: object,
     ) -> None:
-        await record_action(db, self.activity_log, action, meta, user_id, **data)
+        await record_action(db, self.domain_events, action, meta, user_id, **data)

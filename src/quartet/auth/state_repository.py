@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from quartet.sessions.repository import ActivitySessionRepository
+from quartet.auth.activity_sessions import ActivitySessions
 from quartet.stores.redis import RedisClient
 
 # KEYS: the version key. ARGV: the version it must reach (never lowered).
@@ -69,7 +69,7 @@ class AuthStateRepository:
         self,
         session_id: str,
         user_id: str,
-        activity: ActivitySessionRepository,
+        activity: ActivitySessions,
         *,
         require_member: bool,
         permissions_at: int | None = None,
@@ -94,7 +94,7 @@ class AuthStateRepository:
         pipe: RedisClient,
         session_id: str,
         user_id: str,
-        activity: ActivitySessionRepository,
+        activity: ActivitySessions,
         *,
         require_member: bool,
         permissions_at: int | None = None,
@@ -113,7 +113,7 @@ class AuthStateRepository:
 
     @staticmethod
     def read_token_state(
-        results: Sequence[Any], activity: ActivitySessionRepository, *, permissions_at: int | None
+        results: Sequence[Any], activity: ActivitySessions, *, permissions_at: int | None
     ) -> TokenState:
         values, touched = results
         revoked, version = values[0], values[1]

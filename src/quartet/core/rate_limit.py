@@ -25,9 +25,9 @@ from typing import Any
 from fastapi import Depends, Request, Response
 
 from quartet.core.client import client_ip
+from quartet.core.domain_events import domain_events_of
 from quartet.core.errors import RateLimitedError
 from quartet.core.request_trip import request_trip
-from quartet.observability.metrics import count_rate_limit_refusal
 from quartet.settings import Settings
 
 WINDOW_MS = 60_000
@@ -82,6 +82,13 @@ class Verdict:
             f"Rate limit of {self.limit} per minute exceeded; retry in {retry_after}s",
             headers={**self.headers(), "Retry-After": str(retry_after)},
         )
+
+
+@dataclass(frozen=True)
+class RateLimitRefused:
+    """Announced on every 429 this module answers (the metrics count it by scope)."""
+
+    scope: str
 
 
 @dataclass(frozen=True)
@@ -148,7 +155,7 @@ def RateLimit(scope: str, per_minute: Callable[[Settings], int]) -> Any:
         if verdict is None:  # a limit the trip did not know of (declared above the route)
             verdict = await trip.hit_alone(spec)
         if not verdict.allowed:
-            count_rate_limit_refusal(scope)
+            domain_events_of(request).publish(RateLimitRefused(scope))
             raise verdict.refusal()
         response.headers.update(verdict.headers())
 

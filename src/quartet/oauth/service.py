@@ -201,7 +201,7 @@ class OAuthService:
         except (IntegrityError, ConflictError) as error:
             raise OAuthFlowError(errors.IDENTITY_CONFLICT) from error
         await record_action(
-            session, self.auth.activity_log, "oauth.link", meta, user.id, provider=provider
+            session, self.auth.domain_events, "oauth.link", meta, user.id, provider=provider
         )
         return user.id
 
@@ -235,5 +235,5 @@ class OAuthService:
             raise errors.LastLoginMethodError()
         await identities.delete(target)
         await record_action(
-            db, self.auth.activity_log, "oauth.unlink", meta, user.id, provider=provider
+            db, self.auth.domain_events, "oauth.unlink", meta, user.id, provider=provider
         )

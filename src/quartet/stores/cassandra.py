@@ -43,9 +43,9 @@ from cassandra.policies import (
 )
 from cassandra.query import BatchStatement, BatchType, PreparedStatement, dict_factory
 
-from quartet.core.errors import StoreUnavailableError
 from quartet.settings import Settings
 from quartet.stores.deadline import bounded
+from quartet.stores.errors import StoreUnreachableError
 from quartet.stores.monitoring import QueryMonitor, normalise_sql
 
 logger = logging.getLogger(__name__)
@@ -275,8 +275,8 @@ class CassandraStore:
         await self.execute_ddl(f"DROP KEYSPACE IF EXISTS {self.keyspace}")
 
 
-def translate_error(_: Exception) -> StoreUnavailableError:
-    return StoreUnavailableError("cassandra")
+def translate_error(_: Exception) -> StoreUnreachableError:
+    return StoreUnreachableError("cassandra")
 
 
 UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (

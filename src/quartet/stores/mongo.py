@@ -23,8 +23,8 @@ from pymongo.errors import (
     WTimeoutError,
 )
 
-from quartet.core.errors import StoreUnavailableError
 from quartet.settings import Settings
+from quartet.stores.errors import StoreUnreachableError
 from quartet.stores.monitoring import QueryMonitor
 
 MongoDocument = dict[str, Any]
@@ -138,7 +138,7 @@ InterruptedAtShutdown, InterruptedDueToReplStateChange, NotPrimaryNoSecondaryOk,
 NotPrimaryOrSecondary: the server is going away, changing role or past the deadline."""
 
 
-def translate_error(error: Exception) -> StoreUnavailableError:
+def translate_error(error: Exception) -> StoreUnreachableError:
     """503 for a MongoDB that cannot be reached or answer within the request's deadline (PyMongo's
     client-side timeouts included); any other command failure is re-raised."""
     if isinstance(error, OperationFailure) and not (
@@ -147,7 +147,7 @@ def translate_error(error: Exception) -> StoreUnavailableError:
         or error.has_error_label("RetryableWriteError")
     ):
         raise error
-    return StoreUnavailableError("mongodb")
+    return StoreUnreachableError("mongodb")
 
 
 UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (

@@ -23,8 +23,8 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import OperationFailure
 
-from quartet.core.errors import NotFoundError
 from quartet.core.ids import uuid7
+from quartet.stores.errors import RecordNotFoundError
 from quartet.stores.mongo import MongoDatabase, MongoDocument
 
 MongoSession = AsyncClientSession
@@ -162,7 +162,7 @@ class MongoRepository(Generic[D]):
     async def get(self, id_: uuid.UUID, session: MongoSession | None = None) -> D:
         found = await self.get_or_none(id_, session)
         if found is None:
-            raise NotFoundError(f"{self.model.__name__} {id_} not found")
+            raise RecordNotFoundError(f"{self.model.__name__} {id_} not found")
         return found
 
     async def insert(self, obj: D, session: MongoSession | None = None) -> None:

@@ -38,9 +38,9 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
-from quartet.core.errors import StoreUnavailableError
 from quartet.settings import Settings
 from quartet.stores.deadline import remaining, store_budget
+from quartet.stores.errors import StoreUnreachableError
 from quartet.stores.monitoring import QueryMonitor, normalise_sql
 
 logger = logging.getLogger(__name__)
@@ -317,10 +317,10 @@ async def ping(engine: AsyncEngine) -> None:
         await conn.execute(text("SELECT 1"))
 
 
-def translate_error(error: Exception) -> StoreUnavailableError:
+def translate_error(error: Exception) -> StoreUnreachableError:
     """Map a driver error to 503 when PostgreSQL is unreachable; re-raise anything else."""
     if is_connection_error(error) or isinstance(error, CommitOutcomeUnknownError):
-        return StoreUnavailableError("postgres")
+        return StoreUnreachableError("postgres")
     raise error
 
 

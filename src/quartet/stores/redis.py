@@ -10,9 +10,9 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from quartet.core.errors import StoreUnavailableError
 from quartet.settings import Settings
 from quartet.stores.deadline import bounded
+from quartet.stores.errors import StoreUnreachableError
 from quartet.stores.redis_round_trips import count_round_trips
 
 RedisClient = Redis
@@ -71,8 +71,8 @@ async def ping(client: Redis) -> None:
     await client.ping()
 
 
-def translate_error(_: Exception) -> StoreUnavailableError:
-    return StoreUnavailableError("redis")
+def translate_error(_: Exception) -> StoreUnreachableError:
+    return StoreUnreachableError("redis")
 
 
 UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutError)

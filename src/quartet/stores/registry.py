@@ -10,15 +10,18 @@ from pymongo import AsyncMongoClient
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from quartet.core.errors import AppError
+from quartet.core.errors import AppError, NotFoundError, StoreUnavailableError
 from quartet.core.rate_limit import RateLimiter
 from quartet.settings import Settings
 from quartet.stores import cassandra, mongo, postgres, redis
 from quartet.stores.cassandra import CassandraStore
+from quartet.stores.errors import RecordNotFoundError, StoreUnreachableError
 from quartet.stores.mongo_pool import MongoPoolUsage
 from quartet.stores.monitoring import QueryMonitor
 
 logger = logging.getLogger(__name__)
+
+Translation = Callable[[Exception], AppError]
 
 STORE_NAMES = ("postgres", "redis", "mongodb", "cassandra")
 
@@ -87,10 +90,21 @@ class Stores:
             monitor.reset()
 
 
-def error_translations() -> Mapping[type[Exception], Callable[[Exception], AppError]]:
-    """Driver errors that mean "this store is unreachable", each mapped to a 503."""
-    table: dict[type[Exception], Callable[[Exception], AppError]] = {}
+def error_translations() -> Mapping[type[Exception], Translation]:
+    """How the error handlers render what the stores raise: a driver error that means "this
+    store is unreachable" is a 503 naming the store (each store module's `translate_error`
+    decides which are, and re-raises the rest), a missing record a 404. Stores raise only
+    store-level errors (`quartet.stores.errors`); this table is where they meet the HTTP ones."""
+    table: dict[type[Exception], Translation] = {RecordNotFoundError: _not_found}
     for module in (postgres, redis, mongo, cassandra):
         for exc_type in module.UNAVAILABLE_ERRORS:
-            table[exc_type] = module.translate_error
+            table[exc_type] = _unavailable(module.translate_error)
     return table
+
+
+def _unavailable(translate: Callable[[Exception], StoreUnreachableError]) -> Translation:
+    return lambda error: StoreUnavailableError(translate(error).store)
+
+
+def _not_found(error: Exception) -> AppError:
+    return NotFoundError(str(error))

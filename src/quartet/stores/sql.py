@@ -14,8 +14,8 @@ from sqlalchemy.sql import Select
 from sqlmodel import Field, SQLModel, col
 
 from quartet.core.clock import utcnow
-from quartet.core.errors import NotFoundError
 from quartet.core.ids import uuid7
+from quartet.stores.errors import RecordNotFoundError
 
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -61,7 +61,7 @@ class PostgresRepository(Generic[M]):
     async def get(self, id_: uuid.UUID) -> M:
         found = await self.get_or_none(id_)
         if found is None:
-            raise NotFoundError(f"{self.model.__name__} not found")
+            raise RecordNotFoundError(f"{self.model.__name__} not found")
         return found
 
     async def list(

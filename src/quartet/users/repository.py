@@ -8,7 +8,7 @@ from typing import Literal
 from sqlalchemy import Select, exists, func, or_, select, update
 from sqlmodel import col
 
-from quartet.core.errors import NotFoundError
+from quartet.stores.errors import RecordNotFoundError
 from quartet.stores.sql import PostgresRepository
 from quartet.users.models import User
 
@@ -52,7 +52,7 @@ class UserRepository(PostgresRepository[User]):
         statement = statement.execution_options(populate_existing=True)
         user = (await self.session.scalars(statement)).first()
         if user is None:
-            raise NotFoundError("User not found")
+            raise RecordNotFoundError("User not found")
         return user
 
     async def set_authz_version(self, user_id: uuid.UUID, version: int) -> None:

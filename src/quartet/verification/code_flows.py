@@ -112,7 +112,7 @@ class CodeFlows:
             await users.update(user, changes)
             await record_action(
                 session,
-                self.auth.activity_log,
+                self.auth.domain_events,
                 "auth.contact_verified",
                 meta,
                 user.id,

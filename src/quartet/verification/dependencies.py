@@ -25,7 +25,7 @@ async def get_one_time_codes(request: Request) -> OneTimeCodes:
         request.app.state.settings,
         _code_repository(request),
         request.app.state.notifier,
-        request.app.state.activity,
+        request.app.state.domain_events,
     )
 
 

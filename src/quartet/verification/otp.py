@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quartet.audit.trail import record_action
 from quartet.auth.tokens import Principal
 from quartet.core.client import ClientMeta
+from quartet.core.domain_events import DomainEvents
 from quartet.core.errors import UnauthorizedError
 from quartet.core.security import new_opaque_token
-from quartet.events.writer import ActivityWriter
 from quartet.notifications.service import Notifier
 from quartet.settings import Settings
 from quartet.stores.postgres import TransactionRunner
@@ -67,13 +67,13 @@ class OneTimeCodes:
         settings: Settings,
         codes: CodeRepository,
         notifier: Notifier,
-        activity_log: ActivityWriter,
+        domain_events: DomainEvents,
     ) -> None:
         self.settings = settings
         self.codes = codes
         self.throttle = SendThrottle(codes, settings)
         self.notifier = notifier
-        self.activity_log = activity_log
+        self.domain_events = domain_events
         self._key = settings.SECRET_KEY.get_secret_value().encode()
 
     def _digest(self, purpose: str, identifier: str, code: str) -> str:
@@ -95,7 +95,7 @@ class OneTimeCodes:
             recipient, owner = await self._recipient(session, body, principal)
             await record_action(
                 session,
-                self.activity_log,
+                self.domain_events,
                 "auth.code_requested",
                 meta,
                 owner.id if owner else None,
@@ -184,7 +184,7 @@ class OneTimeCodes:
     ) -> None:
         uid = uuid.UUID(user_id) if user_id else None
         await tx.run(
-            lambda s: record_action(s, self.activity_log, action, meta, uid, purpose=purpose)
+            lambda s: record_action(s, self.domain_events, action, meta, uid, purpose=purpose)
         )
 
     # -- proofs ----------------------------------------------------------------------------

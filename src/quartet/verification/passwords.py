@@ -66,7 +66,9 @@ class Passwords:
             language=user.language,
             user_id=user.id,
         )
-        await record_action(db, self.auth.activity_log, action, meta, user.id, sessions_ended=ended)
+        await record_action(
+            db, self.auth.domain_events, action, meta, user.id, sessions_ended=ended
+        )
 
     async def set_password(
         self, tx: TransactionRunner, principal: Principal, new_password: str, meta: ClientMeta
@@ -108,7 +110,7 @@ class Passwords:
         if not await self.auth.hasher.verify(current_password, old_hash):
             await tx.run(
                 lambda s: record_action(
-                    s, self.auth.activity_log, "auth.password_change_failed", meta, user.id
+                    s, self.auth.domain_events, "auth.password_change_failed", meta, user.id
                 )
             )
             raise WrongPasswordError()

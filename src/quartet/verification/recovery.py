@@ -29,7 +29,7 @@ class LinkFlows:
     async def _audit(
         self, db: AsyncSession, action: str, meta: ClientMeta, user: User | None
     ) -> None:
-        await record_action(db, self.auth.activity_log, action, meta, user.id if user else None)
+        await record_action(db, self.auth.domain_events, action, meta, user.id if user else None)
 
     async def verify_email(self, tx: TransactionRunner, token: str, meta: ClientMeta) -> None:
         async def work(session: AsyncSession) -> User:
