@@ -35,5 +35,5 @@ async def get_account_closure(
     return AccountClosure(auth, codes, request.app.state.erasure)
 
 
-ProfilesDep = Annotated[ProfileService, Depends(get_profiles)]
+ProfileServiceDep = Annotated[ProfileService, Depends(get_profiles)]
 AccountClosureDep = Annotated[AccountClosure, Depends(get_account_closure)]

@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from quartet.account.dependencies import AccountClosureDep, ContactChangesDep, ProfilesDep
+from quartet.account.dependencies import AccountClosureDep, ContactChangesDep, ProfileServiceDep
 from quartet.account.errors import (
     ConfirmationFailedError,
     PictureNotAllowedError,
@@ -31,7 +31,7 @@ from quartet.core.errors import ConflictError, RateLimitedError, responses
 from quartet.core.rate_limit import AuthRateLimit
 from quartet.erasure.schemas import ErasureOut
 from quartet.rbac.errors import UserNotFoundError
-from quartet.stores.dependencies import DbSession, Transactions
+from quartet.stores.dependencies import DbSession, TransactionRunnerDep
 from quartet.users.errors import IdentifierTakenError
 from quartet.users.schemas import UserPublic
 from quartet.verification.errors import InvalidProofError
@@ -51,7 +51,7 @@ async def change_email(
     body: ChangeContactIn,
     user: CurrentUser,
     changes: ContactChangesDep,
-    tx: Transactions,
+    tx: TransactionRunnerDep,
     meta: Meta,
 ) -> UserPublic:
     """Switch to the new email proven by a `change_email` code (it becomes verified); the old
@@ -69,7 +69,7 @@ async def change_phone(
     body: ChangeContactIn,
     user: CurrentUser,
     changes: ContactChangesDep,
-    tx: Transactions,
+    tx: TransactionRunnerDep,
     meta: Meta,
 ) -> UserPublic:
     """Switch to the new phone proven by a `change_phone` code (it becomes verified); the
@@ -83,12 +83,12 @@ CHANGED = responses(UserNotFoundError)
 
 
 @router.get("", response_model=SettingsOut, responses=CHANGED, summary="All of my settings")
-async def my_settings(user: CurrentUser, profiles: ProfilesDep, db: DbSession) -> SettingsOut:
+async def my_settings(user: CurrentUser, profiles: ProfileServiceDep, db: DbSession) -> SettingsOut:
     return await profiles.settings(db, user)
 
 
 @router.get("/profile", response_model=ProfileOut, responses=CHANGED, summary="My profile")
-async def my_profile(user: CurrentUser, profiles: ProfilesDep, db: DbSession) -> ProfileOut:
+async def my_profile(user: CurrentUser, profiles: ProfileServiceDep, db: DbSession) -> ProfileOut:
     return await profiles.own(db, user)
 
 
@@ -99,7 +99,7 @@ async def my_profile(user: CurrentUser, profiles: ProfilesDep, db: DbSession) ->
     summary="Another user's public profile (private ones: 404, except with users.read)",
 )
 async def public_profile(
-    user_id: uuid.UUID, user: CurrentUser, profiles: ProfilesDep, db: DbSession
+    user_id: uuid.UUID, user: CurrentUser, profiles: ProfileServiceDep, db: DbSession
 ) -> PublicProfileOut:
     return await profiles.public(db, user, user_id)
 
@@ -111,7 +111,7 @@ async def public_profile(
     summary="Update my name, username, bio or country",
 )
 async def update_profile(
-    body: ProfileUpdate, user: CurrentUser, profiles: ProfilesDep, meta: Meta
+    body: ProfileUpdate, user: CurrentUser, profiles: ProfileServiceDep, meta: Meta
 ) -> ProfileOut:
     changed = await profiles.change(user, body.changes(), "profile.updated", meta)
     return ProfileOut.model_validate(changed)
@@ -124,7 +124,7 @@ async def update_profile(
     summary="Set my profile picture to an image I uploaded (POST /media), or remove it",
 )
 async def set_profile_picture(
-    body: PictureIn, user: CurrentUser, profiles: ProfilesDep, meta: Meta
+    body: PictureIn, user: CurrentUser, profiles: ProfileServiceDep, meta: Meta
 ) -> ProfileOut:
     changes = {"profile_picture_id": body.media_id}
     changed = await profiles.change(user, changes, "profile.picture_changed", meta)
@@ -138,7 +138,7 @@ async def set_profile_picture(
     summary="Public or private profile, and what others see of it",
 )
 async def set_profile_accessibility(
-    body: AccessibilityIn, user: CurrentUser, profiles: ProfilesDep, meta: Meta
+    body: AccessibilityIn, user: CurrentUser, profiles: ProfileServiceDep, meta: Meta
 ) -> ProfileOut:
     changed = await profiles.change(user, body.changes(), "profile.accessibility_changed", meta)
     return ProfileOut.model_validate(changed)
@@ -151,7 +151,7 @@ async def set_profile_accessibility(
     summary="My language: a BCP-47 tag among SUPPORTED_LANGUAGES",
 )
 async def set_language(
-    body: LanguageIn, user: CurrentUser, profiles: ProfilesDep, meta: Meta
+    body: LanguageIn, user: CurrentUser, profiles: ProfileServiceDep, meta: Meta
 ) -> SettingsOut:
     changes = {"language": profiles.language(body.language)}
     return profiles.settings_of(await profiles.change(user, changes, "settings.language", meta))
@@ -161,7 +161,7 @@ async def set_language(
     "/update-theme", response_model=SettingsOut, responses=CHANGED, summary="light, dark or system"
 )
 async def set_theme(
-    body: ThemeIn, user: CurrentUser, profiles: ProfilesDep, meta: Meta
+    body: ThemeIn, user: CurrentUser, profiles: ProfileServiceDep, meta: Meta
 ) -> SettingsOut:
     changed = await profiles.change(user, {"theme": body.theme}, "settings.theme", meta)
     return profiles.settings_of(changed)
@@ -174,7 +174,7 @@ async def set_theme(
     summary="My time zone (an IANA name; the dashboard's dates follow it)",
 )
 async def set_timezone(
-    body: TimezoneIn, user: CurrentUser, profiles: ProfilesDep, meta: Meta
+    body: TimezoneIn, user: CurrentUser, profiles: ProfileServiceDep, meta: Meta
 ) -> SettingsOut:
     changes = {"timezone": body.timezone}
     return profiles.settings_of(await profiles.change(user, changes, "settings.timezone", meta))
@@ -192,7 +192,11 @@ CLOSE_ERRORS = responses(UserNotFoundError, ConfirmationFailedError, RateLimited
     "administrator restores it",
 )
 async def deactivate_account(
-    body: ConfirmIn, user: CurrentUser, closure: AccountClosureDep, tx: Transactions, meta: Meta
+    body: ConfirmIn,
+    user: CurrentUser,
+    closure: AccountClosureDep,
+    tx: TransactionRunnerDep,
+    meta: Meta,
 ) -> ProfileOut:
     return ProfileOut.model_validate(await closure.deactivate(tx, user, body, meta))
 
@@ -206,6 +210,10 @@ async def deactivate_account(
     summary="Delete my account from every store (stores that are down are cleaned later)",
 )
 async def delete_account(
-    body: ConfirmIn, user: CurrentUser, closure: AccountClosureDep, tx: Transactions, meta: Meta
+    body: ConfirmIn,
+    user: CurrentUser,
+    closure: AccountClosureDep,
+    tx: TransactionRunnerDep,
+    meta: Meta,
 ) -> ErasureOut:
     return ErasureOut.model_validate(await closure.delete(tx, user, body, meta))

@@ -27,10 +27,10 @@ from quartet.auth.schemas import (
     SessionOut,
     TokenResponse,
 )
-from quartet.auth.transport import IssueTokens, RefreshCookie
+from quartet.auth.transport import RefreshCookie, TokenDeliveryDep
 from quartet.core.errors import ConflictError, NotFoundError, RateLimitedError, responses
 from quartet.core.rate_limit import AuthRateLimit
-from quartet.stores.dependencies import DbSession, Transactions
+from quartet.stores.dependencies import DbSession, TransactionRunnerDep
 from quartet.users.cache import ProfileCache
 from quartet.users.schemas import UserPublic
 
@@ -45,7 +45,7 @@ limited = APIRouter(dependencies=[AuthRateLimit], responses=responses(RateLimite
     responses=responses(ConflictError, WeakPasswordError),
 )
 async def register(
-    body: RegisterIn, service: AuthServiceDep, tx: Transactions, meta: Meta
+    body: RegisterIn, service: AuthServiceDep, tx: TransactionRunnerDep, meta: Meta
 ) -> UserPublic:
     return UserPublic.model_validate(await service.register(tx, body, meta))
 
@@ -56,7 +56,11 @@ async def register(
     responses=responses(InvalidCredentialsError, AccountLockedError),
 )
 async def login(
-    body: LoginIn, service: AuthServiceDep, tx: Transactions, meta: Meta, issue: IssueTokens
+    body: LoginIn,
+    service: AuthServiceDep,
+    tx: TransactionRunnerDep,
+    meta: Meta,
+    issue: TokenDeliveryDep,
 ) -> TokenResponse:
     field, identifier = body.identifier
     return issue.send(await service.login(tx, field, identifier, body.password, meta))
@@ -71,9 +75,9 @@ async def login(
 async def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     service: AuthServiceDep,
-    tx: Transactions,
+    tx: TransactionRunnerDep,
     meta: Meta,
-    issue: IssueTokens,
+    issue: TokenDeliveryDep,
 ) -> TokenResponse:
     try:
         login_form = LoginIn.model_validate(
@@ -101,9 +105,9 @@ def _identifier_field(value: str) -> dict[str, str]:
 )
 async def refresh(
     service: AuthServiceDep,
-    tx: Transactions,
+    tx: TransactionRunnerDep,
     meta: Meta,
-    issue: IssueTokens,
+    issue: TokenDeliveryDep,
     cookie: RefreshCookie = None,
     body: RefreshIn | None = None,
 ) -> TokenResponse:
@@ -126,7 +130,7 @@ async def check_availability(
     responses=responses(InvalidTokenError, CsrfError),
 )
 async def logout(
-    user: CurrentUser, service: AuthServiceDep, db: DbSession, meta: Meta, issue: IssueTokens
+    user: CurrentUser, service: AuthServiceDep, db: DbSession, meta: Meta, issue: TokenDeliveryDep
 ) -> None:
     await service.logout(db, user, meta)
     issue.clear()
@@ -138,7 +142,7 @@ async def logout(
     responses=responses(InvalidTokenError, CsrfError),
 )
 async def logout_everywhere(
-    user: CurrentUser, service: AuthServiceDep, db: DbSession, meta: Meta, issue: IssueTokens
+    user: CurrentUser, service: AuthServiceDep, db: DbSession, meta: Meta, issue: TokenDeliveryDep
 ) -> RevokedOut:
     revoked = await service.logout_everywhere(db, user, meta)
     issue.clear()

@@ -14,7 +14,7 @@ Cookies: `access_token` (httpOnly, path `API_V1_STR`, lives as long as the acces
 `csrf_token` (readable, path `/`, optional `CSRF_COOKIE_DOMAIN`), all `SameSite=Lax` and `Secure`
 unless `AUTH_COOKIE_SECURE=false` (local http development).
 
-Every route that issues tokens returns `issue.send(tokens)` through the `IssueTokens`
+Every route that issues tokens returns `issue.send(tokens)` through the `TokenDeliveryDep`
 dependency: the one place their cookies are written.
 """
 
@@ -166,5 +166,5 @@ async def get_token_delivery(request: Request, response: Response) -> TokenDeliv
     return TokenDelivery(transport, request, response)
 
 
-IssueTokens = Annotated[TokenDelivery, Depends(get_token_delivery)]
+TokenDeliveryDep = Annotated[TokenDelivery, Depends(get_token_delivery)]
 RefreshCookie = Annotated[str | None, Cookie(alias=REFRESH_COOKIE, min_length=16, max_length=128)]

@@ -36,7 +36,7 @@ async def get_dashboard(request: Request) -> DashboardService:
     return DashboardService(state.stores, state.dashboard_cache, ProfileCache(state.cache))
 
 
-Dashboard = Annotated[DashboardService, Depends(get_dashboard)]
+DashboardServiceDep = Annotated[DashboardService, Depends(get_dashboard)]
 Reader = Annotated[Principal, RequirePermission(DASHBOARD_READ)]
 
 router = APIRouter(
@@ -47,12 +47,12 @@ router = APIRouter(
 
 
 @router.get("/overview", response_model=Overview, summary="Totals across the four stores")
-async def overview(caller: Reader, dashboard: Dashboard) -> Overview:
+async def overview(caller: Reader, dashboard: DashboardServiceDep) -> Overview:
     return await dashboard.overview(await dashboard.timezone_of(caller.user_id))
 
 
 def _breakdown(kind: str, title: str) -> None:
-    async def endpoint(_: Reader, dashboard: Dashboard) -> Breakdown:
+    async def endpoint(_: Reader, dashboard: DashboardServiceDep) -> Breakdown:
         return await dashboard.breakdown(kind)
 
     path = f"/users-by-{kind.replace('_', '-')}"
@@ -84,7 +84,7 @@ for _kind, _title in (
 )
 async def user_growth(
     caller: Reader,
-    dashboard: Dashboard,
+    dashboard: DashboardServiceDep,
     period: Period = "day",
     start: Annotated[date | None, Query(alias="from", description="first day (local)")] = None,
     end: Annotated[date | None, Query(alias="to", description="last day (local)")] = None,
@@ -94,14 +94,14 @@ async def user_growth(
 
 
 @router.get("/role-statistics", response_model=RoleStatistics, summary="Members per group")
-async def role_statistics(_: Reader, dashboard: Dashboard) -> RoleStatistics:
+async def role_statistics(_: Reader, dashboard: DashboardServiceDep) -> RoleStatistics:
     return await dashboard.roles()
 
 
 @router.get(
     "/recent-sign-ins", response_model=RecentSignIns, summary="The latest sign-ins (audit log)"
 )
-async def recent_sign_ins(_: Reader, dashboard: Dashboard) -> RecentSignIns:
+async def recent_sign_ins(_: Reader, dashboard: DashboardServiceDep) -> RecentSignIns:
     return await dashboard.recent_sign_ins()
 
 
@@ -110,5 +110,5 @@ async def recent_sign_ins(_: Reader, dashboard: Dashboard) -> RecentSignIns:
     response_model=AllStatistics,
     summary="Every section above in one answer, computed concurrently across the stores",
 )
-async def all_statistics(caller: Reader, dashboard: Dashboard) -> AllStatistics:
+async def all_statistics(caller: Reader, dashboard: DashboardServiceDep) -> AllStatistics:
     return await dashboard.all_statistics(await dashboard.timezone_of(caller.user_id))

@@ -1,27 +1,20 @@
-"""`EventServiceDep` for the event endpoints and `Activity`, the app's activity writer, for any
-feature that records what users do (`activity.record("order.placed", user.user_id, {...})`)."""
+"""`EventServiceDep` for the event endpoints. Features record what users do through
+`quartet.audit.trail.record_action`, whose announcement the app's activity writer hears."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from quartet.events.repository import EventRepository
 from quartet.events.service import EventService
-from quartet.events.writer import ActivityWriter
-from quartet.stores.dependencies import Cassandra, StoresDep
+from quartet.stores.dependencies import CassandraStoreDep, StoresDep
 
 
-async def get_event_service(cassandra: Cassandra, stores: StoresDep) -> EventService:
+async def get_event_service(cassandra: CassandraStoreDep, stores: StoresDep) -> EventService:
     """Async so FastAPI calls it on the loop (a plain `def` costs a thread-pool hop)."""
     return EventService(EventRepository(cassandra), stores.settings)
 
 
-async def get_activity(request: Request) -> ActivityWriter:
-    writer: ActivityWriter = request.app.state.activity
-    return writer
-
-
 EventServiceDep = Annotated[EventService, Depends(get_event_service)]
-Activity = Annotated[ActivityWriter, Depends(get_activity)]

@@ -39,7 +39,7 @@ from quartet.media.models import Media
 from quartet.media.ranges import byte_range
 from quartet.media.schemas import JSON_BODY_MAX_BYTES, MediaOut, MediaUrlIn
 from quartet.media.service import LocalContent, MediaService
-from quartet.stores.dependencies import DbSession, Transactions
+from quartet.stores.dependencies import DbSession, TransactionRunnerDep
 
 router = APIRouter(prefix="/upload", tags=["media"])
 
@@ -119,7 +119,7 @@ async def upload_media(
     user: CurrentUser,
     service: MediaServiceDep,
     fetcher: UrlFetcherDep,
-    tx: Transactions,
+    tx: TransactionRunnerDep,
 ) -> MediaOut:
     content_type = request.headers.get("content-type", "")
     kind = content_type.split(";", 1)[0].strip().lower()
@@ -246,6 +246,6 @@ async def delete_media(
     user: CurrentUser,
     moderator: Moderator,
     service: MediaServiceDep,
-    tx: Transactions,
+    tx: TransactionRunnerDep,
 ) -> None:
     await service.delete(tx, file_id, user, moderator)

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 from quartet.auth.dependencies import CurrentUser, Meta
 from quartet.auth.errors import InvalidTokenError
 from quartet.auth.schemas import TokenResponse
-from quartet.auth.transport import IssueTokens
+from quartet.auth.transport import TokenDeliveryDep
 from quartet.core.errors import NotFoundError, RateLimitedError, responses
 from quartet.core.rate_limit import AuthRateLimit
 from quartet.oauth.dependencies import OAuthServiceDep
@@ -23,7 +23,7 @@ from quartet.oauth.errors import (
 from quartet.oauth.schemas import ExchangeIn, IdentityOut, ProviderOut
 from quartet.oauth.service import CallbackParams
 from quartet.settings import Settings
-from quartet.stores.dependencies import DbSession, Transactions
+from quartet.stores.dependencies import DbSession, TransactionRunnerDep
 
 router = APIRouter(prefix="/oauth", tags=["oauth"])
 limited = APIRouter(dependencies=[AuthRateLimit], responses=responses(RateLimitedError))
@@ -97,7 +97,7 @@ async def initiate(
 async def callback(
     provider: ProviderName,
     service: OAuthServiceDep,
-    tx: Transactions,
+    tx: TransactionRunnerDep,
     meta: Meta,
     code: CallbackValue = None,
     state: CallbackValue = None,
@@ -120,7 +120,11 @@ async def callback(
     "/exchange", response_model=TokenResponse, responses=responses(InvalidExchangeCodeError)
 )
 async def exchange(
-    body: ExchangeIn, service: OAuthServiceDep, tx: Transactions, meta: Meta, issue: IssueTokens
+    body: ExchangeIn,
+    service: OAuthServiceDep,
+    tx: TransactionRunnerDep,
+    meta: Meta,
+    issue: TokenDeliveryDep,
 ) -> TokenResponse:
     """The one-time code from the callback for the same token triple (and, with cookie
     transport, the same cookies) as `POST /auth/login`."""

@@ -9,7 +9,6 @@ page costs the same number of round trips whatever its size. A like is written w
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -38,27 +37,9 @@ from quartet.core.clock import utcnow
 from quartet.core.errors import AppError
 from quartet.posts.errors import PostNotFoundError
 from quartet.posts.models import Like, Post
+from quartet.posts.views import LikerView, PostView
 from quartet.stores.sql import PostgresRepository
 from quartet.users.models import User
-
-
-@dataclass(frozen=True)
-class PostView:
-    id: uuid.UUID
-    content: str
-    created_at: datetime
-    updated_at: datetime
-    author_id: uuid.UUID
-    author_name: str | None
-    like_count: int
-    liked_by_me: bool
-
-
-@dataclass(frozen=True)
-class LikerView:
-    user_id: uuid.UUID
-    name: str | None
-    liked_at: datetime
 
 
 def _display_name() -> ColumnElement[str | None]:

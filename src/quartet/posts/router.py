@@ -12,8 +12,8 @@ from quartet.core.pagination import Cursor, CursorPage, Limit
 from quartet.idempotency.dependencies import IDEMPOTENCY_ERRORS, Idempotent
 from quartet.posts import service
 from quartet.posts.errors import NotPostAuthorError, PostNotFoundError
-from quartet.posts.repository import LikerView, PostView
 from quartet.posts.schemas import AuthorOut, LikerOut, PostIn, PostOut, PostUpdate
+from quartet.posts.views import LikerView, PostView
 from quartet.stores.dependencies import DbSession
 
 router = APIRouter(prefix="/posts", tags=["posts"])

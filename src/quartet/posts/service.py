@@ -20,7 +20,8 @@ from quartet.core.pagination import (
 )
 from quartet.posts.errors import NotPostAuthorError, PostNotFoundError
 from quartet.posts.permissions import POSTS_MODERATE
-from quartet.posts.repository import LikeRepository, LikerView, PostRepository, PostView
+from quartet.posts.repository import LikeRepository, PostRepository
+from quartet.posts.views import LikerView, PostView
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LIKE_CURSOR = struct.Struct(">q16s")  # microseconds since the epoch, user id

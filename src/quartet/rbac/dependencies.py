@@ -1,4 +1,4 @@
-"""`RequirePermission(...)`: the guard of every privileged route.
+"""`RequirePermission(...)`, the guard of every privileged route, and `RbacServiceDep`.
 
     @router.post("/clear", dependencies=[RequirePermission(CACHE_CLEAR)])
     async def clear(caller: Annotated[Principal, RequirePermission(POSTS_MODERATE)]) -> ...
@@ -15,8 +15,11 @@ from typing import Annotated, Any
 from fastapi import Depends
 
 from quartet.auth.dependencies import get_principal
+from quartet.auth.state_repository import AuthStateRepository
 from quartet.auth.tokens import Principal
 from quartet.rbac.errors import PermissionDeniedError
+from quartet.rbac.service import RbacService
+from quartet.stores.dependencies import StoresDep
 
 
 def RequirePermission(*codenames: str) -> Any:
@@ -29,3 +32,11 @@ def RequirePermission(*codenames: str) -> Any:
         return principal
 
     return Depends(require)
+
+
+async def get_rbac_service(stores: StoresDep) -> RbacService:
+    state = AuthStateRepository(stores.redis, stores.settings.REDIS_KEY_PREFIX)
+    return RbacService(stores.transactions, state)
+
+
+RbacServiceDep = Annotated[RbacService, Depends(get_rbac_service)]

@@ -6,6 +6,7 @@ Every foreign key cascades, so deleting a permission, a group or a user leaves n
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Column, DateTime, ForeignKey, Index, UniqueConstraint, func
@@ -74,3 +75,10 @@ class UserGroup(UUIDModel, table=True):
         default=None,
         sa_column=Column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True),
     )
+
+
+@dataclass(frozen=True)
+class Membership:
+    group: Group
+    assigned_at: datetime
+    assigned_by: uuid.UUID | None

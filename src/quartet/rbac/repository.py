@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -15,16 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from quartet.core.ids import uuid7
-from quartet.rbac.models import Group, GroupPermission, Permission, UserGroup
+from quartet.rbac.models import Group, GroupPermission, Membership, Permission, UserGroup
 from quartet.stores.sql import PostgresRepository
 from quartet.users.models import User
-
-
-@dataclass(frozen=True)
-class Membership:
-    group: Group
-    assigned_at: datetime
-    assigned_by: uuid.UUID | None
 
 
 class PermissionRepository(PostgresRepository[Permission]):

@@ -5,14 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 
 from quartet.auth.dependencies import CurrentUser
-from quartet.auth.state_repository import AuthStateRepository
 from quartet.auth.tokens import Principal
 from quartet.core.errors import UnauthorizedError, ValidationFailedError, responses
 from quartet.core.pagination import Cursor, CursorPage, Limit
-from quartet.rbac.dependencies import RequirePermission
+from quartet.rbac.dependencies import RbacServiceDep, RequirePermission
 from quartet.rbac.errors import (
     CodenameTakenError,
     DeclaredPermissionError,
@@ -22,8 +21,8 @@ from quartet.rbac.errors import (
     SystemGroupError,
     UserNotFoundError,
 )
+from quartet.rbac.models import Membership
 from quartet.rbac.permissions import RBAC_ASSIGN, RBAC_MANAGE, RBAC_READ
-from quartet.rbac.repository import Membership
 from quartet.rbac.schemas import (
     Category,
     GroupDetailOut,
@@ -38,16 +37,9 @@ from quartet.rbac.schemas import (
     PermissionUpdate,
     UserPermissionsOut,
 )
-from quartet.rbac.service import GroupDetail, RbacService
-from quartet.stores.dependencies import DbSession, StoresDep
+from quartet.rbac.service import GroupDetail
+from quartet.stores.dependencies import DbSession
 
-
-async def get_rbac_service(stores: StoresDep) -> RbacService:
-    state = AuthStateRepository(stores.redis, stores.settings.REDIS_KEY_PREFIX)
-    return RbacService(stores.transactions, state)
-
-
-Rbac = Annotated[RbacService, Depends(get_rbac_service)]
 Reader = Annotated[Principal, RequirePermission(RBAC_READ)]
 Manager = Annotated[Principal, RequirePermission(RBAC_MANAGE)]
 Assigner = Annotated[Principal, RequirePermission(RBAC_ASSIGN)]
@@ -76,7 +68,7 @@ def _membership(m: Membership) -> MembershipOut:
 )
 async def list_permissions(
     _: Reader,
-    service: Rbac,
+    service: RbacServiceDep,
     db: DbSession,
     category: Annotated[Category | None, Query()] = None,
     limit: Limit = 50,
@@ -97,7 +89,7 @@ async def list_permissions(
     summary="One permission (rbac.read)",
 )
 async def get_permission(
-    permission_id: uuid.UUID, _: Reader, service: Rbac, db: DbSession
+    permission_id: uuid.UUID, _: Reader, service: RbacServiceDep, db: DbSession
 ) -> PermissionOut:
     return PermissionOut.model_validate(await service.get_permission(db, permission_id))
 
@@ -109,7 +101,9 @@ async def get_permission(
     responses=responses(CodenameTakenError),
     summary="A new permission, e.g. for a feature flag checked elsewhere (rbac.manage)",
 )
-async def create_permission(body: PermissionIn, _: Manager, service: Rbac) -> PermissionOut:
+async def create_permission(
+    body: PermissionIn, _: Manager, service: RbacServiceDep
+) -> PermissionOut:
     return PermissionOut.model_validate(await service.create_permission(body))
 
 
@@ -121,7 +115,7 @@ async def create_permission(body: PermissionIn, _: Manager, service: Rbac) -> Pe
     "checks) codename (rbac.manage)",
 )
 async def update_permission(
-    permission_id: uuid.UUID, body: PermissionUpdate, _: Manager, service: Rbac
+    permission_id: uuid.UUID, body: PermissionUpdate, _: Manager, service: RbacServiceDep
 ) -> PermissionOut:
     return PermissionOut.model_validate(await service.update_permission(permission_id, body))
 
@@ -132,7 +126,7 @@ async def update_permission(
     responses=responses(PermissionNotFoundError, DeclaredPermissionError),
     summary="Delete a permission the code does not check; groups lose it (rbac.manage)",
 )
-async def delete_permission(permission_id: uuid.UUID, _: Manager, service: Rbac) -> None:
+async def delete_permission(permission_id: uuid.UUID, _: Manager, service: RbacServiceDep) -> None:
     await service.delete_permission(permission_id)
 
 
@@ -146,7 +140,7 @@ async def delete_permission(permission_id: uuid.UUID, _: Manager, service: Rbac)
     summary="Groups, newest first (rbac.read)",
 )
 async def list_groups(
-    _: Reader, service: Rbac, db: DbSession, limit: Limit = 50, cursor: Cursor = None
+    _: Reader, service: RbacServiceDep, db: DbSession, limit: Limit = 50, cursor: Cursor = None
 ) -> CursorPage[GroupOut]:
     rows, next_cursor = await service.list_groups(db, limit=limit, cursor=cursor)
     return CursorPage(items=[GroupOut.model_validate(g) for g in rows], next_cursor=next_cursor)
@@ -158,7 +152,9 @@ async def list_groups(
     responses=responses(GroupNotFoundError),
     summary="One group with its permissions and member count (rbac.read)",
 )
-async def get_group(group_id: uuid.UUID, _: Reader, service: Rbac, db: DbSession) -> GroupDetailOut:
+async def get_group(
+    group_id: uuid.UUID, _: Reader, service: RbacServiceDep, db: DbSession
+) -> GroupDetailOut:
     return _detail(await service.group_detail(db, group_id))
 
 
@@ -178,7 +174,7 @@ def _detail(detail: GroupDetail) -> GroupDetailOut:
     responses=responses(CodenameTakenError),
     summary="A new group, without permissions (rbac.manage)",
 )
-async def create_group(body: GroupIn, _: Manager, service: Rbac) -> GroupOut:
+async def create_group(body: GroupIn, _: Manager, service: RbacServiceDep) -> GroupOut:
     return GroupOut.model_validate(await service.create_group(body))
 
 
@@ -190,7 +186,7 @@ async def create_group(body: GroupIn, _: Manager, service: Rbac) -> GroupOut:
     "an inactive group grants nothing (rbac.manage)",
 )
 async def update_group(
-    group_id: uuid.UUID, body: GroupUpdate, caller: Manager, service: Rbac
+    group_id: uuid.UUID, body: GroupUpdate, caller: Manager, service: RbacServiceDep
 ) -> GroupOut:
     return GroupOut.model_validate(await service.update_group(caller, group_id, body))
 
@@ -202,7 +198,7 @@ async def update_group(
     summary="Delete a group that is not a system group; its members lose what it granted "
     "(rbac.manage)",
 )
-async def delete_group(group_id: uuid.UUID, _: Manager, service: Rbac) -> None:
+async def delete_group(group_id: uuid.UUID, _: Manager, service: RbacServiceDep) -> None:
     await service.delete_group(group_id)
 
 
@@ -214,7 +210,7 @@ async def delete_group(group_id: uuid.UUID, _: Manager, service: Rbac) -> None:
     "DELETE /groups/{group_id}/permissions/{permission_id} (rbac.manage)",
 )
 async def grant_permissions(
-    group_id: uuid.UUID, body: PermissionIdsIn, caller: Manager, service: Rbac
+    group_id: uuid.UUID, body: PermissionIdsIn, caller: Manager, service: RbacServiceDep
 ) -> GroupDetailOut:
     return _detail(await service.grant(caller, group_id, body.permission_ids))
 
@@ -226,7 +222,7 @@ async def grant_permissions(
     summary="Remove a permission from a group; members lose it on their next request (rbac.manage)",
 )
 async def revoke_permission(
-    group_id: uuid.UUID, permission_id: uuid.UUID, _: Manager, service: Rbac
+    group_id: uuid.UUID, permission_id: uuid.UUID, _: Manager, service: RbacServiceDep
 ) -> None:
     await service.revoke(group_id, permission_id)
 
@@ -235,7 +231,9 @@ async def revoke_permission(
 
 
 @users.get("/me/groups", response_model=list[MembershipOut], summary="The caller's groups")
-async def my_groups(user: CurrentUser, service: Rbac, db: DbSession) -> list[MembershipOut]:
+async def my_groups(
+    user: CurrentUser, service: RbacServiceDep, db: DbSession
+) -> list[MembershipOut]:
     return [_membership(m) for m in await service.memberships(db, user, user.user_id)]
 
 
@@ -244,7 +242,9 @@ async def my_groups(user: CurrentUser, service: Rbac, db: DbSession) -> list[Mem
     response_model=UserPermissionsOut,
     summary="The caller's effective permissions",
 )
-async def my_permissions(user: CurrentUser, service: Rbac, db: DbSession) -> UserPermissionsOut:
+async def my_permissions(
+    user: CurrentUser, service: RbacServiceDep, db: DbSession
+) -> UserPermissionsOut:
     return await user_permissions(user.user_id, user, service, db)
 
 
@@ -255,7 +255,7 @@ async def my_permissions(user: CurrentUser, service: Rbac, db: DbSession) -> Use
     summary="A user's groups (themself, or rbac.read; anyone else: 404)",
 )
 async def user_groups(
-    user_id: uuid.UUID, user: CurrentUser, service: Rbac, db: DbSession
+    user_id: uuid.UUID, user: CurrentUser, service: RbacServiceDep, db: DbSession
 ) -> list[MembershipOut]:
     return [_membership(m) for m in await service.memberships(db, user, user_id)]
 
@@ -267,7 +267,7 @@ async def user_groups(
     summary="A user's effective permissions (themself, or rbac.read; anyone else: 404)",
 )
 async def user_permissions(
-    user_id: uuid.UUID, user: CurrentUser, service: Rbac, db: DbSession
+    user_id: uuid.UUID, user: CurrentUser, service: RbacServiceDep, db: DbSession
 ) -> UserPermissionsOut:
     is_superuser, granted = await service.effective(db, user, user_id)
     return UserPermissionsOut(
@@ -285,7 +285,7 @@ async def user_permissions(
     "DELETE /users/{user_id}/groups/{group_id} (rbac.assign)",
 )
 async def assign_groups(
-    user_id: uuid.UUID, body: GroupIdsIn, caller: Assigner, service: Rbac
+    user_id: uuid.UUID, body: GroupIdsIn, caller: Assigner, service: RbacServiceDep
 ) -> list[MembershipOut]:
     return [_membership(m) for m in await service.assign(caller, user_id, body.group_ids)]
 
@@ -298,7 +298,7 @@ async def assign_groups(
     "(rbac.assign)",
 )
 async def unassign_group(
-    user_id: uuid.UUID, group_id: uuid.UUID, _: Assigner, service: Rbac
+    user_id: uuid.UUID, group_id: uuid.UUID, _: Assigner, service: RbacServiceDep
 ) -> None:
     await service.unassign(user_id, group_id)
 

@@ -35,12 +35,11 @@ from quartet.rbac.errors import (
     SystemGroupError,
     UserNotFoundError,
 )
-from quartet.rbac.models import Group, Permission
+from quartet.rbac.models import Group, Membership, Permission
 from quartet.rbac.permissions import RBAC_READ
 from quartet.rbac.registry import category_of, is_declared
 from quartet.rbac.repository import (
     GroupRepository,
-    Membership,
     MembershipRepository,
     PermissionRepository,
 )

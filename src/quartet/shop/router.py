@@ -15,7 +15,7 @@ from quartet.core.pagination import Cursor, CursorPage, Limit
 from quartet.idempotency.dependencies import IDEMPOTENCY_ERRORS, Idempotent
 from quartet.rbac.dependencies import RequirePermission
 from quartet.rbac.errors import PermissionDeniedError
-from quartet.shop.dependencies import Orders, Products, Stats
+from quartet.shop.dependencies import OrderServiceDep, ProductServiceDep, StatsServiceDep
 from quartet.shop.errors import OutOfStockError
 from quartet.shop.models import CUSTOMER_NAME_MAX
 from quartet.shop.permissions import SHOP_PRODUCTS_WRITE, SHOP_STATS_READ
@@ -51,7 +51,7 @@ STATS_READ = [RequirePermission(SHOP_STATS_READ)]
     responses=responses(*WRITE_ERRORS, *IDEMPOTENCY_ERRORS),
     dependencies=[*PRODUCTS_WRITE, Idempotent],
 )
-async def create_product(body: ProductCreate, service: Products) -> ProductOut:
+async def create_product(body: ProductCreate, service: ProductServiceDep) -> ProductOut:
     return ProductOut.model_validate(await service.create(body))
 
 
@@ -65,14 +65,14 @@ async def create_product(body: ProductCreate, service: Products) -> ProductOut:
 )
 async def create_products(
     body: Annotated[list[ProductCreate], Body(min_length=1, max_length=MAX_BULK)],
-    service: Products,
+    service: ProductServiceDep,
 ) -> list[ProductOut]:
     return [ProductOut.model_validate(p) for p in await service.create_many(body)]
 
 
 @products.get("/", response_model=CursorPage[ProductOut])
 async def list_products(
-    service: Products,
+    service: ProductServiceDep,
     limit: Limit = 20,
     cursor: Cursor = None,
     category: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
@@ -91,12 +91,12 @@ async def list_products(
     dependencies=PRODUCTS_WRITE,
     summary="Delete every product marked unavailable",
 )
-async def delete_unavailable(service: Products) -> DeletedOut:
+async def delete_unavailable(service: ProductServiceDep) -> DeletedOut:
     return DeletedOut(deleted=await service.delete_unavailable())
 
 
 @products.get("/{product_id}", response_model=ProductOut, responses=responses(NotFoundError))
-async def get_product(product_id: uuid.UUID, service: Products) -> ProductOut:
+async def get_product(product_id: uuid.UUID, service: ProductServiceDep) -> ProductOut:
     return ProductOut.model_validate(await service.get(product_id))
 
 
@@ -107,7 +107,7 @@ async def get_product(product_id: uuid.UUID, service: Products) -> ProductOut:
     dependencies=PRODUCTS_WRITE,
 )
 async def update_product(
-    product_id: uuid.UUID, body: ProductUpdate, service: Products
+    product_id: uuid.UUID, body: ProductUpdate, service: ProductServiceDep
 ) -> ProductOut:
     return ProductOut.model_validate(await service.update(product_id, body))
 
@@ -119,7 +119,9 @@ async def update_product(
     dependencies=PRODUCTS_WRITE,
     summary='Set the stock ({"stock": n}) or adjust it ({"delta": d}); never below zero',
 )
-async def change_stock(product_id: uuid.UUID, body: StockChange, service: Products) -> ProductOut:
+async def change_stock(
+    product_id: uuid.UUID, body: StockChange, service: ProductServiceDep
+) -> ProductOut:
     return ProductOut.model_validate(await service.change_stock(product_id, body))
 
 
@@ -132,7 +134,7 @@ async def change_stock(product_id: uuid.UUID, body: StockChange, service: Produc
     dependencies=[Idempotent],
 )
 async def place_order(
-    body: OrderCreate, user: CurrentUser, service: Orders, db: DbSession
+    body: OrderCreate, user: CurrentUser, service: OrderServiceDep, db: DbSession
 ) -> OrderOut:
     return OrderOut.model_validate(await service.place(user, body, db))
 
@@ -145,7 +147,7 @@ async def place_order(
 )
 async def recent_orders(
     user: CurrentUser,
-    service: Orders,
+    service: OrderServiceDep,
     days: Annotated[int, Query(ge=1, le=366)] = 30,
     limit: Annotated[int, Query(ge=1, le=100)] = 100,
 ) -> list[OrderOut]:
@@ -156,7 +158,7 @@ async def recent_orders(
 @orders.get(
     "/{order_id}", response_model=OrderOut, responses=responses(UnauthorizedError, NotFoundError)
 )
-async def get_order(order_id: uuid.UUID, user: CurrentUser, service: Orders) -> OrderOut:
+async def get_order(order_id: uuid.UUID, user: CurrentUser, service: OrderServiceDep) -> OrderOut:
     return OrderOut.model_validate(await service.get(user, order_id))
 
 
@@ -170,7 +172,7 @@ async def get_order(order_id: uuid.UUID, user: CurrentUser, service: Orders) -> 
 async def sold(
     start: Annotated[datetime, Query(description="ISO 8601; UTC when no offset is given")],
     end: Annotated[datetime, Query(description="ISO 8601, exclusive; UTC when no offset")],
-    service: Stats,
+    service: StatsServiceDep,
 ) -> SoldOut:
     start, end = as_utc(start), as_utc(end)
     lines = await service.sold(start, end)
@@ -191,7 +193,7 @@ async def sold(
 )
 async def customer_stats(
     name: Annotated[str, Path(min_length=1, max_length=CUSTOMER_NAME_MAX)],
-    service: Stats,
+    service: StatsServiceDep,
 ) -> CustomerStatsOut:
     totals = await service.customer(name)
     return CustomerStatsOut(customer=name, **vars(totals))

@@ -47,7 +47,7 @@ async def get_cassandra(stores: StoresDep) -> CassandraStore:
 
 
 DbSession = Annotated[AsyncSession, Depends(get_db_session, scope="function")]
-Transactions = Annotated[TransactionRunner, Depends(get_transactions)]
+TransactionRunnerDep = Annotated[TransactionRunner, Depends(get_transactions)]
 RedisDep = Annotated[Redis, Depends(get_redis)]
-MongoDb = Annotated[MongoDatabase, Depends(get_mongo)]
-Cassandra = Annotated[CassandraStore, Depends(get_cassandra)]
+MongoDatabaseDep = Annotated[MongoDatabase, Depends(get_mongo)]
+CassandraStoreDep = Annotated[CassandraStore, Depends(get_cassandra)]

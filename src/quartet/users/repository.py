@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy import Select, exists, func, or_, select, update
@@ -11,23 +10,9 @@ from sqlmodel import col
 from quartet.stores.errors import RecordNotFoundError
 from quartet.stores.sql import PostgresRepository
 from quartet.users.models import User
+from quartet.users.queries import UserQuery
 
 Identifier = Literal["email", "username", "phone"]
-SortField = Literal["created_at", "email", "full_name", "last_login_at"]
-
-
-@dataclass(frozen=True)
-class UserQuery:
-    """The user administration list's filters, order and page."""
-
-    search: str | None = None
-    status: str | None = None
-    is_active: bool | None = None
-    group_id: uuid.UUID | None = None
-    sort: SortField = "created_at"
-    descending: bool = True
-    limit: int = 20
-    offset: int = 0
 
 
 def _escape_like(value: str) -> str:

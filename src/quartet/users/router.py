@@ -5,35 +5,20 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Query, status
 
 from quartet.auth.dependencies import CurrentUser
-from quartet.auth.state_repository import AuthStateRepository
 from quartet.core.errors import UnauthorizedError, responses
 from quartet.core.pagination import Limit, Offset, OffsetPage
-from quartet.erasure.service import DELETED, ErasureService
+from quartet.erasure.service import DELETED
 from quartet.rbac.dependencies import RequirePermission
 from quartet.rbac.errors import PermissionDeniedError, UserNotFoundError
 from quartet.stores.dependencies import DbSession
-from quartet.users.cache import ProfileCache
+from quartet.users.dependencies import UserAdminServiceDep
 from quartet.users.errors import IdentifierTakenError, SuperuserOnlyError
 from quartet.users.permissions import USERS_READ
-from quartet.users.repository import SortField, UserQuery
+from quartet.users.queries import SortField, UserQuery
 from quartet.users.schemas import Status, UserPublic, UserUpdate
-from quartet.users.service import UserAdminService
-
-
-async def get_user_admin_service(request: Request) -> UserAdminService:
-    stores = request.app.state.stores
-    return UserAdminService(
-        stores.transactions,
-        AuthStateRepository(stores.redis, stores.settings.REDIS_KEY_PREFIX),
-        ProfileCache(request.app.state.cache),
-        ErasureService(stores, request.app.state.cache),
-    )
-
-
-Admin = Annotated[UserAdminService, Depends(get_user_admin_service)]
 
 router = APIRouter(
     prefix="/users",
@@ -49,7 +34,7 @@ router = APIRouter(
     summary="Search and list users (users.read)",
 )
 async def list_users(
-    service: Admin,
+    service: UserAdminServiceDep,
     db: DbSession,
     search: Annotated[
         str | None,
@@ -86,7 +71,7 @@ async def list_users(
     summary="One user (themself, or users.read; anyone else: 404)",
 )
 async def get_user(
-    user_id: uuid.UUID, caller: CurrentUser, service: Admin, db: DbSession
+    user_id: uuid.UUID, caller: CurrentUser, service: UserAdminServiceDep, db: DbSession
 ) -> UserPublic:
     return UserPublic.model_validate(await service.get(db, caller, user_id))
 
@@ -99,7 +84,7 @@ async def get_user(
     "is_superuser, which only a superuser changes",
 )
 async def update_user(
-    user_id: uuid.UUID, body: UserUpdate, caller: CurrentUser, service: Admin
+    user_id: uuid.UUID, body: UserUpdate, caller: CurrentUser, service: UserAdminServiceDep
 ) -> UserPublic:
     return UserPublic.model_validate(await service.update(caller, user_id, body))
 
@@ -111,5 +96,7 @@ async def update_user(
     summary=f"Delete a user (themself, or users.delete): status {DELETED!r} and every token "
     "refused at once, then erased from all four stores (see GET /erasures)",
 )
-async def delete_user(user_id: uuid.UUID, caller: CurrentUser, service: Admin) -> None:
+async def delete_user(
+    user_id: uuid.UUID, caller: CurrentUser, service: UserAdminServiceDep
+) -> None:
     await service.delete(caller, user_id)

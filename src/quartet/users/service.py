@@ -27,7 +27,8 @@ from quartet.users.cache import ProfileCache
 from quartet.users.errors import IdentifierTakenError, SuperuserOnlyError
 from quartet.users.models import User
 from quartet.users.permissions import USERS_DELETE, USERS_READ, USERS_UPDATE
-from quartet.users.repository import Identifier, UserQuery, UserRepository
+from quartet.users.queries import UserQuery
+from quartet.users.repository import Identifier, UserRepository
 from quartet.users.schemas import PROFILE_FIELDS, UserUpdate
 
 AUTHORISATION_FIELDS = ("is_active", "is_superuser")

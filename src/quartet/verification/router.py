@@ -14,7 +14,7 @@ from fastapi import APIRouter, Body, status
 from quartet.auth.dependencies import CurrentUser, Meta, OptionalUser
 from quartet.auth.errors import InvalidTokenError, WeakPasswordError
 from quartet.auth.schemas import TokenResponse
-from quartet.auth.transport import IssueTokens
+from quartet.auth.transport import TokenDeliveryDep
 from quartet.core.errors import (
     ConflictError,
     RateLimitedError,
@@ -23,7 +23,7 @@ from quartet.core.errors import (
     responses,
 )
 from quartet.core.rate_limit import AuthRateLimit
-from quartet.stores.dependencies import Transactions
+from quartet.stores.dependencies import TransactionRunnerDep
 from quartet.users.schemas import UserPublic
 from quartet.verification.dependencies import (
     CodeFlowsDep,
@@ -71,7 +71,9 @@ ACCEPTED = status.HTTP_202_ACCEPTED
 
 
 @router.post("/verify-email", status_code=NO_CONTENT, responses=responses(InvalidLinkTokenError))
-async def verify_email(body: TokenIn, flows: LinkFlowsDep, tx: Transactions, meta: Meta) -> None:
+async def verify_email(
+    body: TokenIn, flows: LinkFlowsDep, tx: TransactionRunnerDep, meta: Meta
+) -> None:
     """Confirm the address with the token from the verification link."""
     await flows.verify_email(tx, body.token, meta)
 
@@ -85,7 +87,7 @@ async def verify_email(body: TokenIn, flows: LinkFlowsDep, tx: Transactions, met
 async def resend_verification(
     user: OptionalUser,
     flows: LinkFlowsDep,
-    tx: Transactions,
+    tx: TransactionRunnerDep,
     meta: Meta,
     body: Annotated[ResendVerificationIn | None, Body()] = None,
 ) -> Accepted:
@@ -103,7 +105,7 @@ async def resend_verification(
     responses=responses(ResendCooldownError),
 )
 async def forgot_password(
-    body: EmailIn, flows: LinkFlowsDep, tx: Transactions, meta: Meta
+    body: EmailIn, flows: LinkFlowsDep, tx: TransactionRunnerDep, meta: Meta
 ) -> Accepted:
     """Email a password-reset link, if an account has this address."""
     await flows.forgot_password(tx, str(body.email), meta)
@@ -116,7 +118,7 @@ async def forgot_password(
     responses=responses(InvalidLinkTokenError, WeakPasswordError),
 )
 async def reset_password(
-    body: ResetPasswordIn, flows: LinkFlowsDep, tx: Transactions, meta: Meta
+    body: ResetPasswordIn, flows: LinkFlowsDep, tx: TransactionRunnerDep, meta: Meta
 ) -> None:
     """Set a new password with the token from the reset link; every session of the user ends."""
     await flows.reset_password(tx, body.token, body.new_password, meta)
@@ -132,7 +134,11 @@ async def reset_password(
     responses=responses(ResendCooldownError, ChannelUnavailableError, UnauthorizedError),
 )
 async def send_one_time_password(
-    body: SendCodeIn, user: OptionalUser, codes: OneTimeCodesDep, tx: Transactions, meta: Meta
+    body: SendCodeIn,
+    user: OptionalUser,
+    codes: OneTimeCodesDep,
+    tx: TransactionRunnerDep,
+    meta: Meta,
 ) -> CodeSent:
     """Send a 6-digit code by email, SMS or WhatsApp. change_email and change_phone need a
     signed-in user; the answer is the same whether or not an account has the identifier."""
@@ -145,7 +151,7 @@ async def send_one_time_password(
     "/verify-one-time-password", response_model=ProofOut, responses=responses(InvalidCodeError)
 )
 async def verify_one_time_password(
-    body: VerifyCodeIn, codes: OneTimeCodesDep, tx: Transactions, meta: Meta
+    body: VerifyCodeIn, codes: OneTimeCodesDep, tx: TransactionRunnerDep, meta: Meta
 ) -> ProofOut:
     """Trade a code for a short-lived single-use proof, which the purpose's next call takes."""
     return await codes.verify(tx, body, meta)
@@ -155,7 +161,11 @@ async def verify_one_time_password(
     "/login-with-otp", response_model=TokenResponse, responses=responses(InvalidProofError)
 )
 async def login_with_otp(
-    body: ProofIn, flows: CodeFlowsDep, tx: Transactions, meta: Meta, issue: IssueTokens
+    body: ProofIn,
+    flows: CodeFlowsDep,
+    tx: TransactionRunnerDep,
+    meta: Meta,
+    issue: TokenDeliveryDep,
 ) -> TokenResponse:
     """Log in with a `login` proof: the same tokens, session and cookies as `/login`."""
     return issue.send(await flows.login(tx, body.proof, meta))
@@ -168,7 +178,11 @@ async def login_with_otp(
     responses=responses(InvalidProofError, ConflictError, ValidationFailedError),
 )
 async def signup_with_code(
-    body: SignupIn, flows: CodeFlowsDep, tx: Transactions, meta: Meta, issue: IssueTokens
+    body: SignupIn,
+    flows: CodeFlowsDep,
+    tx: TransactionRunnerDep,
+    meta: Meta,
+    issue: TokenDeliveryDep,
 ) -> TokenResponse:
     """Sign up with a `signup` proof: an account without a password, its contact verified,
     logged in (tokens delivered as `/login` delivers them)."""
@@ -181,7 +195,7 @@ async def signup_with_code(
     responses=responses(InvalidProofError, WeakPasswordError),
 )
 async def forget_password(
-    body: ForgetPasswordIn, flows: CodeFlowsDep, tx: Transactions, meta: Meta
+    body: ForgetPasswordIn, flows: CodeFlowsDep, tx: TransactionRunnerDep, meta: Meta
 ) -> None:
     """Reset the password with a `reset_password` proof; every session of the user ends."""
     await flows.reset_password(tx, body.proof, body.new_password, meta)
@@ -193,7 +207,7 @@ async def forget_password(
     responses=responses(InvalidProofError),
 )
 async def verify_email_and_phone(
-    body: VerifyContactsIn, flows: CodeFlowsDep, tx: Transactions, meta: Meta
+    body: VerifyContactsIn, flows: CodeFlowsDep, tx: TransactionRunnerDep, meta: Meta
 ) -> UserPublic:
     """Mark the account's email and/or phone verified with `verify_contact` proofs."""
     return await flows.verify_contacts(tx, body, meta)
@@ -208,7 +222,11 @@ async def verify_email_and_phone(
     responses=responses(InvalidTokenError, PasswordAlreadySetError, WeakPasswordError),
 )
 async def set_password(
-    body: SetPasswordIn, user: CurrentUser, passwords: PasswordsDep, tx: Transactions, meta: Meta
+    body: SetPasswordIn,
+    user: CurrentUser,
+    passwords: PasswordsDep,
+    tx: TransactionRunnerDep,
+    meta: Meta,
 ) -> None:
     """Give a password to an account that has none (signed up by code or OAuth)."""
     await passwords.set_password(tx, user, body.new_password, meta)
@@ -223,7 +241,7 @@ async def change_password(
     body: ChangePasswordIn,
     user: CurrentUser,
     passwords: PasswordsDep,
-    tx: Transactions,
+    tx: TransactionRunnerDep,
     meta: Meta,
 ) -> None:
     """Change the password; every other session of the user ends."""
