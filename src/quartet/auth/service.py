@@ -72,12 +72,12 @@ class AuthService:
     # -- passwords -------------------------------------------------------------------------
 
     def check_policy(self, password: str, *, email: str, username: str | None = None) -> None:
-        s = self.settings
+        settings = self.settings
         problems = []
-        if len(password) < s.PASSWORD_MIN_LENGTH:
-            problems.append(f"at least {s.PASSWORD_MIN_LENGTH} characters")
-        if len(password) > s.PASSWORD_MAX_LENGTH:
-            problems.append(f"at most {s.PASSWORD_MAX_LENGTH} characters")
+        if len(password) < settings.PASSWORD_MIN_LENGTH:
+            problems.append(f"at least {settings.PASSWORD_MIN_LENGTH} characters")
+        if len(password) > settings.PASSWORD_MAX_LENGTH:
+            problems.append(f"at most {settings.PASSWORD_MAX_LENGTH} characters")
         if not (_LETTER.search(password) and _DIGIT.search(password)):
             problems.append("at least one letter and one digit")
         if password.casefold() in {email.casefold(), (username or "").casefold()}:
@@ -141,13 +141,15 @@ class AuthService:
         """Lockout is counted per account, whichever identifier names it (so email, username
         and phone do not each get their own budget), and per identifier when no account has
         it; an unknown identifier costs the same bcrypt time as a wrong password."""
-        user = await tx.run(lambda s: UserRepository(s).get_by(field, identifier))
+        user = await tx.run(lambda session: UserRepository(session).get_by(field, identifier))
         user_id = user.id if user else None
         lock_key = f"user:{user_id}" if user_id else f"{field}:{identifier.casefold()}"
         locked_for = await self.state.locked_for(lock_key)
         if locked_for:
             await tx.run(
-                lambda s: self._audit(s, "auth.login_locked", meta, user_id, identifier_kind=field)
+                lambda session: self._audit(
+                    session, "auth.login_locked", meta, user_id, identifier_kind=field
+                )
             )
             raise errors.AccountLockedError(locked_for)
 
@@ -181,7 +183,7 @@ class AuthService:
         """Open a session for an authenticated user and issue its token triple: every way of
         logging in (password, one-time code, sign-up by code, the social-login hand-off) ends
         here; `method` is recorded in the audit row."""
-        tokens = await tx.run(lambda s: self._start_session(s, user_id, meta, method))
+        tokens = await tx.run(lambda session: self._start_session(session, user_id, meta, method))
         await self.profiles.invalidate(user_id)  # last_login_at changed (after the commit)
         await self.activity_sessions.start(user_id, tokens.session_id)
         return tokens
@@ -257,7 +259,9 @@ class AuthService:
         token is bound to) confines the refresh to that session."""
         successor = self.tokens.next_refresh_token(refresh_token)
         result = await tx.run(
-            lambda s: self._rotate(s, hash_token(refresh_token), successor, meta, session_id)
+            lambda session: self._rotate(
+                session, hash_token(refresh_token), successor, meta, session_id
+            )
         )
         if result is None:
             raise errors.InvalidRefreshTokenError()
@@ -407,10 +411,10 @@ class AuthService:
     async def sessions(self, db: AsyncSession, principal: Principal) -> list[SessionOut]:
         active = await AuthSessionRepository(db).active_for_user(principal.user_id)
         return [
-            SessionOut.model_validate(s).model_copy(
-                update={"current": s.id == principal.session_id}
+            SessionOut.model_validate(auth_session).model_copy(
+                update={"current": auth_session.id == principal.session_id}
             )
-            for s in active
+            for auth_session in active
         ]
 
     async def logout(self, db: AsyncSession, principal: Principal, meta: ClientMeta) -> None:
@@ -420,7 +424,7 @@ class AuthService:
         self, db: AsyncSession, principal: Principal, meta: ClientMeta
     ) -> int:
         active = await AuthSessionRepository(db).active_for_user(principal.user_id)
-        ids = [s.id for s in active] or [principal.session_id]
+        ids = [auth_session.id for auth_session in active] or [principal.session_id]
         return len(await self._revoke(db, ids, "logout_everywhere", meta, principal.user_id))
 
     async def end_sessions(
@@ -434,7 +438,7 @@ class AuthService:
     ) -> int:
         """Revoke every active session of the user but `keep` (a password reset or change)."""
         active = await AuthSessionRepository(db).active_for_user(user_id)
-        ids = [s.id for s in active if s.id != keep]
+        ids = [auth_session.id for auth_session in active if auth_session.id != keep]
         return len(await self._revoke(db, ids, reason, meta, user_id)) if ids else 0
 
     async def revoke_session(

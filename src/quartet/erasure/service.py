@@ -95,7 +95,7 @@ class ErasureService:
 
     async def run(self, erasure_id: uuid.UUID) -> AccountErasure:
         """Clean every store not yet done; a failing store is left for the next attempt."""
-        erasure = await self.tx.run(lambda s: ErasureRepository(s).get(erasure_id))
+        erasure = await self.tx.run(lambda session: ErasureRepository(session).get(erasure_id))
         if erasure.completed_at is not None or erasure.user_id is None:
             return erasure
         user_id = erasure.user_id
@@ -109,7 +109,7 @@ class ErasureService:
                 continue
             if store != "postgres":  # the PostgreSQL step records itself in its transaction
                 await self.tx.run(partial(self._mark, erasure_id=erasure.id, done=[store]))
-        return await self.tx.run(lambda s: self._settle(s, erasure.id, failures))
+        return await self.tx.run(lambda session: self._settle(session, erasure.id, failures))
 
     async def _erase(self, store: str, erasure: AccountErasure, user_id: uuid.UUID) -> None:
         if store == "postgres":
@@ -138,7 +138,7 @@ class ErasureService:
     async def _mark(session: AsyncSession, erasure_id: uuid.UUID, done: Sequence[str]) -> None:
         erasure = await ErasureRepository(session).locked(erasure_id)
         if erasure is not None:
-            merged = [s for s in STORES if s in erasure.done or s in done]
+            merged = [store for store in STORES if store in erasure.done or store in done]
             await ErasureRepository(session).update(erasure, {"done": merged})
 
     async def _settle(
@@ -167,7 +167,9 @@ class ErasureService:
     async def claim_due(self, limit: int) -> list[uuid.UUID]:
         now = utcnow()
         lease = now + timedelta(seconds=self.retry_max)
-        return await self.tx.run(lambda s: ErasureRepository(s).claim_due(now, lease, limit))
+        return await self.tx.run(
+            lambda session: ErasureRepository(session).claim_due(now, lease, limit)
+        )
 
     async def pending(
         self, db: AsyncSession, limit: int, offset: int
