@@ -115,10 +115,11 @@ run: services-up migrate ## the API without reload (uvloop, httptools)
 test: services-up ## the whole test suite against the real local stores
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: install ## ruff and mypy
+lint: install ## ruff, mypy and the import-linter contracts (docs/architecture.md)
 	$(BIN)/ruff check src tests scripts migrations bench
 	$(BIN)/ruff format --check src tests scripts migrations bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 fmt: install ## format and auto-fix
 	$(BIN)/ruff format src tests scripts migrations bench

@@ -30,7 +30,7 @@ from quartet.core.clock import utcnow
 from quartet.core.domain_events import DomainEvents
 from quartet.core.errors import ConflictError, NotFoundError
 from quartet.core.security import InvalidTokenError, PasswordHasher, hash_token, new_opaque_token
-from quartet.rbac.registry import DEFAULT_GROUP
+from quartet.rbac.groups import DEFAULT_GROUP
 from quartet.rbac.repository import MembershipRepository, PermissionRepository
 from quartet.settings import Settings
 from quartet.stores.postgres import TransactionRunner

@@ -16,6 +16,7 @@ from functools import cache
 import quartet
 from quartet.events.permissions import EVENTS_ACTIVITY_READ_ANY
 from quartet.posts.permissions import POSTS_MODERATE
+from quartet.rbac.groups import ADMIN, MODERATOR, SHOP_MANAGER, SUPPORT, USER
 from quartet.rbac.permissions import RBAC_READ
 from quartet.sessions.permissions import SESSIONS_MANAGE_ANY
 from quartet.shop.permissions import SHOP_ORDERS_READ_ANY, SHOP_PRODUCTS_WRITE, SHOP_STATS_READ
@@ -23,16 +24,6 @@ from quartet.users.permissions import USERS_READ
 
 CODENAME_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
 _CODENAME = re.compile(CODENAME_PATTERN)
-
-ADMIN, MODERATOR, SHOP_MANAGER, SUPPORT, USER = (
-    "admin",
-    "moderator",
-    "shop_manager",
-    "support",
-    "user",
-)
-DEFAULT_GROUP = USER
-"""The group every new account joins."""
 
 
 @dataclass(frozen=True)
