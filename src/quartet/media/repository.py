@@ -9,8 +9,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
-from quartet.auth.errors import InvalidTokenError
 from quartet.media.models import Media
+from quartet.stores.errors import MissingReferenceError
 from quartet.stores.sql import PostgresRepository
 
 
@@ -22,7 +22,7 @@ class MediaRepository(PostgresRepository[Media]):
             return await self.create(media)
         except IntegrityError as error:
             # The only foreign key is the owner: the account was deleted meanwhile.
-            raise InvalidTokenError() from error
+            raise MissingReferenceError("users") from error
 
     async def page(
         self, owner_id: uuid.UUID, *, limit: int, before: uuid.UUID | None

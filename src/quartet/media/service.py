@@ -17,6 +17,7 @@ from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quartet.auth.errors import InvalidTokenError
 from quartet.auth.tokens import Principal
 from quartet.core.clock import utcnow
 from quartet.core.errors import UnauthorizedError
@@ -35,6 +36,7 @@ from quartet.media.staging import StagedFile, file_digest, remove_stale
 from quartet.media.storage import ObjectStorage
 from quartet.media.storage.base import StoredObject, object_key
 from quartet.stores.deadline import fresh_deadline, store_budget
+from quartet.stores.errors import MissingReferenceError
 from quartet.stores.postgres import CommitOutcomeUnknownError, TransactionRunner
 
 logger = logging.getLogger(__name__)
@@ -161,6 +163,9 @@ class MediaService:
             return await tx.run(
                 lambda session: MediaRepository(session).add(Media(**draft.model_dump()))
             )
+        except MissingReferenceError as error:  # the owner's account was deleted meanwhile
+            await self._discard(draft.storage_key)
+            raise InvalidTokenError() from error
         except CommitOutcomeUnknownError:
             raise  # the row may have landed: keep the object, the sweep decides later
         except Exception:

@@ -32,12 +32,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import col
 
-from quartet.auth.errors import InvalidTokenError
 from quartet.core.clock import utcnow
-from quartet.core.errors import AppError
-from quartet.posts.errors import PostNotFoundError
 from quartet.posts.models import Like, Post
 from quartet.posts.views import LikerView, PostView
+from quartet.stores.errors import MissingReferenceError
 from quartet.stores.sql import PostgresRepository
 from quartet.users.models import User
 
@@ -54,13 +52,12 @@ def _violated_constraint(error: IntegrityError) -> str | None:
     return str(name) if name else None
 
 
-def _missing_reference(error: IntegrityError) -> AppError | None:
-    """A foreign key failed because the post or the caller's account was deleted meanwhile."""
+def _missing_reference(error: IntegrityError) -> MissingReferenceError | None:
+    """A foreign key failed because the post or the author's account was deleted meanwhile."""
     constraint = _violated_constraint(error) or ""
-    if constraint.endswith("_users"):
-        return InvalidTokenError()
-    if constraint.endswith("_posts"):
-        return PostNotFoundError()
+    for table in ("users", "posts"):
+        if constraint.endswith(f"_{table}"):
+            return MissingReferenceError(table)
     return None
 
 

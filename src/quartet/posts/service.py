@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quartet.auth.errors import InvalidTokenError
 from quartet.auth.tokens import Principal
-from quartet.core.errors import ValidationFailedError
+from quartet.core.errors import AppError, ValidationFailedError
 from quartet.core.pagination import (
     decode_cursor,
     decode_uuid_cursor,
@@ -22,6 +23,7 @@ from quartet.posts.errors import NotPostAuthorError, PostNotFoundError
 from quartet.posts.permissions import POSTS_MODERATE
 from quartet.posts.repository import LikeRepository, PostRepository
 from quartet.posts.views import LikerView, PostView
+from quartet.stores.errors import MissingReferenceError
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LIKE_CURSOR = struct.Struct(">q16s")  # microseconds since the epoch, user id
@@ -38,9 +40,17 @@ async def _view(posts: PostRepository, post_id: uuid.UUID, viewer: Principal | N
     return view
 
 
+def _gone(error: MissingReferenceError) -> AppError:
+    """A row a write referred to was deleted meanwhile: the caller's account or the post."""
+    return InvalidTokenError() if error.table == "users" else PostNotFoundError()
+
+
 async def create_post(db: AsyncSession, author: Principal, content: str) -> PostView:
     posts = PostRepository(db)
-    post = await posts.add(author.user_id, content)
+    try:
+        post = await posts.add(author.user_id, content)
+    except MissingReferenceError as error:
+        raise _gone(error) from error
     return await _view(posts, post.id, author)
 
 
@@ -93,7 +103,10 @@ async def delete_post(db: AsyncSession, post_id: uuid.UUID, caller: Principal) -
 
 async def like_post(db: AsyncSession, post_id: uuid.UUID, caller: Principal) -> PostView:
     """Idempotent: liking again leaves the one like there and answers the same."""
-    await LikeRepository(db).add(caller.user_id, post_id)
+    try:
+        await LikeRepository(db).add(caller.user_id, post_id)
+    except MissingReferenceError as error:
+        raise _gone(error) from error
     return await _view(PostRepository(db), post_id, caller)
 
 

@@ -20,6 +20,15 @@ class RecordNotFoundError(StoreError):
         super().__init__(message)
 
 
+class MissingReferenceError(StoreError):
+    """A foreign key failed: the row it names (in `table`) was deleted meanwhile. What that
+    means to the client is the service's to say (a deleted caller, a deleted post)."""
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+        super().__init__(f"the referenced {table} row is gone")
+
+
 class StoreUnreachableError(StoreError):
     """A store cannot be reached or did not answer in time (rendered as 503
     `store_unavailable`, naming the store)."""
