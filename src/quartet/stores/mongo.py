@@ -139,8 +139,9 @@ NotPrimaryOrSecondary: the server is going away, changing role or past the deadl
 
 
 def translate_error(error: Exception) -> StoreUnreachableError:
-    """503 for a MongoDB that cannot be reached or answer within the request's deadline (PyMongo's
-    client-side timeouts included); any other command failure is re-raised."""
+    """Unreachable (a 503 once rendered) for a MongoDB that cannot be reached or answer within
+    the request's deadline (PyMongo's client-side timeouts included); any other command failure
+    is re-raised."""
     if isinstance(error, OperationFailure) and not (
         getattr(error, "timeout", False)
         or error.code in OUTAGE_CODES

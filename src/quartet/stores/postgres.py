@@ -318,7 +318,8 @@ async def ping(engine: AsyncEngine) -> None:
 
 
 def translate_error(error: Exception) -> StoreUnreachableError:
-    """Map a driver error to 503 when PostgreSQL is unreachable; re-raise anything else."""
+    """The store-level error for a driver error meaning PostgreSQL is unreachable (a 503 once
+    rendered); re-raise anything else."""
     if is_connection_error(error) or isinstance(error, CommitOutcomeUnknownError):
         return StoreUnreachableError("postgres")
     raise error
