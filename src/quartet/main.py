@@ -28,6 +28,8 @@ from quartet.core.middleware import (
     SecurityHeadersMiddleware,
     UnhandledErrorMiddleware,
 )
+from quartet.core.openapi import install as install_openapi
+from quartet.core.openapi import operation_id
 from quartet.core.rate_limit import GlobalRateLimit
 from quartet.core.request_trip import install_riders
 from quartet.dashboard.router import router as dashboard_router
@@ -50,6 +52,7 @@ from quartet.oauth.router import identities_router as oauth_identities_router
 from quartet.oauth.router import router as oauth_router
 from quartet.observability.install import install as install_observability
 from quartet.observability.runtime import Observability
+from quartet.openapi_tags import TAGS
 from quartet.posts.router import router as posts_router
 from quartet.rbac.router import router as rbac_router
 from quartet.schema import apply_cassandra_schema_on_start, apply_mongo_schema_on_start
@@ -146,7 +149,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         lifespan=lifespan,
         openapi_url="/openapi.json",
+        openapi_tags=TAGS,
+        generate_unique_id_function=operation_id,
     )
+    install_openapi(app)
     app.state.settings = settings
     app.state.stores = stores
     app.state.security = security

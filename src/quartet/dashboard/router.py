@@ -62,7 +62,8 @@ def _breakdown(kind: str, title: str) -> None:
         methods=["GET"],
         response_model=Breakdown,
         summary=f"Users grouped by {title}",
-        operation_id=f"dashboard_users_by_{kind}",
+        description=f"The number of users per {title}.",
+        name=f"users_by_{kind}",
     )
 
 

@@ -63,7 +63,7 @@ async def create_product(body: ProductCreate, service: Products) -> ProductOut:
     summary="Create several products at once, all or nothing",
     dependencies=[*PRODUCTS_WRITE, Idempotent],
 )
-async def create_products(
+async def create_products_in_bulk(
     body: Annotated[list[ProductCreate], Body(min_length=1, max_length=MAX_BULK)],
     service: Products,
 ) -> list[ProductOut]:
