@@ -84,11 +84,13 @@ CHANGED = responses(UserNotFoundError)
 
 @router.get("", response_model=SettingsOut, responses=CHANGED, summary="All of my settings")
 async def my_settings(user: CurrentUser, profiles: ProfilesDep, db: DbSession) -> SettingsOut:
+    """Profile, language, theme, time zone and privacy settings of the signed-in user."""
     return await profiles.settings(db, user)
 
 
 @router.get("/profile", response_model=ProfileOut, responses=CHANGED, summary="My profile")
 async def my_profile(user: CurrentUser, profiles: ProfilesDep, db: DbSession) -> ProfileOut:
+    """The signed-in user's profile as others may see it, with the private fields too."""
     return await profiles.own(db, user)
 
 
@@ -101,6 +103,8 @@ async def my_profile(user: CurrentUser, profiles: ProfilesDep, db: DbSession) ->
 async def public_profile(
     user_id: uuid.UUID, user: CurrentUser, profiles: ProfilesDep, db: DbSession
 ) -> PublicProfileOut:
+    """A public profile; a private one (or an unknown id) is the same 404 unless the caller holds
+    users.read."""
     return await profiles.public(db, user, user_id)
 
 
@@ -113,6 +117,7 @@ async def public_profile(
 async def update_profile(
     body: ProfileUpdate, user: CurrentUser, profiles: ProfilesDep, meta: Meta
 ) -> ProfileOut:
+    """Changes only the fields given; a username already taken is a 409."""
     changed = await profiles.change(user, body.changes(), "profile.updated", meta)
     return ProfileOut.model_validate(changed)
 
@@ -126,6 +131,7 @@ async def update_profile(
 async def set_profile_picture(
     body: PictureIn, user: CurrentUser, profiles: ProfilesDep, meta: Meta
 ) -> ProfileOut:
+    """Points the profile at one of the caller's own uploaded images, or removes it with null."""
     changes = {"profile_picture_id": body.media_id}
     changed = await profiles.change(user, changes, "profile.picture_changed", meta)
     return ProfileOut.model_validate(changed)
@@ -140,6 +146,7 @@ async def set_profile_picture(
 async def set_profile_accessibility(
     body: AccessibilityIn, user: CurrentUser, profiles: ProfilesDep, meta: Meta
 ) -> ProfileOut:
+    """Makes the profile public or private and picks which fields others see."""
     changed = await profiles.change(user, body.changes(), "profile.accessibility_changed", meta)
     return ProfileOut.model_validate(changed)
 
@@ -153,6 +160,7 @@ async def set_profile_accessibility(
 async def set_language(
     body: LanguageIn, user: CurrentUser, profiles: ProfilesDep, meta: Meta
 ) -> SettingsOut:
+    """Sets the language of emails and messages; an unsupported tag is a 422."""
     changes = {"language": profiles.language(body.language)}
     return profiles.settings_of(await profiles.change(user, changes, "settings.language", meta))
 
@@ -163,6 +171,7 @@ async def set_language(
 async def set_theme(
     body: ThemeIn, user: CurrentUser, profiles: ProfilesDep, meta: Meta
 ) -> SettingsOut:
+    """Sets the interface theme the SPA shows."""
     changed = await profiles.change(user, {"theme": body.theme}, "settings.theme", meta)
     return profiles.settings_of(changed)
 
@@ -176,6 +185,7 @@ async def set_theme(
 async def set_timezone(
     body: TimezoneIn, user: CurrentUser, profiles: ProfilesDep, meta: Meta
 ) -> SettingsOut:
+    """Sets the IANA time zone dates are shown in; an unknown zone is a 422."""
     changes = {"timezone": body.timezone}
     return profiles.settings_of(await profiles.change(user, changes, "settings.timezone", meta))
 
@@ -194,6 +204,7 @@ CLOSE_ERRORS = responses(UserNotFoundError, ConfirmationFailedError, RateLimited
 async def deactivate_account(
     body: ConfirmIn, user: CurrentUser, closure: AccountClosureDep, tx: Transactions, meta: Meta
 ) -> ProfileOut:
+    """Needs the current password (or a fresh proof); ends every session at once."""
     return ProfileOut.model_validate(await closure.deactivate(tx, user, body, meta))
 
 
@@ -208,4 +219,6 @@ async def deactivate_account(
 async def delete_account(
     body: ConfirmIn, user: CurrentUser, closure: AccountClosureDep, tx: Transactions, meta: Meta
 ) -> ErasureOut:
+    """Needs the current password (or a fresh proof); the account is erased from every store, now
+    or, for a store that is down, by the erasure worker."""
     return ErasureOut.model_validate(await closure.delete(tx, user, body, meta))

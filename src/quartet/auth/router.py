@@ -47,6 +47,8 @@ limited = APIRouter(dependencies=[AuthRateLimit], responses=responses(RateLimite
 async def register(
     body: RegisterIn, service: AuthServiceDep, tx: Transactions, meta: Meta
 ) -> UserPublic:
+    """Creates an account from an email, username or phone and a password that meets the policy;
+    the same 409 whichever identifier is taken."""
     return UserPublic.model_validate(await service.register(tx, body, meta))
 
 
@@ -58,6 +60,9 @@ async def register(
 async def login(
     body: LoginIn, service: AuthServiceDep, tx: Transactions, meta: Meta, issue: IssueTokens
 ) -> TokenResponse:
+    """Exchanges an identifier (email, username or phone) and a password for an access and a
+    refresh token (in the body, or as httpOnly cookies for a browser). Repeated failures lock
+    the account for a while (423)."""
     field, identifier = body.identifier
     return issue.send(await service.login(tx, field, identifier, body.password, meta))
 
@@ -75,6 +80,8 @@ async def token(
     meta: Meta,
     issue: IssueTokens,
 ) -> TokenResponse:
+    """The same login as `POST /auth/login` in the OAuth2 password form that Swagger's Authorize
+    button sends."""
     try:
         login_form = LoginIn.model_validate(
             _identifier_field(form.username) | {"password": form.password}
@@ -107,6 +114,8 @@ async def refresh(
     cookie: RefreshCookie = None,
     body: RefreshIn | None = None,
 ) -> TokenResponse:
+    """Rotates a refresh token: the old one stops working and a new pair is issued; a cookie
+    refresh must carry the CSRF header."""
     presented = issue.refresh_credential(body.refresh_token if body else None, cookie)
     tokens = await service.refresh(tx, presented.token, meta, session_id=presented.csrf_session)
     return issue.send(tokens, in_body=presented.in_body)
@@ -116,6 +125,7 @@ async def refresh(
 async def check_availability(
     body: AvailabilityIn, service: AuthServiceDep, db: DbSession
 ) -> AvailabilityOut:
+    """Whether an email, username or phone is free for sign-up (rate limited)."""
     field, value = body.identifier
     return AvailabilityOut(field=field, available=await service.availability(db, field, value))
 
@@ -128,6 +138,7 @@ async def check_availability(
 async def logout(
     user: CurrentUser, service: AuthServiceDep, db: DbSession, meta: Meta, issue: IssueTokens
 ) -> None:
+    """Revokes the caller's session (its access and refresh tokens) and clears the auth cookies."""
     await service.logout(db, user, meta)
     issue.clear()
 
@@ -140,6 +151,7 @@ async def logout(
 async def logout_everywhere(
     user: CurrentUser, service: AuthServiceDep, db: DbSession, meta: Meta, issue: IssueTokens
 ) -> RevokedOut:
+    """Revokes every session of the caller, on every device, and clears the auth cookies here."""
     revoked = await service.logout_everywhere(db, user, meta)
     issue.clear()
     return RevokedOut(revoked=revoked)
@@ -152,11 +164,13 @@ async def logout_everywhere(
     dependencies=[CallerCache(ProfileCache.name)],  # the profile rides the token check's trip
 )
 async def me(user: CurrentUser, service: AuthServiceDep, db: DbSession) -> UserPublic:
+    """The signed-in user's public account fields."""
     return await service.me(db, user)
 
 
 @router.get("/sessions", response_model=list[SessionOut], responses=responses(InvalidTokenError))
 async def sessions(user: CurrentUser, service: AuthServiceDep, db: DbSession) -> list[SessionOut]:
+    """The caller's login sessions (device, IP, last use), newest first."""
     return await service.sessions(db, user)
 
 
@@ -168,6 +182,7 @@ async def sessions(user: CurrentUser, service: AuthServiceDep, db: DbSession) ->
 async def revoke_session(
     session_id: uuid.UUID, user: CurrentUser, service: AuthServiceDep, db: DbSession, meta: Meta
 ) -> None:
+    """Revokes one of the caller's own sessions; another user's session id is a 404."""
     await service.revoke_session(db, user, session_id, meta)
 
 

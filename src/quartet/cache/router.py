@@ -25,6 +25,7 @@ router = APIRouter(
 
 @router.get("/status", response_model=CacheStatus, dependencies=[RequirePermission(CACHE_READ)])
 async def cache_status(service: CacheServiceDep) -> CacheStatus:
+    """Redis's version, uptime, memory use and server-wide hit and miss counts."""
     return await service.status()
 
 
@@ -35,6 +36,7 @@ async def cache_status(service: CacheServiceDep) -> CacheStatus:
     summary="Remove every key of the cache only",
 )
 async def clear_cache(service: CacheServiceDep) -> ClearedOut:
+    """Deletes the cache's own keys; sessions, tokens and rate limits are kept."""
     return await service.clear()
 
 
@@ -49,4 +51,6 @@ async def delete_cache_key(
     key: Annotated[str, Path(min_length=1, max_length=MAX_KEY_LENGTH)],
     service: CacheServiceDep,
 ) -> None:
+    """Deletes one cache key; a key outside the namespace or with a glob character is a 422, a
+    missing one a 404."""
     await service.delete(key)

@@ -6,9 +6,9 @@ them, and also render FastAPI's own 404/405/422 and any unhandled exception (500
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable, Mapping, Sequence
-import inspect
 from typing import Any, ClassVar, Literal
 
 from fastapi import FastAPI, Request
@@ -43,8 +43,8 @@ class AppError(Exception):
 
     Each code has one documented body model (`schema()`): a subclass that sets its own `code`
     defines it; one that keeps its parent's code shares the parent's model. `body` is a model of
-    the extra fields the error adds to the body (given to `__init__` as `extra`), `documented_headers`
-    the response headers it sets.
+    the extra fields the error adds to the body (given to `__init__` as `extra`);
+    `documented_headers` names the response headers it sets.
     """
 
     status_code: int = 400
@@ -129,9 +129,12 @@ class ConflictError(AppError):
     status_code, code, message = 409, "conflict", "Conflict"
 
 
+WWW_AUTHENTICATE = {"WWW-Authenticate": "The scheme to authenticate with: `Bearer`"}
+
+
 class UnauthorizedError(AppError):
     status_code, code, message = 401, "unauthorized", "Not authenticated"
-    documented_headers = {"WWW-Authenticate": "The scheme to authenticate with: `Bearer`"}
+    documented_headers = WWW_AUTHENTICATE
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message, headers={"WWW-Authenticate": "Bearer"})
@@ -268,9 +271,7 @@ async def _app_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
     if exc.status_code >= 500:
         logger.warning("%s: %s", exc.code, exc.message)
-    return error_response(
-        exc.status_code, exc.code, exc.message, headers=exc.headers, **exc.extra
-    )
+    return error_response(exc.status_code, exc.code, exc.message, headers=exc.headers, **exc.extra)
 
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
@@ -288,8 +289,14 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "validation_error", f"{where}: {first['msg']}", fields=fields)
 
 
+class InternalError(AppError):
+    """A bug: rendered by `UnhandledErrorMiddleware` without the exception's text."""
+
+    status_code, code, message = 500, "internal_error", "An unexpected error occurred"
+
+
 def internal_error_response() -> JSONResponse:
-    return error_response(500, "internal_error", "An unexpected error occurred")
+    return error_response(InternalError.status_code, InternalError.code, InternalError.message)
 
 
 def install_error_handlers(

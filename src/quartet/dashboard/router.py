@@ -48,6 +48,7 @@ router = APIRouter(
 
 @router.get("/overview", response_model=Overview, summary="Totals across the four stores")
 async def overview(caller: Reader, dashboard: Dashboard) -> Overview:
+    """Totals of users, orders, revenue and events, with today's in the caller's time zone."""
     return await dashboard.overview(await dashboard.timezone_of(caller.user_id))
 
 
@@ -90,12 +91,14 @@ async def user_growth(
     start: Annotated[date | None, Query(alias="from", description="first day (local)")] = None,
     end: Annotated[date | None, Query(alias="to", description="last day (local)")] = None,
 ) -> Growth:
+    """Buckets of new accounts for the chosen period and span."""
     tz = await dashboard.timezone_of(caller.user_id)
     return await dashboard.growth(tz, period, start, end)
 
 
 @router.get("/role-statistics", response_model=RoleStatistics, summary="Members per group")
 async def role_statistics(_: Reader, dashboard: Dashboard) -> RoleStatistics:
+    """Each group with its member count."""
     return await dashboard.roles()
 
 
@@ -103,6 +106,7 @@ async def role_statistics(_: Reader, dashboard: Dashboard) -> RoleStatistics:
     "/recent-sign-ins", response_model=RecentSignIns, summary="The latest sign-ins (audit log)"
 )
 async def recent_sign_ins(_: Reader, dashboard: Dashboard) -> RecentSignIns:
+    """The most recent logins from the audit log."""
     return await dashboard.recent_sign_ins()
 
 
@@ -112,4 +116,6 @@ async def recent_sign_ins(_: Reader, dashboard: Dashboard) -> RecentSignIns:
     summary="Every section above in one answer, computed concurrently across the stores",
 )
 async def all_statistics(caller: Reader, dashboard: Dashboard) -> AllStatistics:
+    """Each section as its own endpoint returns it; a store that is down fails the whole answer
+    with 503."""
     return await dashboard.all_statistics(await dashboard.timezone_of(caller.user_id))

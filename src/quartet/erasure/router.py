@@ -29,6 +29,7 @@ router = APIRouter(
 async def pending_erasures(
     request: Request, db: DbSession, limit: Limit = 20, offset: Offset = 0
 ) -> OffsetPage[ErasureOut]:
+    """Accounts whose data is still being erased from a store that was down."""
     service: ErasureService = request.app.state.erasure
     rows, total = await service.pending(db, limit, offset)
     return OffsetPage(

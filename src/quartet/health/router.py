@@ -15,11 +15,13 @@ router = APIRouter(prefix="/health", tags=["health"])
 
 @router.get("", response_model=HealthOut, summary="Cheap health check (no store calls)")
 async def health(stores: StoresDep) -> HealthOut:
+    """Answers from memory (no store is asked): the service name, version and environment."""
     return service.health(stores.settings)
 
 
 @router.get("/liveness", response_model=HealthOut, summary="Kubernetes liveness probe")
 async def liveness(stores: StoresDep) -> HealthOut:
+    """The process answers; a failing liveness probe makes Kubernetes restart the pod."""
     return service.health(stores.settings)
 
 
@@ -45,6 +47,7 @@ async def readiness(stores: StoresDep) -> ReadinessOut:
     summary="PostgreSQL version and connection pool state",
 )
 async def database(stores: StoresDep) -> DatabaseOut:
+    """The server version and the pool's size and use; 503 when PostgreSQL does not answer."""
     return await service.database(stores)
 
 

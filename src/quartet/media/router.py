@@ -121,6 +121,8 @@ async def upload_media(
     fetcher: UrlFetcherDep,
     tx: Transactions,
 ) -> MediaOut:
+    """The bytes are checked for an allowed kind whatever the name claims; images get thumbnails. A
+    URL is fetched only if it and its redirects resolve to public addresses."""
     content_type = request.headers.get("content-type", "")
     kind = content_type.split(";", 1)[0].strip().lower()
     if kind == "multipart/form-data":
@@ -149,6 +151,7 @@ async def list_media(
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> CursorPage[MediaOut]:
+    """Keyset-paginated with an opaque cursor."""
     rows, next_cursor = await service.page(db, user, limit=limit, cursor=cursor)
     items = [await _media_out(service, request, media) for media in rows]
     return CursorPage(items=items, next_cursor=next_cursor)
@@ -168,6 +171,7 @@ async def get_media(
     service: MediaServiceDep,
     db: DbSession,
 ) -> MediaOut:
+    """The record with its size, kind and thumbnails; anyone else's is a 404."""
     return await _media_out(service, request, await service.get(db, file_id, user, moderator))
 
 
@@ -197,6 +201,8 @@ async def media_content(
     expires: Annotated[int | None, Query(ge=0, le=2**40)] = None,
     signature: Annotated[str | None, Query(pattern=r"^[0-9a-f]{64}$")] = None,
 ) -> Response:
+    """Streams the bytes (Range and If-None-Match honoured), or redirects to a presigned URL on the
+    S3 backend."""
     if (expires is None) != (signature is None):
         raise InvalidLinkError()
     signed = (expires, signature) if expires is not None and signature is not None else None
@@ -248,4 +254,5 @@ async def delete_media(
     service: MediaServiceDep,
     tx: Transactions,
 ) -> None:
+    """Deletes the record, the object and its thumbnails."""
     await service.delete(tx, file_id, user, moderator)

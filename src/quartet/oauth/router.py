@@ -131,6 +131,7 @@ async def exchange(
 async def identities(
     user: CurrentUser, service: OAuthServiceDep, db: DbSession
 ) -> list[IdentityOut]:
+    """The login providers linked to the signed-in account."""
     return await service.identities(db, user)
 
 
@@ -142,6 +143,7 @@ async def identities(
 async def unlink(
     provider: ProviderName, user: CurrentUser, service: OAuthServiceDep, db: DbSession, meta: Meta
 ) -> None:
+    """Unlinks a provider; the account's only way to log in cannot be removed (409)."""
     await service.unlink(db, user, provider, meta)
 
 

@@ -43,6 +43,7 @@ def _liker_out(view: LikerView) -> LikerOut:
     dependencies=[Idempotent],
 )
 async def create_post(body: PostIn, user: CurrentUser, db: DbSession) -> PostOut:
+    """Publishes a post as the signed-in user; an Idempotency-Key makes retries safe."""
     return _post_out(await service.create_post(db, user, body.content))
 
 
@@ -59,6 +60,8 @@ async def list_posts(
     cursor: Cursor = None,
     author_id: Annotated[uuid.UUID | None, Query(description="only this author's posts")] = None,
 ) -> CursorPage[PostOut]:
+    """Keyset-paginated with an opaque cursor, optionally one author's; `liked_by_me` is filled for
+    a signed-in caller."""
     views, next_cursor = await service.list_posts(
         db, viewer, limit=limit, cursor=cursor, author_id=author_id
     )
@@ -71,6 +74,7 @@ async def list_posts(
     responses=responses(InvalidTokenError, PostNotFoundError),
 )
 async def get_post(post_id: uuid.UUID, viewer: OptionalUser, db: DbSession) -> PostOut:
+    """One post with its like count; `liked_by_me` for a signed-in caller."""
     return _post_out(await service.get_post(db, post_id, viewer))
 
 
@@ -83,6 +87,7 @@ async def get_post(post_id: uuid.UUID, viewer: OptionalUser, db: DbSession) -> P
 async def update_post(
     post_id: uuid.UUID, body: PostUpdate, user: CurrentUser, db: DbSession
 ) -> PostOut:
+    """Replaces the content; someone else's post needs posts.moderate (403)."""
     return _post_out(await service.update_post(db, post_id, user, body.content))
 
 
@@ -93,6 +98,7 @@ async def update_post(
     summary="Delete a post and its likes (its author, or posts.moderate)",
 )
 async def delete_post(post_id: uuid.UUID, user: CurrentUser, db: DbSession) -> None:
+    """Deletes the post and its likes; someone else's post needs posts.moderate (403)."""
     await service.delete_post(db, post_id, user)
 
 
@@ -104,6 +110,7 @@ async def delete_post(post_id: uuid.UUID, user: CurrentUser, db: DbSession) -> N
     dependencies=[Idempotent],
 )
 async def like_post(post_id: uuid.UUID, user: CurrentUser, db: DbSession) -> PostOut:
+    """Liking twice changes nothing; answers the post with its new like count."""
     return _post_out(await service.like_post(db, post_id, user))
 
 
@@ -114,6 +121,7 @@ async def like_post(post_id: uuid.UUID, user: CurrentUser, db: DbSession) -> Pos
     summary="Take a like back (idempotent)",
 )
 async def unlike_post(post_id: uuid.UUID, user: CurrentUser, db: DbSession) -> PostOut:
+    """Taking back a like that is not there changes nothing; answers the post."""
     return _post_out(await service.unlike_post(db, post_id, user))
 
 
@@ -129,5 +137,6 @@ async def list_likers(
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> CursorPage[LikerOut]:
+    """Keyset-paginated with an opaque cursor."""
     views, next_cursor = await service.list_likers(db, post_id, limit=limit, cursor=cursor)
     return CursorPage(items=[_liker_out(v) for v in views], next_cursor=next_cursor)

@@ -82,6 +82,7 @@ async def list_permissions(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> CursorPage[PermissionOut]:
+    """Keyset-paginated with an opaque cursor."""
     rows, next_cursor = await service.list_permissions(
         db, category=category, limit=limit, cursor=cursor
     )
@@ -99,6 +100,7 @@ async def list_permissions(
 async def get_permission(
     permission_id: uuid.UUID, _: Reader, service: Rbac, db: DbSession
 ) -> PermissionOut:
+    """The permission's codename, name, description and category."""
     return PermissionOut.model_validate(await service.get_permission(db, permission_id))
 
 
@@ -110,6 +112,7 @@ async def get_permission(
     summary="A new permission, e.g. for a feature flag checked elsewhere (rbac.manage)",
 )
 async def create_permission(body: PermissionIn, _: Manager, service: Rbac) -> PermissionOut:
+    """A codename already in use is a 409 `codename_taken`."""
     return PermissionOut.model_validate(await service.create_permission(body))
 
 
@@ -123,6 +126,7 @@ async def create_permission(body: PermissionIn, _: Manager, service: Rbac) -> Pe
 async def update_permission(
     permission_id: uuid.UUID, body: PermissionUpdate, _: Manager, service: Rbac
 ) -> PermissionOut:
+    """Changes only the fields given; renaming a codename the code checks is a 409."""
     return PermissionOut.model_validate(await service.update_permission(permission_id, body))
 
 
@@ -133,6 +137,7 @@ async def update_permission(
     summary="Delete a permission the code does not check; groups lose it (rbac.manage)",
 )
 async def delete_permission(permission_id: uuid.UUID, _: Manager, service: Rbac) -> None:
+    """A permission the code checks cannot be deleted (409 `declared_permission`)."""
     await service.delete_permission(permission_id)
 
 
@@ -148,6 +153,7 @@ async def delete_permission(permission_id: uuid.UUID, _: Manager, service: Rbac)
 async def list_groups(
     _: Reader, service: Rbac, db: DbSession, limit: Limit = 50, cursor: Cursor = None
 ) -> CursorPage[GroupOut]:
+    """Keyset-paginated with an opaque cursor."""
     rows, next_cursor = await service.list_groups(db, limit=limit, cursor=cursor)
     return CursorPage(items=[GroupOut.model_validate(g) for g in rows], next_cursor=next_cursor)
 
@@ -159,6 +165,7 @@ async def list_groups(
     summary="One group with its permissions and member count (rbac.read)",
 )
 async def get_group(group_id: uuid.UUID, _: Reader, service: Rbac, db: DbSession) -> GroupDetailOut:
+    """The group with the permissions it grants and how many members it has."""
     return _detail(await service.group_detail(db, group_id))
 
 
@@ -179,6 +186,7 @@ def _detail(detail: GroupDetail) -> GroupDetailOut:
     summary="A new group, without permissions (rbac.manage)",
 )
 async def create_group(body: GroupIn, _: Manager, service: Rbac) -> GroupOut:
+    """A codename already in use is a 409 `codename_taken`."""
     return GroupOut.model_validate(await service.create_group(body))
 
 
@@ -192,6 +200,7 @@ async def create_group(body: GroupIn, _: Manager, service: Rbac) -> GroupOut:
 async def update_group(
     group_id: uuid.UUID, body: GroupUpdate, caller: Manager, service: Rbac
 ) -> GroupOut:
+    """Changes only the fields given; members' permissions follow on their next request."""
     return GroupOut.model_validate(await service.update_group(caller, group_id, body))
 
 
@@ -203,6 +212,7 @@ async def update_group(
     "(rbac.manage)",
 )
 async def delete_group(group_id: uuid.UUID, _: Manager, service: Rbac) -> None:
+    """A system group cannot be deleted (409 `system_group`)."""
     await service.delete_group(group_id)
 
 
@@ -216,6 +226,7 @@ async def delete_group(group_id: uuid.UUID, _: Manager, service: Rbac) -> None:
 async def grant_permissions(
     group_id: uuid.UUID, body: PermissionIdsIn, caller: Manager, service: Rbac
 ) -> GroupDetailOut:
+    """Only permissions the caller holds may be granted (403 otherwise)."""
     return _detail(await service.grant(caller, group_id, body.permission_ids))
 
 
@@ -228,6 +239,7 @@ async def grant_permissions(
 async def revoke_permission(
     group_id: uuid.UUID, permission_id: uuid.UUID, _: Manager, service: Rbac
 ) -> None:
+    """Removing a permission the group does not grant changes nothing."""
     await service.revoke(group_id, permission_id)
 
 
@@ -236,6 +248,7 @@ async def revoke_permission(
 
 @users.get("/me/groups", response_model=list[MembershipOut], summary="The caller's groups")
 async def my_groups(user: CurrentUser, service: Rbac, db: DbSession) -> list[MembershipOut]:
+    """The groups the signed-in user belongs to."""
     return [_membership(m) for m in await service.memberships(db, user, user.user_id)]
 
 
@@ -245,6 +258,7 @@ async def my_groups(user: CurrentUser, service: Rbac, db: DbSession) -> list[Mem
     summary="The caller's effective permissions",
 )
 async def my_permissions(user: CurrentUser, service: Rbac, db: DbSession) -> UserPermissionsOut:
+    """The codenames the signed-in user holds through active groups (all for a superuser)."""
     return await user_permissions(user.user_id, user, service, db)
 
 
@@ -257,6 +271,7 @@ async def my_permissions(user: CurrentUser, service: Rbac, db: DbSession) -> Use
 async def user_groups(
     user_id: uuid.UUID, user: CurrentUser, service: Rbac, db: DbSession
 ) -> list[MembershipOut]:
+    """Someone else's groups need rbac.read; without it they are a 404."""
     return [_membership(m) for m in await service.memberships(db, user, user_id)]
 
 
@@ -269,6 +284,7 @@ async def user_groups(
 async def user_permissions(
     user_id: uuid.UUID, user: CurrentUser, service: Rbac, db: DbSession
 ) -> UserPermissionsOut:
+    """Someone else's permissions need rbac.read; without it they are a 404."""
     is_superuser, granted = await service.effective(db, user, user_id)
     return UserPermissionsOut(
         user_id=user_id,
@@ -287,6 +303,7 @@ async def user_permissions(
 async def assign_groups(
     user_id: uuid.UUID, body: GroupIdsIn, caller: Assigner, service: Rbac
 ) -> list[MembershipOut]:
+    """Only groups whose permissions the caller holds may be given (403 otherwise)."""
     return [_membership(m) for m in await service.assign(caller, user_id, body.group_ids)]
 
 
@@ -300,6 +317,7 @@ async def assign_groups(
 async def unassign_group(
     user_id: uuid.UUID, group_id: uuid.UUID, _: Assigner, service: Rbac
 ) -> None:
+    """Removing a user from a group they are not in changes nothing."""
     await service.unassign(user_id, group_id)
 
 

@@ -52,6 +52,7 @@ STATS_READ = [RequirePermission(SHOP_STATS_READ)]
     dependencies=[*PRODUCTS_WRITE, Idempotent],
 )
 async def create_product(body: ProductCreate, service: Products) -> ProductOut:
+    """Adds a product to the catalogue; an Idempotency-Key makes retries safe."""
     return ProductOut.model_validate(await service.create(body))
 
 
@@ -67,6 +68,7 @@ async def create_products_in_bulk(
     body: Annotated[list[ProductCreate], Body(min_length=1, max_length=MAX_BULK)],
     service: Products,
 ) -> list[ProductOut]:
+    """Adds up to MAX_BULK products in one transaction."""
     return [ProductOut.model_validate(p) for p in await service.create_many(body)]
 
 
@@ -78,6 +80,8 @@ async def list_products(
     category: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     available: bool | None = None,
 ) -> CursorPage[ProductOut]:
+    """Products, optionally of one category or availability, keyset-paginated with an opaque
+    cursor."""
     items, next_cursor = await service.page(
         category=category, available=available, limit=limit, cursor=cursor
     )
@@ -92,11 +96,13 @@ async def list_products(
     summary="Delete every product marked unavailable",
 )
 async def delete_unavailable(service: Products) -> DeletedOut:
+    """Answers how many products were deleted."""
     return DeletedOut(deleted=await service.delete_unavailable())
 
 
 @products.get("/{product_id}", response_model=ProductOut, responses=responses(NotFoundError))
 async def get_product(product_id: uuid.UUID, service: Products) -> ProductOut:
+    """One product with its price and stock."""
     return ProductOut.model_validate(await service.get(product_id))
 
 
@@ -109,6 +115,7 @@ async def get_product(product_id: uuid.UUID, service: Products) -> ProductOut:
 async def update_product(
     product_id: uuid.UUID, body: ProductUpdate, service: Products
 ) -> ProductOut:
+    """Changes only the fields given."""
     return ProductOut.model_validate(await service.update(product_id, body))
 
 
@@ -120,6 +127,8 @@ async def update_product(
     summary='Set the stock ({"stock": n}) or adjust it ({"delta": d}); never below zero',
 )
 async def change_stock(product_id: uuid.UUID, body: StockChange, service: Products) -> ProductOut:
+    """An absolute value, or a delta applied atomically; going below zero is a 409 `out_of_stock`,
+    above the maximum a 409 `conflict`."""
     return ProductOut.model_validate(await service.change_stock(product_id, body))
 
 
@@ -134,6 +143,8 @@ async def change_stock(product_id: uuid.UUID, body: StockChange, service: Produc
 async def place_order(
     body: OrderCreate, user: CurrentUser, service: Orders, db: DbSession
 ) -> OrderOut:
+    """Takes the stock of every item atomically; a missing product is a 404, an unavailable one or
+    short stock a 409, and then nothing is taken."""
     return OrderOut.model_validate(await service.place(user, body, db))
 
 
@@ -149,6 +160,7 @@ async def recent_orders(
     days: Annotated[int, Query(ge=1, le=366)] = 30,
     limit: Annotated[int, Query(ge=1, le=100)] = 100,
 ) -> list[OrderOut]:
+    """The caller's orders (everyone's with shop.orders_read_any), at most `limit`."""
     found = await service.recent(user, days=days, limit=limit)
     return [OrderOut.model_validate(order) for order in found]
 
@@ -157,6 +169,7 @@ async def recent_orders(
     "/{order_id}", response_model=OrderOut, responses=responses(UnauthorizedError, NotFoundError)
 )
 async def get_order(order_id: uuid.UUID, user: CurrentUser, service: Orders) -> OrderOut:
+    """One order: the caller's own, or any with shop.orders_read_any; else a 404."""
     return OrderOut.model_validate(await service.get(user, order_id))
 
 
@@ -172,6 +185,7 @@ async def sold(
     end: Annotated[datetime, Query(description="ISO 8601, exclusive; UTC when no offset")],
     service: Stats,
 ) -> SoldOut:
+    """Aggregated per product; `start` must be before `end`."""
     start, end = as_utc(start), as_utc(end)
     lines = await service.sold(start, end)
     return SoldOut(
@@ -193,6 +207,7 @@ async def customer_stats(
     name: Annotated[str, Path(min_length=1, max_length=CUSTOMER_NAME_MAX)],
     service: Stats,
 ) -> CustomerStatsOut:
+    """Aggregated over every order of that customer name; none is a 404."""
     totals = await service.customer(name)
     return CustomerStatsOut(customer=name, **vars(totals))
 

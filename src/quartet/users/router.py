@@ -63,6 +63,7 @@ async def list_users(
     limit: Limit = 20,
     offset: Offset = 0,
 ) -> OffsetPage[UserPublic]:
+    """Filter by text, status, activity or group, sorted as asked; offset-paginated."""
     query = UserQuery(
         search=search,
         status=user_status,
@@ -88,6 +89,7 @@ async def list_users(
 async def get_user(
     user_id: uuid.UUID, caller: CurrentUser, service: Admin, db: DbSession
 ) -> UserPublic:
+    """Someone else needs users.read; without it they are a 404, as an unknown id is."""
     return UserPublic.model_validate(await service.get(db, caller, user_id))
 
 
@@ -101,6 +103,7 @@ async def get_user(
 async def update_user(
     user_id: uuid.UUID, body: UserUpdate, caller: CurrentUser, service: Admin
 ) -> UserPublic:
+    """Changes only the fields given; an email, username or phone already taken is a 409."""
     return UserPublic.model_validate(await service.update(caller, user_id, body))
 
 
@@ -112,4 +115,5 @@ async def update_user(
     "refused at once, then erased from all four stores (see GET /erasures)",
 )
 async def delete_user(user_id: uuid.UUID, caller: CurrentUser, service: Admin) -> None:
+    """Answers at once; the erasure from every store follows in the background."""
     await service.delete(caller, user_id)
