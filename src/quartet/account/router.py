@@ -25,8 +25,7 @@ from quartet.account.profile_schemas import (
     TimezoneIn,
 )
 from quartet.account.schemas import ChangeContactIn
-from quartet.auth.dependencies import CurrentUser, Meta
-from quartet.auth.errors import InvalidTokenError
+from quartet.auth.dependencies import AUTHENTICATION_ERRORS, CurrentUser, Meta
 from quartet.core.errors import ConflictError, RateLimitedError, responses
 from quartet.core.rate_limit import AuthRateLimit
 from quartet.erasure.schemas import ErasureOut
@@ -37,8 +36,10 @@ from quartet.users.schemas import UserPublic
 from quartet.verification.errors import InvalidProofError
 from quartet.verification.schemas import CodePurpose
 
-router = APIRouter(prefix="/settings", tags=["settings"], responses=responses(InvalidTokenError))
-CHANGE_ERRORS = responses(InvalidTokenError, InvalidProofError, ConflictError, RateLimitedError)
+router = APIRouter(
+    prefix="/settings", tags=["settings"], responses=responses(*AUTHENTICATION_ERRORS)
+)
+CHANGE_ERRORS = responses(InvalidProofError, ConflictError, RateLimitedError)
 
 
 @router.post(

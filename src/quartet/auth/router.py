@@ -8,12 +8,11 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import ValidationError
 
 from quartet.auth.csrf import CsrfError
-from quartet.auth.dependencies import AuthServiceDep, CurrentUser, Meta
+from quartet.auth.dependencies import AUTHENTICATION_ERRORS, AuthServiceDep, CurrentUser, Meta
 from quartet.auth.errors import (
     AccountLockedError,
     InvalidCredentialsError,
     InvalidRefreshTokenError,
-    InvalidTokenError,
     WeakPasswordError,
 )
 from quartet.auth.request_state import CallerCache
@@ -133,7 +132,7 @@ async def check_availability(
 @router.post(
     "/logout",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=responses(InvalidTokenError, CsrfError),
+    responses=responses(*AUTHENTICATION_ERRORS),
 )
 async def logout(
     user: CurrentUser, service: AuthServiceDep, db: DbSession, meta: Meta, issue: IssueTokens
@@ -146,7 +145,7 @@ async def logout(
 @router.post(
     "/logout-everywhere",
     response_model=RevokedOut,
-    responses=responses(InvalidTokenError, CsrfError),
+    responses=responses(*AUTHENTICATION_ERRORS),
 )
 async def logout_everywhere(
     user: CurrentUser, service: AuthServiceDep, db: DbSession, meta: Meta, issue: IssueTokens
@@ -160,7 +159,7 @@ async def logout_everywhere(
 @router.get(
     "/me",
     response_model=UserPublic,
-    responses=responses(InvalidTokenError),
+    responses=responses(*AUTHENTICATION_ERRORS),
     dependencies=[CallerCache(ProfileCache.name)],  # the profile rides the token check's trip
 )
 async def me(user: CurrentUser, service: AuthServiceDep, db: DbSession) -> UserPublic:
@@ -168,7 +167,9 @@ async def me(user: CurrentUser, service: AuthServiceDep, db: DbSession) -> UserP
     return await service.me(db, user)
 
 
-@router.get("/sessions", response_model=list[SessionOut], responses=responses(InvalidTokenError))
+@router.get(
+    "/sessions", response_model=list[SessionOut], responses=responses(*AUTHENTICATION_ERRORS)
+)
 async def sessions(user: CurrentUser, service: AuthServiceDep, db: DbSession) -> list[SessionOut]:
     """The caller's login sessions (device, IP, last use), newest first."""
     return await service.sessions(db, user)
@@ -177,7 +178,7 @@ async def sessions(user: CurrentUser, service: AuthServiceDep, db: DbSession) ->
 @router.delete(
     "/sessions/{session_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=responses(InvalidTokenError, NotFoundError, CsrfError),
+    responses=responses(*AUTHENTICATION_ERRORS, NotFoundError),
 )
 async def revoke_session(
     session_id: uuid.UUID, user: CurrentUser, service: AuthServiceDep, db: DbSession, meta: Meta

@@ -9,12 +9,12 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, cast
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, Field, JsonValue, create_model
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from quartet.core.request_context import request_id_var
@@ -105,14 +105,18 @@ def _error_model(owner: type[AppError]) -> type[BaseModel]:
         __base__=owner.body or BaseModel,
         __doc__=inspect.cleandoc(owner.__doc__ or owner.message),
         __module__=owner.__module__,
-        error=(Literal.__getitem__(owner.code), Field(description="The error code")),
+        error=(cast(Any, Literal)[owner.code], Field(description="The error code")),
         detail=(str, Field(description="A human-readable message", examples=[owner.message])),
         request_id=(
             str | None,
             Field(description="The request's X-Request-ID, to quote when reporting a problem"),
         ),
     )
-    example = {"error": owner.code, "detail": owner.message, "request_id": _EXAMPLE_REQUEST_ID}
+    example: dict[str, JsonValue] = {
+        "error": owner.code,
+        "detail": owner.message,
+        "request_id": _EXAMPLE_REQUEST_ID,
+    }
     model.model_config["json_schema_extra"] = {"examples": [example]}
     model.model_rebuild(force=True)
     return model

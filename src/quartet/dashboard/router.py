@@ -8,10 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from quartet.auth.dependencies import AUTHENTICATION_ERRORS
 from quartet.auth.tokens import Principal
 from quartet.core.errors import (
     StoreUnavailableError,
-    UnauthorizedError,
     ValidationFailedError,
     responses,
 )
@@ -42,7 +42,7 @@ Reader = Annotated[Principal, RequirePermission(DASHBOARD_READ)]
 router = APIRouter(
     prefix="/dashboard",
     tags=["dashboard"],
-    responses=responses(UnauthorizedError, PermissionDeniedError, StoreUnavailableError),
+    responses=responses(*AUTHENTICATION_ERRORS, PermissionDeniedError, StoreUnavailableError),
 )
 
 

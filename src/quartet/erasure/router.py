@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from quartet.core.errors import UnauthorizedError, responses
+from quartet.auth.dependencies import AUTHENTICATION_ERRORS
+from quartet.core.errors import responses
 from quartet.core.pagination import Limit, Offset, OffsetPage
 from quartet.erasure.permissions import ERASURES_READ
 from quartet.erasure.schemas import ErasureOut
@@ -16,7 +17,7 @@ from quartet.stores.dependencies import DbSession
 router = APIRouter(
     prefix="/erasures",
     tags=["users"],
-    responses=responses(UnauthorizedError, PermissionDeniedError),
+    responses=responses(*AUTHENTICATION_ERRORS, PermissionDeniedError),
 )
 
 

@@ -6,8 +6,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from quartet.auth.dependencies import CurrentUser
-from quartet.auth.errors import InvalidTokenError
+from quartet.auth.dependencies import AUTHENTICATION_ERRORS, CurrentUser
 from quartet.core.errors import (
     NotFoundError,
     StoreUnavailableError,
@@ -40,12 +39,12 @@ from quartet.rbac.errors import PermissionDeniedError
 logs = APIRouter(
     prefix="/logs",
     tags=["events"],
-    responses=responses(InvalidTokenError, PermissionDeniedError, StoreUnavailableError),
+    responses=responses(*AUTHENTICATION_ERRORS, PermissionDeniedError, StoreUnavailableError),
 )
 activity = APIRouter(
     prefix="/activity",
     tags=["activity"],
-    responses=responses(InvalidTokenError, StoreUnavailableError),
+    responses=responses(*AUTHENTICATION_ERRORS, StoreUnavailableError),
 )
 
 

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, StreamingResponse
 from pydantic import ValidationError
 
-from quartet.auth.dependencies import CurrentUser, OptionalUser
+from quartet.auth.dependencies import AUTHENTICATION_ERRORS, CurrentUser, OptionalUser
 from quartet.auth.errors import InvalidTokenError
 from quartet.core.errors import (
     PayloadTooLargeError,
@@ -140,7 +140,7 @@ async def upload_media(
 @router.get(
     "/media",
     response_model=CursorPage[MediaOut],
-    responses=responses(InvalidTokenError, ValidationFailedError),
+    responses=responses(*AUTHENTICATION_ERRORS, ValidationFailedError),
     summary="The caller's media, newest first",
 )
 async def list_media(
@@ -160,7 +160,7 @@ async def list_media(
 @router.get(
     "/media/{file_id}",
     response_model=MediaOut,
-    responses=responses(InvalidTokenError, MediaNotFoundError),
+    responses=responses(*AUTHENTICATION_ERRORS, MediaNotFoundError),
     summary="One media record (its owner, or media.moderate)",
 )
 async def get_media(
@@ -244,7 +244,7 @@ def _stream(service: MediaService, request: Request, content: LocalContent) -> R
 @router.delete(
     "/media/{file_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=responses(InvalidTokenError, MediaNotFoundError),
+    responses=responses(*AUTHENTICATION_ERRORS, MediaNotFoundError),
     summary="Delete the record and its object (its owner, or media.moderate)",
 )
 async def delete_media(

@@ -5,8 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from quartet.auth.dependencies import CurrentUser, OptionalUser
-from quartet.auth.errors import InvalidTokenError
+from quartet.auth.dependencies import AUTHENTICATION_ERRORS, CurrentUser, OptionalUser
 from quartet.core.errors import ValidationFailedError, responses
 from quartet.core.pagination import Cursor, CursorPage, Limit
 from quartet.idempotency.dependencies import IDEMPOTENCY_ERRORS, Idempotent
@@ -39,7 +38,7 @@ def _liker_out(view: LikerView) -> LikerOut:
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=PostOut,
-    responses=responses(InvalidTokenError, *IDEMPOTENCY_ERRORS),
+    responses=responses(*AUTHENTICATION_ERRORS, *IDEMPOTENCY_ERRORS),
     dependencies=[Idempotent],
 )
 async def create_post(body: PostIn, user: CurrentUser, db: DbSession) -> PostOut:
@@ -50,7 +49,7 @@ async def create_post(body: PostIn, user: CurrentUser, db: DbSession) -> PostOut
 @router.get(
     "",
     response_model=CursorPage[PostOut],
-    responses=responses(InvalidTokenError, ValidationFailedError),
+    responses=responses(*AUTHENTICATION_ERRORS, ValidationFailedError),
     summary="Posts newest first; anonymous callers allowed",
 )
 async def list_posts(
@@ -71,7 +70,7 @@ async def list_posts(
 @router.get(
     "/{post_id}",
     response_model=PostOut,
-    responses=responses(InvalidTokenError, PostNotFoundError),
+    responses=responses(*AUTHENTICATION_ERRORS, PostNotFoundError),
 )
 async def get_post(post_id: uuid.UUID, viewer: OptionalUser, db: DbSession) -> PostOut:
     """One post with its like count; `liked_by_me` for a signed-in caller."""
@@ -81,7 +80,7 @@ async def get_post(post_id: uuid.UUID, viewer: OptionalUser, db: DbSession) -> P
 @router.patch(
     "/{post_id}",
     response_model=PostOut,
-    responses=responses(InvalidTokenError, NotPostAuthorError, PostNotFoundError),
+    responses=responses(*AUTHENTICATION_ERRORS, NotPostAuthorError, PostNotFoundError),
     summary="Edit a post (its author, or posts.moderate)",
 )
 async def update_post(
@@ -94,7 +93,7 @@ async def update_post(
 @router.delete(
     "/{post_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=responses(InvalidTokenError, NotPostAuthorError, PostNotFoundError),
+    responses=responses(*AUTHENTICATION_ERRORS, NotPostAuthorError, PostNotFoundError),
     summary="Delete a post and its likes (its author, or posts.moderate)",
 )
 async def delete_post(post_id: uuid.UUID, user: CurrentUser, db: DbSession) -> None:
@@ -105,7 +104,7 @@ async def delete_post(post_id: uuid.UUID, user: CurrentUser, db: DbSession) -> N
 @router.post(
     "/{post_id}/like",
     response_model=PostOut,
-    responses=responses(InvalidTokenError, PostNotFoundError, *IDEMPOTENCY_ERRORS),
+    responses=responses(*AUTHENTICATION_ERRORS, PostNotFoundError, *IDEMPOTENCY_ERRORS),
     summary="Like a post (idempotent)",
     dependencies=[Idempotent],
 )
@@ -117,7 +116,7 @@ async def like_post(post_id: uuid.UUID, user: CurrentUser, db: DbSession) -> Pos
 @router.delete(
     "/{post_id}/like",
     response_model=PostOut,
-    responses=responses(InvalidTokenError, PostNotFoundError),
+    responses=responses(*AUTHENTICATION_ERRORS, PostNotFoundError),
     summary="Take a like back (idempotent)",
 )
 async def unlike_post(post_id: uuid.UUID, user: CurrentUser, db: DbSession) -> PostOut:

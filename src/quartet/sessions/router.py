@@ -6,8 +6,8 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from quartet.auth.dependencies import CurrentUser
-from quartet.core.errors import UnauthorizedError, responses
+from quartet.auth.dependencies import AUTHENTICATION_ERRORS, CurrentUser
+from quartet.core.errors import responses
 from quartet.rbac.errors import PermissionDeniedError
 from quartet.sessions.dependencies import SessionServiceDep
 from quartet.sessions.errors import (
@@ -21,7 +21,7 @@ from quartet.stores.dependencies import DbSession
 router = APIRouter(
     prefix="/session",
     tags=["sessions"],
-    responses=responses(UnauthorizedError, PermissionDeniedError),
+    responses=responses(*AUTHENTICATION_ERRORS, PermissionDeniedError),
 )
 
 

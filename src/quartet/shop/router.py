@@ -9,14 +9,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, status
 
-from quartet.auth.dependencies import CurrentUser
-from quartet.core.errors import NotFoundError, UnauthorizedError, ValidationFailedError, responses
+from quartet.auth.dependencies import AUTHENTICATION_ERRORS, CurrentUser
+from quartet.core.errors import NotFoundError, ValidationFailedError, responses
 from quartet.core.pagination import Cursor, CursorPage, Limit
 from quartet.idempotency.dependencies import IDEMPOTENCY_ERRORS, Idempotent
 from quartet.rbac.dependencies import RequirePermission
 from quartet.rbac.errors import PermissionDeniedError
 from quartet.shop.dependencies import Orders, Products, Stats
-from quartet.shop.errors import OutOfStockError
+from quartet.shop.errors import OutOfStockError, ProductUnavailableError
 from quartet.shop.models import CUSTOMER_NAME_MAX
 from quartet.shop.permissions import SHOP_PRODUCTS_WRITE, SHOP_STATS_READ
 from quartet.shop.schemas import (
@@ -36,10 +36,12 @@ from quartet.shop.schemas import (
 from quartet.stores.dependencies import DbSession
 
 products = APIRouter(prefix="/products", tags=["shop: products"])
-orders = APIRouter(prefix="/orders", tags=["shop: orders"])
+orders = APIRouter(
+    prefix="/orders", tags=["shop: orders"], responses=responses(*AUTHENTICATION_ERRORS)
+)
 stats = APIRouter(prefix="/stats", tags=["shop: stats"])
 
-WRITE_ERRORS = (UnauthorizedError, PermissionDeniedError)
+WRITE_ERRORS = (*AUTHENTICATION_ERRORS, PermissionDeniedError)
 PRODUCTS_WRITE = [RequirePermission(SHOP_PRODUCTS_WRITE)]
 STATS_READ = [RequirePermission(SHOP_STATS_READ)]
 
@@ -136,7 +138,9 @@ async def change_stock(product_id: uuid.UUID, body: StockChange, service: Produc
     "/",
     status_code=status.HTTP_201_CREATED,
     response_model=OrderOut,
-    responses=responses(UnauthorizedError, NotFoundError, OutOfStockError, *IDEMPOTENCY_ERRORS),
+    responses=responses(
+        NotFoundError, OutOfStockError, ProductUnavailableError, *IDEMPOTENCY_ERRORS
+    ),
     summary="Place an order: all items or none, priced server-side",
     dependencies=[Idempotent],
 )
@@ -151,7 +155,6 @@ async def place_order(
 @orders.get(
     "/recent",
     response_model=list[OrderOut],
-    responses=responses(UnauthorizedError),
     summary="Orders of the last `days` days, newest first (everyone's with shop.orders_read_any)",
 )
 async def recent_orders(
@@ -165,9 +168,7 @@ async def recent_orders(
     return [OrderOut.model_validate(order) for order in found]
 
 
-@orders.get(
-    "/{order_id}", response_model=OrderOut, responses=responses(UnauthorizedError, NotFoundError)
-)
+@orders.get("/{order_id}", response_model=OrderOut, responses=responses(NotFoundError))
 async def get_order(order_id: uuid.UUID, user: CurrentUser, service: Orders) -> OrderOut:
     """One order: the caller's own, or any with shop.orders_read_any; else a 404."""
     return OrderOut.model_validate(await service.get(user, order_id))

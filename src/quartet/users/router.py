@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
-from quartet.auth.dependencies import CurrentUser
+from quartet.auth.dependencies import AUTHENTICATION_ERRORS, CurrentUser
 from quartet.auth.state import AuthStateRepository
-from quartet.core.errors import UnauthorizedError, responses
+from quartet.core.errors import responses
 from quartet.core.pagination import Limit, Offset, OffsetPage
 from quartet.erasure.service import DELETED, ErasureService
 from quartet.rbac.dependencies import RequirePermission
@@ -38,7 +38,7 @@ Admin = Annotated[UserAdminService, Depends(get_user_admin_service)]
 router = APIRouter(
     prefix="/users",
     tags=["users"],
-    responses=responses(UnauthorizedError, PermissionDeniedError),
+    responses=responses(*AUTHENTICATION_ERRORS, PermissionDeniedError),
 )
 
 

@@ -11,14 +11,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, status
 
-from quartet.auth.dependencies import CurrentUser, Meta, OptionalUser
-from quartet.auth.errors import InvalidTokenError, WeakPasswordError
+from quartet.auth.dependencies import AUTHENTICATION_ERRORS, CurrentUser, Meta, OptionalUser
+from quartet.auth.errors import WeakPasswordError
 from quartet.auth.schemas import TokenResponse
 from quartet.auth.transport import IssueTokens
 from quartet.core.errors import (
     ConflictError,
     RateLimitedError,
-    UnauthorizedError,
     ValidationFailedError,
     responses,
 )
@@ -38,6 +37,7 @@ from quartet.verification.errors import (
     InvalidProofError,
     PasswordAlreadySetError,
     ResendCooldownError,
+    SendLimitError,
     WrongPasswordError,
 )
 from quartet.verification.schemas import (
@@ -80,7 +80,9 @@ async def verify_email(body: TokenIn, flows: LinkFlowsDep, tx: Transactions, met
     "/resend-verification",
     status_code=ACCEPTED,
     response_model=Accepted,
-    responses=responses(ResendCooldownError, InvalidTokenError, ValidationFailedError),
+    responses=responses(
+        ResendCooldownError, SendLimitError, *AUTHENTICATION_ERRORS, ValidationFailedError
+    ),
 )
 async def resend_verification(
     user: OptionalUser,
@@ -100,7 +102,7 @@ async def resend_verification(
     "/forgot-password",
     status_code=ACCEPTED,
     response_model=Accepted,
-    responses=responses(ResendCooldownError),
+    responses=responses(ResendCooldownError, SendLimitError),
 )
 async def forgot_password(
     body: EmailIn, flows: LinkFlowsDep, tx: Transactions, meta: Meta
@@ -129,7 +131,9 @@ async def reset_password(
     "/send-one-time-password",
     status_code=ACCEPTED,
     response_model=CodeSent,
-    responses=responses(ResendCooldownError, ChannelUnavailableError, UnauthorizedError),
+    responses=responses(
+        ResendCooldownError, SendLimitError, ChannelUnavailableError, *AUTHENTICATION_ERRORS
+    ),
 )
 async def send_one_time_password(
     body: SendCodeIn, user: OptionalUser, codes: OneTimeCodesDep, tx: Transactions, meta: Meta
@@ -205,7 +209,7 @@ async def verify_email_and_phone(
 @router.post(
     "/set-password",
     status_code=NO_CONTENT,
-    responses=responses(InvalidTokenError, PasswordAlreadySetError, WeakPasswordError),
+    responses=responses(*AUTHENTICATION_ERRORS, PasswordAlreadySetError, WeakPasswordError),
 )
 async def set_password(
     body: SetPasswordIn, user: CurrentUser, passwords: PasswordsDep, tx: Transactions, meta: Meta
@@ -217,7 +221,7 @@ async def set_password(
 @router.post(
     "/change-password",
     status_code=NO_CONTENT,
-    responses=responses(InvalidTokenError, WrongPasswordError, WeakPasswordError),
+    responses=responses(*AUTHENTICATION_ERRORS, WrongPasswordError, WeakPasswordError),
 )
 async def change_password(
     body: ChangePasswordIn,
