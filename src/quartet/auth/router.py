@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from quartet.auth.csrf import CsrfError
 from quartet.auth.dependencies import AUTHENTICATION_ERRORS, AuthServiceDep, CurrentUser, Meta
 from quartet.auth.errors import (
+    AccountDeactivatedError,
     AccountLockedError,
     InvalidCredentialsError,
     InvalidRefreshTokenError,
@@ -54,7 +55,7 @@ async def register(
 @limited.post(
     "/login",
     response_model=TokenResponse,
-    responses=responses(InvalidCredentialsError, AccountLockedError),
+    responses=responses(InvalidCredentialsError, AccountLockedError, AccountDeactivatedError),
 )
 async def login(
     body: LoginIn, service: AuthServiceDep, tx: Transactions, meta: Meta, issue: IssueTokens
@@ -69,7 +70,7 @@ async def login(
 @limited.post(
     "/token",
     response_model=TokenResponse,
-    responses=responses(InvalidCredentialsError, AccountLockedError),
+    responses=responses(InvalidCredentialsError, AccountLockedError, AccountDeactivatedError),
     summary="OAuth2 password form (Swagger's Authorize); username may be an email or phone",
 )
 async def token(

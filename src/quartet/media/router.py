@@ -11,11 +11,9 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 from pydantic import ValidationError
 
 from quartet.auth.dependencies import AUTHENTICATION_ERRORS, CurrentUser, OptionalUser
-from quartet.auth.errors import InvalidTokenError
 from quartet.core.errors import (
     PayloadTooLargeError,
     StoreUnavailableError,
-    UnauthorizedError,
     ValidationFailedError,
     responses,
 )
@@ -28,11 +26,15 @@ from quartet.media.dependencies import (
 )
 from quartet.media.errors import (
     FetchFailedError,
+    ImageTooLargeError,
+    InvalidImageError,
     InvalidLinkError,
+    InvalidUploadError,
     MediaNotFoundError,
     MediaTooLargeError,
     RangeNotSatisfiableError,
     UnsupportedMediaError,
+    UrlNotAllowedError,
 )
 from quartet.media.kinds import Kind
 from quartet.media.models import Media
@@ -105,10 +107,13 @@ async def _url_body(request: Request) -> MediaUrlIn:
     status_code=status.HTTP_201_CREATED,
     response_model=MediaOut,
     responses=responses(
-        InvalidTokenError,
+        *AUTHENTICATION_ERRORS,
         MediaTooLargeError,
         UnsupportedMediaError,
-        ValidationFailedError,
+        InvalidUploadError,
+        InvalidImageError,
+        ImageTooLargeError,
+        UrlNotAllowedError,
         FetchFailedError,
     ),
     openapi_extra=_UPLOAD_BODY,
@@ -182,7 +187,7 @@ async def get_media(
     responses={
         **_CONTENT_ANSWERS,
         **responses(
-            UnauthorizedError,
+            *AUTHENTICATION_ERRORS,
             InvalidLinkError,
             MediaNotFoundError,
             RangeNotSatisfiableError,

@@ -12,12 +12,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from quartet.auth.dependencies import AUTHENTICATION_ERRORS
 from quartet.auth.tokens import Principal
 from quartet.core.errors import (
     InternalError,
     RateLimitedError,
     StoreUnavailableError,
-    UnauthorizedError,
     responses,
 )
 from quartet.core.rate_limit import GlobalRateLimit
@@ -40,7 +40,7 @@ from quartet.rbac.dependencies import RequirePermission
 from quartet.rbac.errors import PermissionDeniedError
 from quartet.stores.dependencies import StoresDep
 
-_GUARDED = responses(UnauthorizedError, PermissionDeniedError, StoreUnavailableError)
+_GUARDED = responses(*AUTHENTICATION_ERRORS, PermissionDeniedError, StoreUnavailableError)
 
 
 async def get_observability(request: Request) -> Observability:

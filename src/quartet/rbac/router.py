@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from quartet.auth.dependencies import CurrentUser
+from quartet.auth.dependencies import AUTHENTICATION_ERRORS, CurrentUser
 from quartet.auth.state import AuthStateRepository
 from quartet.auth.tokens import Principal
-from quartet.core.errors import UnauthorizedError, ValidationFailedError, responses
+from quartet.core.errors import ValidationFailedError, responses
 from quartet.core.pagination import Cursor, CursorPage, Limit
 from quartet.rbac.dependencies import RequirePermission
 from quartet.rbac.errors import (
@@ -52,7 +52,7 @@ Reader = Annotated[Principal, RequirePermission(RBAC_READ)]
 Manager = Annotated[Principal, RequirePermission(RBAC_MANAGE)]
 Assigner = Annotated[Principal, RequirePermission(RBAC_ASSIGN)]
 
-GUARDED = responses(UnauthorizedError, PermissionDeniedError)
+GUARDED = responses(*AUTHENTICATION_ERRORS, PermissionDeniedError)
 
 permissions = APIRouter(prefix="/permissions", tags=["rbac: permissions"], responses=GUARDED)
 groups = APIRouter(prefix="/groups", tags=["rbac: groups"], responses=GUARDED)

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Query, status
 
 from quartet.auth.dependencies import AUTHENTICATION_ERRORS, CurrentUser
-from quartet.core.errors import NotFoundError, ValidationFailedError, responses
+from quartet.core.errors import ConflictError, NotFoundError, ValidationFailedError, responses
 from quartet.core.pagination import Cursor, CursorPage, Limit
 from quartet.idempotency.dependencies import IDEMPOTENCY_ERRORS, Idempotent
 from quartet.rbac.dependencies import RequirePermission
@@ -124,7 +124,7 @@ async def update_product(
 @products.patch(
     "/{product_id}/stock",
     response_model=ProductOut,
-    responses=responses(*WRITE_ERRORS, NotFoundError, OutOfStockError),
+    responses=responses(*WRITE_ERRORS, NotFoundError, OutOfStockError, ConflictError),
     dependencies=PRODUCTS_WRITE,
     summary='Set the stock ({"stock": n}) or adjust it ({"delta": d}); never below zero',
 )

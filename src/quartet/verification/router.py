@@ -36,8 +36,6 @@ from quartet.verification.errors import (
     InvalidLinkTokenError,
     InvalidProofError,
     PasswordAlreadySetError,
-    ResendCooldownError,
-    SendLimitError,
     WrongPasswordError,
 )
 from quartet.verification.schemas import (
@@ -57,6 +55,7 @@ from quartet.verification.schemas import (
     VerifyCodeIn,
     VerifyContactsIn,
 )
+from quartet.verification.throttle import SEND_ERRORS
 
 router = APIRouter(
     prefix="/auth",
@@ -80,9 +79,7 @@ async def verify_email(body: TokenIn, flows: LinkFlowsDep, tx: Transactions, met
     "/resend-verification",
     status_code=ACCEPTED,
     response_model=Accepted,
-    responses=responses(
-        ResendCooldownError, SendLimitError, *AUTHENTICATION_ERRORS, ValidationFailedError
-    ),
+    responses=responses(*SEND_ERRORS, *AUTHENTICATION_ERRORS, ValidationFailedError),
 )
 async def resend_verification(
     user: OptionalUser,
@@ -102,7 +99,7 @@ async def resend_verification(
     "/forgot-password",
     status_code=ACCEPTED,
     response_model=Accepted,
-    responses=responses(ResendCooldownError, SendLimitError),
+    responses=responses(*SEND_ERRORS),
 )
 async def forgot_password(
     body: EmailIn, flows: LinkFlowsDep, tx: Transactions, meta: Meta
@@ -131,9 +128,7 @@ async def reset_password(
     "/send-one-time-password",
     status_code=ACCEPTED,
     response_model=CodeSent,
-    responses=responses(
-        ResendCooldownError, SendLimitError, ChannelUnavailableError, *AUTHENTICATION_ERRORS
-    ),
+    responses=responses(*SEND_ERRORS, ChannelUnavailableError, *AUTHENTICATION_ERRORS),
 )
 async def send_one_time_password(
     body: SendCodeIn, user: OptionalUser, codes: OneTimeCodesDep, tx: Transactions, meta: Meta
