@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import BaseModel
 
 from quartet.core.errors import (
     AppError,
@@ -133,3 +134,23 @@ def test_a_code_is_defined_once() -> None:
     with pytest.raises(TypeError, match="'conflict' is defined by both"):
         type("AnotherConflictError", (AppError,), {"status_code": 409, "code": "conflict"})
     assert ConflictError.schema().__name__ == "ConflictError"
+
+
+def _models(base: type[BaseModel]) -> Iterator[type[BaseModel]]:
+    for model in base.__subclasses__():
+        yield model
+        yield from _models(model)
+
+
+def test_every_example_on_a_model_is_valid_for_it(document: dict[str, Any]) -> None:
+    """The document's examples are data a client (or schemathesis) may send as they are."""
+    checked = []
+    for model in set(_models(BaseModel)):
+        extra = model.model_config.get("json_schema_extra")
+        if not model.__module__.startswith("quartet.") or not isinstance(extra, dict):
+            continue
+        for example in extra.get("examples", []):  # type: ignore[union-attr]
+            model.model_validate(example)
+            checked.append(model.__name__)
+    assert {"LoginIn", "RegisterIn", "PostIn", "ProductCreate", "OrderOut"} <= set(checked)
+    assert "examples" in document["components"]["schemas"]["LoginIn"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, ClassVar, Literal, cast
 
 from fastapi import FastAPI, Request
@@ -43,7 +44,8 @@ class AppError(Exception):
 
     Each code has one documented body model (`schema()`): a subclass that sets its own `code`
     defines it; one that keeps its parent's code shares the parent's model. `body` is a model of
-    the extra fields the error adds to the body (given to `__init__` as `extra`);
+    the extra fields the error adds to the body (given to `__init__` as `extra`), `body_example`
+    their values in the documented example;
     `documented_headers` names the response headers it sets.
     """
 
@@ -51,6 +53,7 @@ class AppError(Exception):
     code: str = "bad_request"
     message: str = "Bad request"
     body: ClassVar[type[BaseModel] | None] = None
+    body_example: ClassVar[Mapping[str, JsonValue]] = {}
     documented_headers: ClassVar[Mapping[str, str]] = {}
 
     def __init__(
@@ -113,6 +116,7 @@ def _error_model(owner: type[AppError]) -> type[BaseModel]:
         ),
     )
     example: dict[str, JsonValue] = {
+        **owner.body_example,
         "error": owner.code,
         "detail": owner.message,
         "request_id": _EXAMPLE_REQUEST_ID,
@@ -157,6 +161,9 @@ class ValidationFailedError(AppError):
 
     status_code, code, message = 422, "validation_error", "Invalid input"
     body = FieldErrors
+    body_example = MappingProxyType(
+        {"fields": [{"loc": ["body", "email"], "msg": "Field required", "type": "missing"}]}
+    )
 
 
 RETRY_AFTER = {"Retry-After": "Seconds to wait before trying again"}

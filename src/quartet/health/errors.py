@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from quartet.core.errors import AppError
 from quartet.health.schemas import ReadinessOut
 from quartet.media.schemas import StorageHealthOut
@@ -12,6 +14,15 @@ class NotReadyError(AppError):
 
     status_code, code, message = 503, "not_ready", "At least one store is unavailable"
     body = ReadinessOut
+    body_example = MappingProxyType(
+        {
+            "status": "unavailable",
+            "stores": {
+                "redis": {"status": "unavailable", "latency_ms": 2000.0, "error": "timeout"}
+            },
+            "failed": ["redis"],
+        }
+    )
 
     def __init__(self, result: ReadinessOut) -> None:
         super().__init__(
@@ -24,6 +35,9 @@ class StorageUnavailableError(AppError):
 
     status_code, code, message = 503, "storage_unavailable", "The object store does not answer"
     body = StorageHealthOut
+    body_example = MappingProxyType(
+        {"status": "unavailable", "backend": "s3", "latency_ms": 2000.0, "reason": "timeout"}
+    )
 
     def __init__(self, result: StorageHealthOut) -> None:
         super().__init__(
