@@ -43,10 +43,9 @@ class AppError(Exception):
     """A failure the client should see, with a stable machine-readable code.
 
     Each code has one documented body model (`schema()`): a subclass that sets its own `code`
-    defines it; one that keeps its parent's code shares the parent's model. `body` is a model of
-    the extra fields the error adds to the body (given to `__init__` as `extra`), `body_example`
-    their values in the documented example;
-    `documented_headers` names the response headers it sets.
+    defines it; one that keeps its parent's code shares the parent's model. `body` models the
+    extra fields the error adds to the body (given to `__init__` as `extra`) and `body_example`
+    shows them; `documented_headers` names the response headers the error sets.
     """
 
     status_code: int = 400
@@ -82,7 +81,7 @@ class AppError(Exception):
         return _MODELS[owner]
 
 
-_CODE_OWNERS: dict[str, type[AppError]] = {}
+_CODE_OWNERS: dict[str, type[AppError]] = {AppError.code: AppError}
 _MODELS: dict[type[AppError], type[BaseModel]] = {}
 
 
