@@ -91,7 +91,7 @@ async def my_settings(user: CurrentUser, profiles: ProfilesDep, db: DbSession) -
 
 @router.get("/profile", response_model=ProfileOut, responses=CHANGED, summary="My profile")
 async def my_profile(user: CurrentUser, profiles: ProfilesDep, db: DbSession) -> ProfileOut:
-    """The signed-in user's profile as others may see it, with the private fields too."""
+    """The signed-in user's full profile, private fields included."""
     return await profiles.own(db, user)
 
 
@@ -161,7 +161,8 @@ async def set_profile_accessibility(
 async def set_language(
     body: LanguageIn, user: CurrentUser, profiles: ProfilesDep, meta: Meta
 ) -> SettingsOut:
-    """Sets the language of emails and messages; an unsupported tag is a 422."""
+    """Sets the account's language; a tag outside SUPPORTED_LANGUAGES is a 422
+    `unsupported_language`."""
     changes = {"language": profiles.language(body.language)}
     return profiles.settings_of(await profiles.change(user, changes, "settings.language", meta))
 

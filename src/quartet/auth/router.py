@@ -48,7 +48,7 @@ async def register(
     body: RegisterIn, service: AuthServiceDep, tx: Transactions, meta: Meta
 ) -> UserPublic:
     """Creates an account from an email, username or phone and a password that meets the policy;
-    the same 409 whichever identifier is taken."""
+    an email, username or phone already registered is a 409."""
     return UserPublic.model_validate(await service.register(tx, body, meta))
 
 

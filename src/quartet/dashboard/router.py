@@ -116,6 +116,5 @@ async def recent_sign_ins(_: Reader, dashboard: Dashboard) -> RecentSignIns:
     summary="Every section above in one answer, computed concurrently across the stores",
 )
 async def all_statistics(caller: Reader, dashboard: Dashboard) -> AllStatistics:
-    """Each section as its own endpoint returns it; a store that is down fails the whole answer
-    with 503."""
+    """The sections of the other dashboard endpoints, fetched concurrently."""
     return await dashboard.all_statistics(await dashboard.timezone_of(caller.user_id))

@@ -105,7 +105,7 @@ async def update_event(event_id: uuid.UUID, body: MetadataIn, service: EventServ
     summary="Delete events older than `days` (events.purge)",
 )
 async def delete_old_events(service: EventServiceDep, days: Days = 7) -> DeleteOldOut:
-    """Deletes events older than `days` and answers how many went."""
+    """Deletes the day buckets older than `days` and answers the cutoff and what was removed."""
     report = await service.delete_older_than(days)
     return DeleteOldOut(
         cutoff=report.cutoff, days=report.days, partitions=report.partitions, events=report.events

@@ -126,8 +126,8 @@ async def upload_media(
     fetcher: UrlFetcherDep,
     tx: Transactions,
 ) -> MediaOut:
-    """The bytes are checked for an allowed kind whatever the name claims; images get thumbnails. A
-    URL is fetched only if it and its redirects resolve to public addresses."""
+    """The bytes are checked for an allowed kind whatever the name claims. A URL is fetched only
+    if it and its redirects resolve to public addresses."""
     content_type = request.headers.get("content-type", "")
     kind = content_type.split(";", 1)[0].strip().lower()
     if kind == "multipart/form-data":
@@ -176,7 +176,7 @@ async def get_media(
     service: MediaServiceDep,
     db: DbSession,
 ) -> MediaOut:
-    """The record with its size, kind and thumbnails; anyone else's is a 404."""
+    """The record with its kind, size and dimensions; anyone else's is a 404."""
     return await _media_out(service, request, await service.get(db, file_id, user, moderator))
 
 
@@ -259,5 +259,5 @@ async def delete_media(
     service: MediaServiceDep,
     tx: Transactions,
 ) -> None:
-    """Deletes the record, the object and its thumbnails."""
+    """Deletes the record and the stored object."""
     await service.delete(tx, file_id, user, moderator)

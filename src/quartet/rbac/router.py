@@ -239,7 +239,7 @@ async def grant_permissions(
 async def revoke_permission(
     group_id: uuid.UUID, permission_id: uuid.UUID, _: Manager, service: Rbac
 ) -> None:
-    """Removing a permission the group does not grant changes nothing."""
+    """A permission the group does not grant is a 404, as an unknown group is."""
     await service.revoke(group_id, permission_id)
 
 
@@ -317,7 +317,7 @@ async def assign_groups(
 async def unassign_group(
     user_id: uuid.UUID, group_id: uuid.UUID, _: Assigner, service: Rbac
 ) -> None:
-    """Removing a user from a group they are not in changes nothing."""
+    """A group the user is not in is a 404."""
     await service.unassign(user_id, group_id)
 
 

@@ -65,5 +65,6 @@ async def refresh_session(
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_session(user_id: uuid.UUID, user: CurrentUser, service: SessionServiceDep) -> None:
-    """Ends a user's activity session; none is a 404."""
+    """Idempotent: ends the user's activity session if there is one (with SESSION_IDLE_LOGOUT,
+    their tokens too)."""
     await service.delete(user, user_id)

@@ -70,7 +70,7 @@ async def create_products_in_bulk(
     body: Annotated[list[ProductCreate], Body(min_length=1, max_length=MAX_BULK)],
     service: Products,
 ) -> list[ProductOut]:
-    """Adds up to MAX_BULK products in one transaction."""
+    """Adds up to MAX_BULK products, all or none."""
     return [ProductOut.model_validate(p) for p in await service.create_many(body)]
 
 
