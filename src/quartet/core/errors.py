@@ -156,7 +156,8 @@ class PayloadTooLargeError(AppError):
 
 
 class ValidationFailedError(AppError):
-    """A business-level validation failure outside the request model (still a 422)."""
+    """Invalid input: refused by the request model (the body lists `fields`), or by a service's
+    own check (no `fields`)."""
 
     status_code, code, message = 422, "validation_error", "Invalid input"
     body = FieldErrors
