@@ -155,13 +155,14 @@ lint-deploy: install $(TOOLS)/compose-check $(TOOLS)/kustomize-$(KUSTOMIZE_VERSI
 			$(TOOLS)/rendered/production.yaml docker/k8s/base/secret.example.yaml || exit 1; \
 	done
 
-openapi: install ## write openapi.json
-	$(BIN)/python -c "import json; from quartet.main import create_app; \
-		print(json.dumps(create_app().openapi(), indent=2))" > openapi.json
+openapi: install ## write the committed openapi.json snapshot (tests/openapi diffs the app against it)
+	$(BIN)/python -c "import sys; from quartet.main import create_app; \
+		from quartet.core.openapi import snapshot; \
+		sys.stdout.write(snapshot(create_app().openapi()))" > openapi.json
 	@echo "wrote openapi.json"
 
 clean: ## remove caches and build output (not .venv or .services)
-	rm -rf .pytest_cache .mypy_cache .ruff_cache build dist openapi.json
+	rm -rf .pytest_cache .mypy_cache .ruff_cache build dist
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 drills: install ## fault drills on stores of their own: each stopped 20 s and frozen 15 s under load

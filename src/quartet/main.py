@@ -29,6 +29,8 @@ from quartet.core.middleware import (
     SecurityHeadersMiddleware,
     UnhandledErrorMiddleware,
 )
+from quartet.core.openapi import install as install_openapi
+from quartet.core.openapi import operation_id
 from quartet.core.rate_limit import GlobalRateLimit, RateLimitRefused
 from quartet.core.request_trip import install_riders
 from quartet.dashboard.router import router as dashboard_router
@@ -52,6 +54,7 @@ from quartet.oauth.router import router as oauth_router
 from quartet.observability.install import install as install_observability
 from quartet.observability.metrics import count_audit_action, count_rate_limit_refusal
 from quartet.observability.runtime import Observability
+from quartet.openapi_tags import TAGS
 from quartet.posts.router import router as posts_router
 from quartet.rbac.router import router as rbac_router
 from quartet.schema import apply_cassandra_schema_on_start, apply_mongo_schema_on_start
@@ -161,7 +164,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         lifespan=lifespan,
         openapi_url="/openapi.json",
+        openapi_tags=TAGS,
+        generate_unique_id_function=operation_id,
     )
+    install_openapi(app)
     app.state.settings = settings
     app.state.stores = stores
     app.state.security = security

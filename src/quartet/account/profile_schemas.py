@@ -154,6 +154,10 @@ class PictureIn(StrictInput):
 
     media_id: uuid.UUID | None
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"media_id": "0193c5b4-4c2d-7a1b-9e3f-6d7c8b9a0e1f"}]}
+    )
+
 
 class AccessibilityIn(StrictInput):
     model_config = ConfigDict(json_schema_extra={"examples": [{"profile_visibility": "private"}]})
@@ -182,6 +186,8 @@ class LanguageIn(StrictInput):
 class ThemeIn(StrictInput):
     theme: Theme
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"theme": "dark"}]})
+
 
 class TimezoneIn(StrictInput):
     model_config = ConfigDict(json_schema_extra={"examples": [{"timezone": "Europe/Paris"}]})
@@ -194,7 +200,9 @@ class ConfirmIn(StrictInput):
     `verify_contact` code sent to its own email or phone while signed in."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"password": "correct-horse-9"}, {"proof": "…"}]}
+        json_schema_extra={
+            "examples": [{"password": "correct-horse-9"}, {"proof": "pr_9Xk2mQ7vL4sT8wZ1"}]
+        }
     )
 
     password: str | None = Field(default=None, min_length=1, max_length=MAX_PASSWORD_INPUT)

@@ -25,8 +25,7 @@ from quartet.account.profile_schemas import (
     TimezoneIn,
 )
 from quartet.account.schemas import ChangeContactIn
-from quartet.auth.dependencies import CurrentUser, Meta
-from quartet.auth.errors import InvalidTokenError
+from quartet.auth.dependencies import AUTHENTICATION_ERRORS, CurrentUser, Meta
 from quartet.core.errors import ConflictError, RateLimitedError, responses
 from quartet.core.rate_limit import AuthRateLimit
 from quartet.erasure.schemas import ErasureOut
@@ -37,8 +36,10 @@ from quartet.users.schemas import UserPublic
 from quartet.verification.errors import InvalidProofError
 from quartet.verification.schemas import CodePurpose
 
-router = APIRouter(prefix="/settings", tags=["settings"], responses=responses(InvalidTokenError))
-CHANGE_ERRORS = responses(InvalidTokenError, InvalidProofError, ConflictError, RateLimitedError)
+router = APIRouter(
+    prefix="/settings", tags=["settings"], responses=responses(*AUTHENTICATION_ERRORS)
+)
+CHANGE_ERRORS = responses(InvalidProofError, ConflictError, RateLimitedError)
 
 
 @router.post(
@@ -84,11 +85,13 @@ CHANGED = responses(UserNotFoundError)
 
 @router.get("", response_model=SettingsOut, responses=CHANGED, summary="All of my settings")
 async def my_settings(user: CurrentUser, profiles: ProfileServiceDep, db: DbSession) -> SettingsOut:
+    """Profile, language, theme, time zone and privacy settings of the signed-in user."""
     return await profiles.settings(db, user)
 
 
 @router.get("/profile", response_model=ProfileOut, responses=CHANGED, summary="My profile")
 async def my_profile(user: CurrentUser, profiles: ProfileServiceDep, db: DbSession) -> ProfileOut:
+    """The signed-in user's full profile, private fields included."""
     return await profiles.own(db, user)
 
 
@@ -101,6 +104,8 @@ async def my_profile(user: CurrentUser, profiles: ProfileServiceDep, db: DbSessi
 async def public_profile(
     user_id: uuid.UUID, user: CurrentUser, profiles: ProfileServiceDep, db: DbSession
 ) -> PublicProfileOut:
+    """A public profile; a private one (or an unknown id) is the same 404 unless the caller holds
+    users.read."""
     return await profiles.public(db, user, user_id)
 
 
@@ -113,6 +118,7 @@ async def public_profile(
 async def update_profile(
     body: ProfileUpdate, user: CurrentUser, profiles: ProfileServiceDep, meta: Meta
 ) -> ProfileOut:
+    """Changes only the fields given; a username already taken is a 409."""
     changed = await profiles.change(user, body.changes(), "profile.updated", meta)
     return ProfileOut.model_validate(changed)
 
@@ -126,6 +132,7 @@ async def update_profile(
 async def set_profile_picture(
     body: PictureIn, user: CurrentUser, profiles: ProfileServiceDep, meta: Meta
 ) -> ProfileOut:
+    """Points the profile at one of the caller's own uploaded images, or removes it with null."""
     changes = {"profile_picture_id": body.media_id}
     changed = await profiles.change(user, changes, "profile.picture_changed", meta)
     return ProfileOut.model_validate(changed)
@@ -140,6 +147,7 @@ async def set_profile_picture(
 async def set_profile_accessibility(
     body: AccessibilityIn, user: CurrentUser, profiles: ProfileServiceDep, meta: Meta
 ) -> ProfileOut:
+    """Makes the profile public or private and picks which fields others see."""
     changed = await profiles.change(user, body.changes(), "profile.accessibility_changed", meta)
     return ProfileOut.model_validate(changed)
 
@@ -153,6 +161,8 @@ async def set_profile_accessibility(
 async def set_language(
     body: LanguageIn, user: CurrentUser, profiles: ProfileServiceDep, meta: Meta
 ) -> SettingsOut:
+    """Sets the account's language; a tag outside SUPPORTED_LANGUAGES is a 422
+    `unsupported_language`."""
     changes = {"language": profiles.language(body.language)}
     return profiles.settings_of(await profiles.change(user, changes, "settings.language", meta))
 
@@ -163,6 +173,7 @@ async def set_language(
 async def set_theme(
     body: ThemeIn, user: CurrentUser, profiles: ProfileServiceDep, meta: Meta
 ) -> SettingsOut:
+    """Sets the interface theme the SPA shows."""
     changed = await profiles.change(user, {"theme": body.theme}, "settings.theme", meta)
     return profiles.settings_of(changed)
 
@@ -176,6 +187,7 @@ async def set_theme(
 async def set_timezone(
     body: TimezoneIn, user: CurrentUser, profiles: ProfileServiceDep, meta: Meta
 ) -> SettingsOut:
+    """Sets the IANA time zone dates are shown in; an unknown zone is a 422."""
     changes = {"timezone": body.timezone}
     return profiles.settings_of(await profiles.change(user, changes, "settings.timezone", meta))
 
@@ -198,6 +210,7 @@ async def deactivate_account(
     tx: TransactionRunnerDep,
     meta: Meta,
 ) -> ProfileOut:
+    """Needs the current password (or a fresh proof); ends every session at once."""
     return ProfileOut.model_validate(await closure.deactivate(tx, user, body, meta))
 
 
@@ -216,4 +229,6 @@ async def delete_account(
     tx: TransactionRunnerDep,
     meta: Meta,
 ) -> ErasureOut:
+    """Needs the current password (or a fresh proof); the account is erased from every store, now
+    or, for a store that is down, by the erasure worker."""
     return ErasureOut.model_validate(await closure.delete(tx, user, body, meta))

@@ -15,6 +15,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, APIKeyHeader, OAuth2PasswordBearer
 
+from quartet.auth.csrf import CsrfError
+from quartet.auth.errors import InvalidTokenError, SessionIdleTimeoutError
 from quartet.auth.request_state import TokenCheck
 from quartet.auth.service import AuthService
 from quartet.auth.state_repository import AuthStateRepository, TokenState
@@ -159,3 +161,5 @@ async def get_principal(
 
 CurrentUser = Annotated[Principal, Depends(get_principal)]
 OptionalUser = Annotated[Principal | None, Depends(get_optional_principal)]
+AUTHENTICATION_ERRORS = (UnauthorizedError, InvalidTokenError, SessionIdleTimeoutError, CsrfError)
+"""What a token (or cookie) check may answer: for the `responses=` of routers that need one."""

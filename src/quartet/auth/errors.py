@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from quartet.core.errors import AppError, UnauthorizedError
+from quartet.core.errors import RETRY_AFTER, AppError, UnauthorizedError
 
 
 class InvalidCredentialsError(UnauthorizedError):
@@ -26,6 +26,7 @@ class InvalidRefreshTokenError(UnauthorizedError):
 class AccountLockedError(AppError):
     status_code, code = 423, "account_locked"
     message = "Too many failed login attempts; try again later"
+    documented_headers = RETRY_AFTER
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(headers={"Retry-After": str(max(retry_after, 1))})

@@ -8,12 +8,12 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import ValidationError
 
 from quartet.auth.csrf import CsrfError
-from quartet.auth.dependencies import AuthServiceDep, CurrentUser, Meta
+from quartet.auth.dependencies import AUTHENTICATION_ERRORS, AuthServiceDep, CurrentUser, Meta
 from quartet.auth.errors import (
+    AccountDeactivatedError,
     AccountLockedError,
     InvalidCredentialsError,
     InvalidRefreshTokenError,
-    InvalidTokenError,
     WeakPasswordError,
 )
 from quartet.auth.request_state import CallerCache
@@ -47,13 +47,15 @@ limited = APIRouter(dependencies=[AuthRateLimit], responses=responses(RateLimite
 async def register(
     body: RegisterIn, service: AuthServiceDep, tx: TransactionRunnerDep, meta: Meta
 ) -> UserPublic:
+    """Creates an account from an email, username or phone and a password that meets the policy;
+    an email, username or phone already registered is a 409."""
     return UserPublic.model_validate(await service.register(tx, body, meta))
 
 
 @limited.post(
     "/login",
     response_model=TokenResponse,
-    responses=responses(InvalidCredentialsError, AccountLockedError),
+    responses=responses(InvalidCredentialsError, AccountLockedError, AccountDeactivatedError),
 )
 async def login(
     body: LoginIn,
@@ -62,6 +64,9 @@ async def login(
     meta: Meta,
     issue: TokenDeliveryDep,
 ) -> TokenResponse:
+    """Exchanges an identifier (email, username or phone) and a password for an access and a
+    refresh token (in the body, or as httpOnly cookies for a browser). Repeated failures lock
+    the account for a while (423)."""
     field, identifier = body.identifier
     return issue.send(await service.login(tx, field, identifier, body.password, meta))
 
@@ -69,7 +74,7 @@ async def login(
 @limited.post(
     "/token",
     response_model=TokenResponse,
-    responses=responses(InvalidCredentialsError, AccountLockedError),
+    responses=responses(InvalidCredentialsError, AccountLockedError, AccountDeactivatedError),
     summary="OAuth2 password form (Swagger's Authorize); username may be an email or phone",
 )
 async def token(
@@ -79,6 +84,8 @@ async def token(
     meta: Meta,
     issue: TokenDeliveryDep,
 ) -> TokenResponse:
+    """The same login as `POST /auth/login` in the OAuth2 password form that Swagger's Authorize
+    button sends."""
     try:
         login_form = LoginIn.model_validate(
             _identifier_field(form.username) | {"password": form.password}
@@ -111,6 +118,8 @@ async def refresh(
     cookie: RefreshCookie = None,
     body: RefreshIn | None = None,
 ) -> TokenResponse:
+    """Rotates a refresh token: the old one stops working and a new pair is issued; a cookie
+    refresh must carry the CSRF header."""
     presented = issue.refresh_credential(body.refresh_token if body else None, cookie)
     tokens = await service.refresh(tx, presented.token, meta, session_id=presented.csrf_session)
     return issue.send(tokens, in_body=presented.in_body)
@@ -120,6 +129,7 @@ async def refresh(
 async def check_availability(
     body: AvailabilityIn, service: AuthServiceDep, db: DbSession
 ) -> AvailabilityOut:
+    """Whether an email, username or phone is free for sign-up (rate limited)."""
     field, value = body.identifier
     return AvailabilityOut(field=field, available=await service.availability(db, field, value))
 
@@ -127,11 +137,12 @@ async def check_availability(
 @router.post(
     "/logout",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=responses(InvalidTokenError, CsrfError),
+    responses=responses(*AUTHENTICATION_ERRORS),
 )
 async def logout(
     user: CurrentUser, service: AuthServiceDep, db: DbSession, meta: Meta, issue: TokenDeliveryDep
 ) -> None:
+    """Revokes the caller's session (its access and refresh tokens) and clears the auth cookies."""
     await service.logout(db, user, meta)
     issue.clear()
 
@@ -139,11 +150,12 @@ async def logout(
 @router.post(
     "/logout-everywhere",
     response_model=RevokedOut,
-    responses=responses(InvalidTokenError, CsrfError),
+    responses=responses(*AUTHENTICATION_ERRORS),
 )
 async def logout_everywhere(
     user: CurrentUser, service: AuthServiceDep, db: DbSession, meta: Meta, issue: TokenDeliveryDep
 ) -> RevokedOut:
+    """Revokes every session of the caller, on every device, and clears the auth cookies here."""
     revoked = await service.logout_everywhere(db, user, meta)
     issue.clear()
     return RevokedOut(revoked=revoked)
@@ -152,26 +164,31 @@ async def logout_everywhere(
 @router.get(
     "/me",
     response_model=UserPublic,
-    responses=responses(InvalidTokenError),
+    responses=responses(*AUTHENTICATION_ERRORS),
     dependencies=[CallerCache(ProfileCache.name)],  # the profile rides the token check's trip
 )
 async def me(user: CurrentUser, service: AuthServiceDep, db: DbSession) -> UserPublic:
+    """The signed-in user's public account fields."""
     return await service.me(db, user)
 
 
-@router.get("/sessions", response_model=list[SessionOut], responses=responses(InvalidTokenError))
+@router.get(
+    "/sessions", response_model=list[SessionOut], responses=responses(*AUTHENTICATION_ERRORS)
+)
 async def sessions(user: CurrentUser, service: AuthServiceDep, db: DbSession) -> list[SessionOut]:
+    """The caller's login sessions (device, IP, last use), newest first."""
     return await service.sessions(db, user)
 
 
 @router.delete(
     "/sessions/{session_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=responses(InvalidTokenError, NotFoundError, CsrfError),
+    responses=responses(*AUTHENTICATION_ERRORS, NotFoundError),
 )
 async def revoke_session(
     session_id: uuid.UUID, user: CurrentUser, service: AuthServiceDep, db: DbSession, meta: Meta
 ) -> None:
+    """Revokes one of the caller's own sessions; another user's session id is a 404."""
     await service.revoke_session(db, user, session_id, meta)
 
 

@@ -24,6 +24,19 @@ class RegisterIn(Strict):
     username: Username | None = None
     phone: Phone | None = None
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "ada@example.com",
+                    "password": "correct horse battery staple",
+                    "full_name": "Ada Lovelace",
+                    "username": "ada",
+                }
+            ]
+        }
+    )
+
 
 class _OneIdentifier(Strict):
     """Exactly one of email, username or phone."""
@@ -51,18 +64,34 @@ class _OneIdentifier(Strict):
 class LoginIn(_OneIdentifier):
     password: str = Field(min_length=1, max_length=MAX_PASSWORD_INPUT)
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"email": "ada@example.com", "password": "correct horse battery staple"}]
+        }
+    )
+
 
 class AvailabilityIn(_OneIdentifier):
     pass
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"username": "ada"}]})
 
 
 class AvailabilityOut(BaseModel):
     field: Identifier
     available: bool
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"field": "username", "available": False}]}
+    )
+
 
 class RefreshIn(Strict):
     refresh_token: str = Field(min_length=16, max_length=128)
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"refresh_token": "rt_3q9ZkP0vB7xW2mL5nC8d"}]}
+    )
 
 
 class TokenResponse(BaseModel):
@@ -75,6 +104,21 @@ class TokenResponse(BaseModel):
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
     expires_in: int
     session_id: uuid.UUID
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.sig",
+                    "session_token": "st_7Hc2Vb9Kq1Lm4Np6",
+                    "refresh_token": "rt_3q9ZkP0vB7xW2mL5nC8d",
+                    "token_type": "bearer",
+                    "expires_in": 900,
+                    "session_id": "0193c5b3-0a1f-7b2e-8c4d-5e6f7a8b9c0d",
+                }
+            ]
+        }
+    )
 
 
 class SessionOut(BaseModel):
@@ -91,3 +135,5 @@ class SessionOut(BaseModel):
 
 class RevokedOut(BaseModel):
     revoked: int
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"revoked": 3}]})

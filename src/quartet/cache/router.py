@@ -7,10 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, status
 
+from quartet.auth.dependencies import AUTHENTICATION_ERRORS
 from quartet.cache.dependencies import CacheServiceDep
 from quartet.cache.permissions import CACHE_CLEAR, CACHE_READ
 from quartet.cache.schemas import CacheStatus, ClearedOut
-from quartet.core.errors import NotFoundError, UnauthorizedError, ValidationFailedError, responses
+from quartet.core.errors import NotFoundError, ValidationFailedError, responses
 from quartet.rbac.dependencies import RequirePermission
 from quartet.rbac.errors import PermissionDeniedError
 
@@ -19,12 +20,13 @@ MAX_KEY_LENGTH = 512
 router = APIRouter(
     prefix="/cache",
     tags=["cache"],
-    responses=responses(UnauthorizedError, PermissionDeniedError),
+    responses=responses(*AUTHENTICATION_ERRORS, PermissionDeniedError),
 )
 
 
 @router.get("/status", response_model=CacheStatus, dependencies=[RequirePermission(CACHE_READ)])
 async def cache_status(service: CacheServiceDep) -> CacheStatus:
+    """Redis's version, uptime, memory use and server-wide hit and miss counts."""
     return await service.status()
 
 
@@ -35,6 +37,7 @@ async def cache_status(service: CacheServiceDep) -> CacheStatus:
     summary="Remove every key of the cache only",
 )
 async def clear_cache(service: CacheServiceDep) -> ClearedOut:
+    """Deletes the cache's own keys; sessions, tokens and rate limits are kept."""
     return await service.clear()
 
 
@@ -49,4 +52,6 @@ async def delete_cache_key(
     key: Annotated[str, Path(min_length=1, max_length=MAX_KEY_LENGTH)],
     service: CacheServiceDep,
 ) -> None:
+    """Deletes one cache key; a key outside the namespace or with a glob character is a 422, a
+    missing one a 404."""
     await service.delete(key)

@@ -6,14 +6,16 @@ them, and also render FastAPI's own 404/405/422 and any unhandled exception (500
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from types import MappingProxyType
+from typing import Any, ClassVar, Literal, cast
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, JsonValue, create_model
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from quartet.core.request_context import request_id_var
@@ -21,19 +23,109 @@ from quartet.core.request_context import request_id_var
 logger = logging.getLogger(__name__)
 
 
+class FieldError(BaseModel):
+    """One rejected input of a 422: where (`loc`), why (`msg`) and pydantic's error `type`."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class FieldErrors(BaseModel):
+    """The body a 422 adds when the request model itself rejected the input."""
+
+    fields: list[FieldError] | None = Field(
+        default=None, description="Each rejected input; absent when a service refused it"
+    )
+
+
 class AppError(Exception):
-    """A failure the client should see, with a stable machine-readable code."""
+    """A failure the client should see, with a stable machine-readable code.
+
+    Each code has one documented body model (`schema()`): a subclass that sets its own `code`
+    defines it; one that keeps its parent's code shares the parent's model. `body` models the
+    extra fields the error adds to the body (given to `__init__` as `extra`) and `body_example`
+    shows them; `documented_headers` names the response headers the error sets.
+    """
 
     status_code: int = 400
     code: str = "bad_request"
     message: str = "Bad request"
+    body: ClassVar[type[BaseModel] | None] = None
+    body_example: ClassVar[Mapping[str, JsonValue]] = {}
+    documented_headers: ClassVar[Mapping[str, str]] = {}
 
     def __init__(
-        self, message: str | None = None, *, headers: Mapping[str, str] | None = None
+        self,
+        message: str | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         self.message = message or self.message
         self.headers = dict(headers or {})
+        self.extra = dict(extra or {})
         super().__init__(self.message)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" in vars(cls):
+            _register_code(cls)
+
+    @classmethod
+    def schema(cls) -> type[BaseModel]:
+        """The pydantic model of this error's body, named after its code (`OutOfStockError`)."""
+        owner = _CODE_OWNERS[cls.code]
+        if owner not in _MODELS:
+            _MODELS[owner] = _error_model(owner)
+        return _MODELS[owner]
+
+
+_CODE_OWNERS: dict[str, type[AppError]] = {AppError.code: AppError}
+_MODELS: dict[type[AppError], type[BaseModel]] = {}
+
+
+def _register_code(cls: type[AppError]) -> None:
+    """One class defines each code (re-stating an ancestor's code is not a new definition)."""
+    owner = _CODE_OWNERS.setdefault(cls.code, cls)
+    if owner is not cls and not issubclass(cls, owner):
+        raise TypeError(f"error code {cls.code!r} is defined by both {owner!r} and {cls!r}")
+    if owner is not cls and cls.status_code != owner.status_code:
+        raise TypeError(f"{cls!r} gives the code {cls.code!r} another status")
+
+
+def component_name(code: str) -> str:
+    """`out_of_stock` -> `OutOfStockError`, `validation_error` -> `ValidationError`."""
+    name = "".join(part.capitalize() for part in code.split("_"))
+    return name if name.endswith("Error") else f"{name}Error"
+
+
+def _error_model(owner: type[AppError]) -> type[BaseModel]:
+    name = component_name(owner.code)
+    model: type[BaseModel] = create_model(
+        name,
+        __base__=owner.body or BaseModel,
+        __doc__=inspect.cleandoc(owner.__doc__ or owner.message),
+        __module__=owner.__module__,
+        error=(cast(Any, Literal)[owner.code], Field(description="The error code")),
+        detail=(str, Field(description="A human-readable message", examples=[owner.message])),
+        request_id=(
+            str | None,
+            Field(description="The request's X-Request-ID, to quote when reporting a problem"),
+        ),
+    )
+    example: dict[str, JsonValue] = {
+        **owner.body_example,
+        "error": owner.code,
+        "detail": owner.message,
+        "request_id": _EXAMPLE_REQUEST_ID,
+    }
+    model.model_config["json_schema_extra"] = {"examples": [example]}
+    model.model_rebuild(force=True)
+    return model
+
+
+_EXAMPLE_REQUEST_ID = "5f0c8a3e9b2d4e6f8a1c3b5d7e9f0a2b"
 
 
 class NotFoundError(AppError):
@@ -44,8 +136,12 @@ class ConflictError(AppError):
     status_code, code, message = 409, "conflict", "Conflict"
 
 
+WWW_AUTHENTICATE = {"WWW-Authenticate": "The scheme to authenticate with: `Bearer`"}
+
+
 class UnauthorizedError(AppError):
     status_code, code, message = 401, "unauthorized", "Not authenticated"
+    documented_headers = WWW_AUTHENTICATE
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message, headers={"WWW-Authenticate": "Bearer"})
@@ -60,34 +156,36 @@ class PayloadTooLargeError(AppError):
 
 
 class ValidationFailedError(AppError):
-    """A business-level validation failure outside the request model (still a 422)."""
+    """Invalid input: refused by the request model (the body lists `fields`), or by a service's
+    own check (no `fields`)."""
 
     status_code, code, message = 422, "validation_error", "Invalid input"
+    body = FieldErrors
+    body_example = MappingProxyType(
+        {"fields": [{"loc": ["body", "email"], "msg": "Field required", "type": "missing"}]}
+    )
+
+
+RETRY_AFTER = {"Retry-After": "Seconds to wait before trying again"}
 
 
 class RateLimitedError(AppError):
     status_code, code, message = 429, "rate_limited", "Too many requests"
+    documented_headers = RETRY_AFTER
 
 
 class StoreUnavailableError(AppError):
     """A datastore could not be reached: 503, naming the store, never a traceback."""
 
     status_code, code = 503, "store_unavailable"
+    message = "A datastore is unavailable; try again shortly"
+    documented_headers = RETRY_AFTER
 
     def __init__(self, store: str, message: str | None = None) -> None:
         self.store = store
         super().__init__(
             message or f"{store} is unavailable; try again shortly", headers={"Retry-After": "5"}
         )
-
-
-class ErrorBody(BaseModel):
-    """The error format every non-2xx answer uses (declared on routes for OpenAPI)."""
-
-    error: str
-    detail: str
-    request_id: str | None = None
-    fields: list[dict[str, Any]] | None = None
 
 
 def error_response(
@@ -104,12 +202,58 @@ def error_response(
     return JSONResponse(body, status_code=status_code, headers=dict(headers or {}))
 
 
+class ErrorStatus(str):
+    """A `responses=` key: the status code as text, told apart by the error code.
+
+    FastAPI merges router and route `responses=` (and the API router's) by key, so with plain
+    status keys a route's 409 would hide its router's 409. With one key per (status, code) every
+    declaration survives the merges; `quartet.core.openapi` folds the errors of one status into
+    one `oneOf` with a discriminator on `error`.
+    """
+
+    code: str
+
+    def __new__(cls, error: type[AppError]) -> ErrorStatus:
+        key = super().__new__(cls, str(error.status_code))
+        key.code = error.code
+        return key
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, ErrorStatus) and str.__eq__(self, other) and self.code == other.code
+        )
+
+    def __hash__(self) -> int:
+        return hash((str(self), self.code))
+
+
+def error_ref(code: str) -> str:
+    return f"#/components/schemas/{component_name(code)}"
+
+
 def responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses=` for a route from the AppErrors it may raise."""
-    return {
-        e.status_code: {"model": ErrorBody, "description": e.message if e.message else e.code}
-        for e in errors
+    """OpenAPI `responses=` for a route or router from the AppErrors it may raise."""
+    return {ErrorStatus(error): _response(error) for error in errors}
+
+
+def _response(error: type[AppError]) -> dict[str, Any]:
+    error.schema()  # defined now, so a code defined twice fails at import
+    schema = {"oneOf": [{"$ref": error_ref(error.code)}]}
+    documented: dict[str, Any] = {
+        "description": error.message,
+        "content": {"application/json": {"schema": schema}},
     }
+    if error.documented_headers:
+        documented["headers"] = {
+            name: {"description": text, "schema": {"type": "string"}}
+            for name, text in error.documented_headers.items()
+        }
+    return documented
+
+
+def defined_errors() -> dict[str, type[AppError]]:
+    """Each defined error code and the class that defines it (its model's owner)."""
+    return dict(_CODE_OWNERS)
 
 
 _HTTP_CODES = {
@@ -138,7 +282,7 @@ async def _app_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
     if exc.status_code >= 500:
         logger.warning("%s: %s", exc.code, exc.message)
-    return error_response(exc.status_code, exc.code, exc.message, headers=exc.headers)
+    return error_response(exc.status_code, exc.code, exc.message, headers=exc.headers, **exc.extra)
 
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
@@ -156,8 +300,14 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "validation_error", f"{where}: {first['msg']}", fields=fields)
 
 
+class InternalError(AppError):
+    """A bug: rendered by `UnhandledErrorMiddleware` without the exception's text."""
+
+    status_code, code, message = 500, "internal_error", "An unexpected error occurred"
+
+
 def internal_error_response() -> JSONResponse:
-    return error_response(500, "internal_error", "An unexpected error occurred")
+    return error_response(InternalError.status_code, InternalError.code, InternalError.message)
 
 
 def install_error_handlers(

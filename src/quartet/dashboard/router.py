@@ -8,10 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from quartet.auth.dependencies import AUTHENTICATION_ERRORS
 from quartet.auth.tokens import Principal
 from quartet.core.errors import (
     StoreUnavailableError,
-    UnauthorizedError,
     ValidationFailedError,
     responses,
 )
@@ -42,12 +42,13 @@ Reader = Annotated[Principal, RequirePermission(DASHBOARD_READ)]
 router = APIRouter(
     prefix="/dashboard",
     tags=["dashboard"],
-    responses=responses(UnauthorizedError, PermissionDeniedError, StoreUnavailableError),
+    responses=responses(*AUTHENTICATION_ERRORS, PermissionDeniedError, StoreUnavailableError),
 )
 
 
 @router.get("/overview", response_model=Overview, summary="Totals across the four stores")
 async def overview(caller: Reader, dashboard: DashboardServiceDep) -> Overview:
+    """Totals of users, orders, revenue and events, with today's in the caller's time zone."""
     return await dashboard.overview(await dashboard.timezone_of(caller.user_id))
 
 
@@ -62,7 +63,8 @@ def _breakdown(kind: str, title: str) -> None:
         methods=["GET"],
         response_model=Breakdown,
         summary=f"Users grouped by {title}",
-        operation_id=f"dashboard_users_by_{kind}",
+        description=f"The number of users per {title}.",
+        name=f"users_by_{kind}",
     )
 
 
@@ -89,12 +91,14 @@ async def user_growth(
     start: Annotated[date | None, Query(alias="from", description="first day (local)")] = None,
     end: Annotated[date | None, Query(alias="to", description="last day (local)")] = None,
 ) -> Growth:
+    """Buckets of new accounts for the chosen period and span."""
     tz = await dashboard.timezone_of(caller.user_id)
     return await dashboard.growth(tz, period, start, end)
 
 
 @router.get("/role-statistics", response_model=RoleStatistics, summary="Members per group")
 async def role_statistics(_: Reader, dashboard: DashboardServiceDep) -> RoleStatistics:
+    """Each group with its member count."""
     return await dashboard.roles()
 
 
@@ -102,6 +106,7 @@ async def role_statistics(_: Reader, dashboard: DashboardServiceDep) -> RoleStat
     "/recent-sign-ins", response_model=RecentSignIns, summary="The latest sign-ins (audit log)"
 )
 async def recent_sign_ins(_: Reader, dashboard: DashboardServiceDep) -> RecentSignIns:
+    """The most recent logins from the audit log."""
     return await dashboard.recent_sign_ins()
 
 
@@ -111,4 +116,5 @@ async def recent_sign_ins(_: Reader, dashboard: DashboardServiceDep) -> RecentSi
     summary="Every section above in one answer, computed concurrently across the stores",
 )
 async def all_statistics(caller: Reader, dashboard: DashboardServiceDep) -> AllStatistics:
+    """The sections of the other dashboard endpoints, fetched concurrently."""
     return await dashboard.all_statistics(await dashboard.timezone_of(caller.user_id))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from quartet.core.errors import UnauthorizedError, responses
+from quartet.auth.dependencies import AUTHENTICATION_ERRORS
+from quartet.core.errors import responses
 from quartet.core.pagination import Limit, Offset, OffsetPage
 from quartet.erasure.permissions import ERASURES_READ
 from quartet.erasure.schemas import ErasureOut
@@ -16,7 +17,7 @@ from quartet.stores.dependencies import DbSession
 router = APIRouter(
     prefix="/erasures",
     tags=["users"],
-    responses=responses(UnauthorizedError, PermissionDeniedError),
+    responses=responses(*AUTHENTICATION_ERRORS, PermissionDeniedError),
 )
 
 
@@ -29,6 +30,7 @@ router = APIRouter(
 async def pending_erasures(
     request: Request, db: DbSession, limit: Limit = 20, offset: Offset = 0
 ) -> OffsetPage[ErasureOut]:
+    """Accounts whose data is still being erased from a store that was down."""
     service: ErasureService = request.app.state.erasure
     rows, total = await service.pending(db, limit, offset)
     return OffsetPage(

@@ -6,8 +6,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from quartet.auth.dependencies import CurrentUser
-from quartet.auth.errors import InvalidTokenError
+from quartet.auth.dependencies import AUTHENTICATION_ERRORS, CurrentUser
 from quartet.core.errors import (
     NotFoundError,
     StoreUnavailableError,
@@ -40,12 +39,12 @@ from quartet.rbac.errors import PermissionDeniedError
 logs = APIRouter(
     prefix="/logs",
     tags=["events"],
-    responses=responses(InvalidTokenError, PermissionDeniedError, StoreUnavailableError),
+    responses=responses(*AUTHENTICATION_ERRORS, PermissionDeniedError, StoreUnavailableError),
 )
 activity = APIRouter(
     prefix="/activity",
     tags=["activity"],
-    responses=responses(InvalidTokenError, StoreUnavailableError),
+    responses=responses(*AUTHENTICATION_ERRORS, StoreUnavailableError),
 )
 
 
@@ -65,6 +64,7 @@ def _page(result: tuple[list[Event], str | None]) -> CursorPage[EventOut]:
     dependencies=[Idempotent],
 )
 async def create_event(body: EventIn, user: CurrentUser, service: EventServiceDep) -> EventOut:
+    """Writes an event to the log tables; an event_id already used is a 409."""
     return EventOut.of(await service.create(user, body))
 
 
@@ -82,6 +82,7 @@ async def list_events(
     limit: LogLimit = 100,
     cursor: Cursor = None,
 ) -> CursorPage[EventOut]:
+    """A window of one event type, paginated with an opaque cursor."""
     return _page(await service.by_type(event_type, hours, limit, cursor))
 
 
@@ -93,6 +94,7 @@ async def list_events(
     summary="Replace an event's metadata in every table holding it (events.write)",
 )
 async def update_event(event_id: uuid.UUID, body: MetadataIn, service: EventServiceDep) -> EventOut:
+    """Replaces the metadata of an event everywhere it is stored."""
     return EventOut.of(await service.update(event_id, body.metadata))
 
 
@@ -103,6 +105,7 @@ async def update_event(event_id: uuid.UUID, body: MetadataIn, service: EventServ
     summary="Delete events older than `days` (events.purge)",
 )
 async def delete_old_events(service: EventServiceDep, days: Days = 7) -> DeleteOldOut:
+    """Deletes the day buckets older than `days` and answers the cutoff and what was removed."""
     report = await service.delete_older_than(days)
     return DeleteOldOut(
         cutoff=report.cutoff, days=report.days, partitions=report.partitions, events=report.events
@@ -125,6 +128,7 @@ async def list_activity(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> CursorPage[EventOut]:
+    """Activity events, optionally of one user, paginated with an opaque cursor."""
     result = await service.activity(
         user,
         user_id=user_id,
@@ -146,6 +150,8 @@ async def list_activity(
 async def read_activity_event(
     event_id: uuid.UUID, user: CurrentUser, service: EventServiceDep
 ) -> EventOut:
+    """One event of the caller's (or, with events.activity_read_any, anyone's) activity; anything
+    else is a 404."""
     return EventOut.of(await service.activity_event(user, event_id))
 
 

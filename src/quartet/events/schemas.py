@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Query
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from quartet.core.schemas import StrictInput
 from quartet.events.models import METADATA_MAX_BYTES, Event
@@ -55,9 +55,19 @@ class EventIn(StrictInput):
         default=None, description="default: now; a past time (backfill) needs events.write"
     )
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"event_type": "page.view", "metadata": '{"path": "/pricing"}'}]
+        }
+    )
+
 
 class MetadataIn(StrictInput):
     metadata: Metadata | None
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"metadata": '{"path": "/pricing", "ref": "newsletter"}'}]}
+    )
 
 
 class EventOut(BaseModel):

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 
-from quartet.core.errors import StoreUnavailableError, error_response, responses
+from quartet.core.errors import StoreUnavailableError, responses
 from quartet.health import service
+from quartet.health.errors import NotReadyError, StorageUnavailableError
 from quartet.health.schemas import DatabaseOut, HealthOut, ReadinessOut
 from quartet.media.dependencies import MediaRuntimeDep
 from quartet.media.schemas import StorageHealthOut
@@ -15,11 +15,13 @@ router = APIRouter(prefix="/health", tags=["health"])
 
 @router.get("", response_model=HealthOut, summary="Cheap health check (no store calls)")
 async def health(stores: StoresDep) -> HealthOut:
+    """Answers from memory (no store is asked): the service name, version and environment."""
     return service.health(stores.settings)
 
 
 @router.get("/liveness", response_model=HealthOut, summary="Kubernetes liveness probe")
 async def liveness(stores: StoresDep) -> HealthOut:
+    """The process answers; a failing liveness probe makes Kubernetes restart the pod."""
     return service.health(stores.settings)
 
 
@@ -27,17 +29,14 @@ async def liveness(stores: StoresDep) -> HealthOut:
     "/readiness",
     response_model=ReadinessOut,
     summary="Kubernetes readiness probe: all four stores answer",
-    responses={503: {"description": "At least one store is unavailable"}},
+    responses=responses(NotReadyError),
 )
-async def readiness(stores: StoresDep) -> ReadinessOut | JSONResponse:
+async def readiness(stores: StoresDep) -> ReadinessOut:
+    """200 when PostgreSQL, MongoDB, Redis and Cassandra all answer, else 503 with each one's
+    state: a load balancer stops sending traffic until it passes again."""
     result = await service.readiness(stores)
     if result.failed:
-        return error_response(
-            503,
-            "not_ready",
-            "unavailable: " + ", ".join(result.failed),
-            **result.model_dump(mode="json"),
-        )
+        raise NotReadyError(result)
     return result
 
 
@@ -48,6 +47,7 @@ async def readiness(stores: StoresDep) -> ReadinessOut | JSONResponse:
     summary="PostgreSQL version and connection pool state",
 )
 async def database(stores: StoresDep) -> DatabaseOut:
+    """The server version and the pool's size and use; 503 when PostgreSQL does not answer."""
     return await service.database(stores)
 
 
@@ -55,15 +55,11 @@ async def database(stores: StoresDep) -> DatabaseOut:
     "/storage",
     response_model=StorageHealthOut,
     summary="Media object store: its backend (local or s3) and whether it answers",
-    responses={503: {"description": "The object store does not answer"}},
+    responses=responses(StorageUnavailableError),
 )
-async def storage(stores: StoresDep, media: MediaRuntimeDep) -> StorageHealthOut | JSONResponse:
+async def storage(stores: StoresDep, media: MediaRuntimeDep) -> StorageHealthOut:
+    """Pings the media object store (local or S3) within the health-check timeout."""
     result = await service.storage(media.storage, stores.settings.HEALTH_CHECK_TIMEOUT)
     if result.status != "ok":
-        return error_response(
-            503,
-            "storage_unavailable",
-            f"{result.backend} storage: {result.reason}",
-            **result.model_dump(mode="json"),
-        )
+        raise StorageUnavailableError(result)
     return result

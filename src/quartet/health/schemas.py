@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 
 class HealthOut(BaseModel):
@@ -10,6 +10,14 @@ class HealthOut(BaseModel):
     service: str
     version: str
     environment: str
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"status": "ok", "service": "Quartet", "version": "0.1.0", "environment": "local"}
+            ]
+        }
+    )
 
 
 class StoreStatus(BaseModel):
@@ -23,6 +31,18 @@ class ReadinessOut(BaseModel):
     status: Literal["ok", "unavailable"]
     stores: dict[str, StoreStatus]
     failed: list[str]
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "ok",
+                    "stores": {"redis": {"status": "ok", "latency_ms": 0.4, "version": "7.4.1"}},
+                    "failed": [],
+                }
+            ]
+        }
+    )
 
 
 class PoolState(BaseModel):

@@ -10,12 +10,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, StreamingResponse
 from pydantic import ValidationError
 
-from quartet.auth.dependencies import CurrentUser, OptionalUser
-from quartet.auth.errors import InvalidTokenError
+from quartet.auth.dependencies import AUTHENTICATION_ERRORS, CurrentUser, OptionalUser
 from quartet.core.errors import (
     PayloadTooLargeError,
     StoreUnavailableError,
-    UnauthorizedError,
     ValidationFailedError,
     responses,
 )
@@ -28,11 +26,15 @@ from quartet.media.dependencies import (
 )
 from quartet.media.errors import (
     FetchFailedError,
+    ImageTooLargeError,
+    InvalidImageError,
     InvalidLinkError,
+    InvalidUploadError,
     MediaNotFoundError,
     MediaTooLargeError,
     RangeNotSatisfiableError,
     UnsupportedMediaError,
+    UrlNotAllowedError,
 )
 from quartet.media.kinds import Kind
 from quartet.media.models import Media
@@ -105,10 +107,13 @@ async def _url_body(request: Request) -> MediaUrlIn:
     status_code=status.HTTP_201_CREATED,
     response_model=MediaOut,
     responses=responses(
-        InvalidTokenError,
+        *AUTHENTICATION_ERRORS,
         MediaTooLargeError,
         UnsupportedMediaError,
-        ValidationFailedError,
+        InvalidUploadError,
+        InvalidImageError,
+        ImageTooLargeError,
+        UrlNotAllowedError,
         FetchFailedError,
     ),
     openapi_extra=_UPLOAD_BODY,
@@ -121,6 +126,8 @@ async def upload_media(
     fetcher: UrlFetcherDep,
     tx: TransactionRunnerDep,
 ) -> MediaOut:
+    """The bytes are checked for an allowed kind whatever the name claims. A URL is fetched only
+    if it and its redirects resolve to public addresses."""
     content_type = request.headers.get("content-type", "")
     kind = content_type.split(";", 1)[0].strip().lower()
     if kind == "multipart/form-data":
@@ -138,7 +145,7 @@ async def upload_media(
 @router.get(
     "/media",
     response_model=CursorPage[MediaOut],
-    responses=responses(InvalidTokenError, ValidationFailedError),
+    responses=responses(*AUTHENTICATION_ERRORS, ValidationFailedError),
     summary="The caller's media, newest first",
 )
 async def list_media(
@@ -149,6 +156,7 @@ async def list_media(
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> CursorPage[MediaOut]:
+    """Keyset-paginated with an opaque cursor."""
     rows, next_cursor = await service.page(db, user, limit=limit, cursor=cursor)
     items = [await _media_out(service, request, media) for media in rows]
     return CursorPage(items=items, next_cursor=next_cursor)
@@ -157,7 +165,7 @@ async def list_media(
 @router.get(
     "/media/{file_id}",
     response_model=MediaOut,
-    responses=responses(InvalidTokenError, MediaNotFoundError),
+    responses=responses(*AUTHENTICATION_ERRORS, MediaNotFoundError),
     summary="One media record (its owner, or media.moderate)",
 )
 async def get_media(
@@ -168,6 +176,7 @@ async def get_media(
     service: MediaServiceDep,
     db: DbSession,
 ) -> MediaOut:
+    """The record with its kind, size and dimensions; anyone else's is a 404."""
     return await _media_out(service, request, await service.get(db, file_id, user, moderator))
 
 
@@ -178,7 +187,7 @@ async def get_media(
     responses={
         **_CONTENT_ANSWERS,
         **responses(
-            UnauthorizedError,
+            *AUTHENTICATION_ERRORS,
             InvalidLinkError,
             MediaNotFoundError,
             RangeNotSatisfiableError,
@@ -197,6 +206,8 @@ async def media_content(
     expires: Annotated[int | None, Query(ge=0, le=2**40)] = None,
     signature: Annotated[str | None, Query(pattern=r"^[0-9a-f]{64}$")] = None,
 ) -> Response:
+    """Streams the bytes (Range and If-None-Match honoured), or redirects to a presigned URL on the
+    S3 backend."""
     if (expires is None) != (signature is None):
         raise InvalidLinkError()
     signed = (expires, signature) if expires is not None and signature is not None else None
@@ -238,7 +249,7 @@ def _stream(service: MediaService, request: Request, content: LocalContent) -> R
 @router.delete(
     "/media/{file_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=responses(InvalidTokenError, MediaNotFoundError),
+    responses=responses(*AUTHENTICATION_ERRORS, MediaNotFoundError),
     summary="Delete the record and its object (its owner, or media.moderate)",
 )
 async def delete_media(
@@ -248,4 +259,5 @@ async def delete_media(
     service: MediaServiceDep,
     tx: TransactionRunnerDep,
 ) -> None:
+    """Deletes the record and the stored object."""
     await service.delete(tx, file_id, user, moderator)

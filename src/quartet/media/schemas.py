@@ -44,3 +44,9 @@ class StorageHealthOut(BaseModel):
     backend: Literal["local", "s3"]
     latency_ms: float
     reason: str | None = Field(default=None, description="why it is unavailable")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"status": "ok", "backend": "s3", "latency_ms": 4.7, "reason": None}]
+        }
+    )

@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Cookie, Path, Query, Request, status
 from fastapi.responses import RedirectResponse
 
-from quartet.auth.dependencies import CurrentUser, Meta
-from quartet.auth.errors import InvalidTokenError
+from quartet.auth.dependencies import AUTHENTICATION_ERRORS, CurrentUser, Meta
 from quartet.auth.schemas import TokenResponse
 from quartet.auth.transport import TokenDeliveryDep
 from quartet.core.errors import NotFoundError, RateLimitedError, responses
@@ -27,7 +26,9 @@ from quartet.stores.dependencies import DbSession, TransactionRunnerDep
 
 router = APIRouter(prefix="/oauth", tags=["oauth"])
 limited = APIRouter(dependencies=[AuthRateLimit], responses=responses(RateLimitedError))
-identities_router = APIRouter(prefix="/auth/identities", tags=["auth"])
+identities_router = APIRouter(
+    prefix="/auth/identities", tags=["auth"], responses=responses(*AUTHENTICATION_ERRORS)
+)
 
 BROWSER_COOKIE = "quartet_oauth"
 ProviderName = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]
@@ -131,21 +132,23 @@ async def exchange(
     return issue.send(await service.exchange(tx, body.code, meta))
 
 
-@identities_router.get("", response_model=list[IdentityOut], responses=responses(InvalidTokenError))
+@identities_router.get("", response_model=list[IdentityOut])
 async def identities(
     user: CurrentUser, service: OAuthServiceDep, db: DbSession
 ) -> list[IdentityOut]:
+    """The login providers linked to the signed-in account."""
     return await service.identities(db, user)
 
 
 @identities_router.delete(
     "/{provider}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=responses(InvalidTokenError, NotFoundError, LastLoginMethodError),
+    responses=responses(NotFoundError, LastLoginMethodError),
 )
 async def unlink(
     provider: ProviderName, user: CurrentUser, service: OAuthServiceDep, db: DbSession, meta: Meta
 ) -> None:
+    """Unlinks a provider; the account's only way to log in cannot be removed (409)."""
     await service.unlink(db, user, provider, meta)
 
 

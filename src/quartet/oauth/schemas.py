@@ -13,7 +13,9 @@ class ProviderOut(BaseModel):
 
 
 class ExchangeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"code": "oc_2Wq8Er5Ty1Ui3Op7"}]}
+    )
 
     code: str = Field(min_length=1, max_length=128)
 

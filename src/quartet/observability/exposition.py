@@ -54,6 +54,8 @@ def check_scrape_allowed(settings: Settings, authorization: str | None) -> None:
 async def metrics(
     request: Request, authorization: Annotated[str | None, Header()] = None
 ) -> Response:
+    """Prometheus text format, merged across workers; needs METRICS_TOKEN as a bearer token unless
+    METRICS_PUBLIC is set."""
     check_scrape_allowed(request.app.state.settings, authorization)
     await request.app.state.observability.sources.sample()
     return Response(render_metrics(), media_type=CONTENT_TYPE_LATEST)

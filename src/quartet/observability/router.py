@@ -12,11 +12,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from quartet.auth.dependencies import AUTHENTICATION_ERRORS
 from quartet.auth.tokens import Principal
 from quartet.core.errors import (
+    InternalError,
     RateLimitedError,
     StoreUnavailableError,
-    UnauthorizedError,
     responses,
 )
 from quartet.core.rate_limit import GlobalRateLimit
@@ -39,7 +40,7 @@ from quartet.rbac.dependencies import RequirePermission
 from quartet.rbac.errors import PermissionDeniedError
 from quartet.stores.dependencies import StoresDep
 
-_GUARDED = responses(UnauthorizedError, PermissionDeniedError, StoreUnavailableError)
+_GUARDED = responses(*AUTHENTICATION_ERRORS, PermissionDeniedError, StoreUnavailableError)
 
 
 async def get_observability(request: Request) -> Observability:
@@ -66,6 +67,7 @@ health_router = APIRouter(prefix="/health", tags=["health"], responses=_GUARDED)
     summary="Per store: pool state, statement totals, error rate, p50/p95/p99 (monitoring.read)",
 )
 async def database_metrics(_: Reader, stores: StoresDep) -> DatabaseMetricsOut:
+    """Figures of this worker since it started (or the last reset)."""
     return service.database_metrics(stores)
 
 
@@ -77,6 +79,7 @@ async def database_metrics(_: Reader, stores: StoresDep) -> DatabaseMetricsOut:
 async def database_queries(
     _: Reader, stores: StoresDep, query: Annotated[QueriesQuery, Query()]
 ) -> QueriesOut:
+    """Statements with the same shape are grouped, optionally of one store, sorted as asked."""
     return await service.queries(stores, query)
 
 
@@ -88,6 +91,7 @@ async def database_queries(
 async def slow_queries(
     _: Reader, stores: StoresDep, query: Annotated[SlowQueriesQuery, Query()]
 ) -> SlowQueriesOut:
+    """Recent statements over the SLOW_QUERY_MS threshold, with their duration."""
     return service.slow_queries(stores, query)
 
 
@@ -99,6 +103,7 @@ async def slow_queries(
 async def reset_database_metrics(
     _: Manager, stores: StoresDep, body: ResetIn | None = None
 ) -> ResetOut:
+    """Clears this worker's statistics; `pg_stat_statements=true` also resets PostgreSQL's."""
     return await service.reset(stores, body or ResetIn())
 
 
@@ -108,6 +113,7 @@ async def reset_database_metrics(
     summary="Version, git sha, uptime, workers, masked settings, queue depths (monitoring.read)",
 )
 async def status(_: Reader, observability: ObservabilityDep) -> StatusOut:
+    """What an operator checks first: versions, uptime, workers, settings with secrets masked."""
     return service.status(observability)
 
 
@@ -117,6 +123,7 @@ async def status(_: Reader, observability: ObservabilityDep) -> StatusOut:
     summary="Every store: version, pool, replication or cluster state (monitoring.read)",
 )
 async def database_detailed(_: Reader, stores: StoresDep) -> DetailedHealthOut:
+    """Slower than /health/database: asks every store for its own state."""
     return await service.detailed_health(stores)
 
 
@@ -126,6 +133,7 @@ async def database_detailed(_: Reader, stores: StoresDep) -> DetailedHealthOut:
     summary="CPU, memory, disk, open files, threads, event-loop lag (monitoring.read)",
 )
 async def system(_: Reader, observability: ObservabilityDep) -> SystemOut:
+    """This host's and this process's resources."""
     return await service.system(observability)
 
 
@@ -135,8 +143,9 @@ class SentryTestError(RuntimeError):
 
 @health_router.get(
     "/test-sentry",
-    responses={500: {"description": "Always: the deliberate error Sentry should receive"}},
+    responses=responses(InternalError),
     summary="Raise an unhandled error on purpose, to check error tracking (monitoring.manage)",
 )
 async def sentry_test(_: Manager) -> None:
+    """Always answers 500 `internal_error`: the deliberate error Sentry should receive."""
     raise SentryTestError("deliberate error from /health/test-sentry")

@@ -102,6 +102,8 @@ class ResetIn(Strict):
         False, description="Also reset PostgreSQL's pg_stat_statements (the whole server's)"
     )
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"pg_stat_statements": False}]})
+
 
 class ResetOut(BaseModel):
     pid: int

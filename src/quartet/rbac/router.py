@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from quartet.auth.dependencies import CurrentUser
+from quartet.auth.dependencies import AUTHENTICATION_ERRORS, CurrentUser
 from quartet.auth.tokens import Principal
-from quartet.core.errors import UnauthorizedError, ValidationFailedError, responses
+from quartet.core.errors import ValidationFailedError, responses
 from quartet.core.pagination import Cursor, CursorPage, Limit
 from quartet.rbac.dependencies import RbacServiceDep, RequirePermission
 from quartet.rbac.errors import (
@@ -44,7 +44,7 @@ Reader = Annotated[Principal, RequirePermission(RBAC_READ)]
 Manager = Annotated[Principal, RequirePermission(RBAC_MANAGE)]
 Assigner = Annotated[Principal, RequirePermission(RBAC_ASSIGN)]
 
-GUARDED = responses(UnauthorizedError, PermissionDeniedError)
+GUARDED = responses(*AUTHENTICATION_ERRORS, PermissionDeniedError)
 
 permissions = APIRouter(prefix="/permissions", tags=["rbac: permissions"], responses=GUARDED)
 groups = APIRouter(prefix="/groups", tags=["rbac: groups"], responses=GUARDED)
@@ -74,6 +74,7 @@ async def list_permissions(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> CursorPage[PermissionOut]:
+    """Keyset-paginated with an opaque cursor."""
     rows, next_cursor = await service.list_permissions(
         db, category=category, limit=limit, cursor=cursor
     )
@@ -91,6 +92,7 @@ async def list_permissions(
 async def get_permission(
     permission_id: uuid.UUID, _: Reader, service: RbacServiceDep, db: DbSession
 ) -> PermissionOut:
+    """The permission's codename, name, description and category."""
     return PermissionOut.model_validate(await service.get_permission(db, permission_id))
 
 
@@ -104,6 +106,7 @@ async def get_permission(
 async def create_permission(
     body: PermissionIn, _: Manager, service: RbacServiceDep
 ) -> PermissionOut:
+    """A codename already in use is a 409 `codename_taken`."""
     return PermissionOut.model_validate(await service.create_permission(body))
 
 
@@ -117,6 +120,7 @@ async def create_permission(
 async def update_permission(
     permission_id: uuid.UUID, body: PermissionUpdate, _: Manager, service: RbacServiceDep
 ) -> PermissionOut:
+    """Changes only the fields given; renaming a codename the code checks is a 409."""
     return PermissionOut.model_validate(await service.update_permission(permission_id, body))
 
 
@@ -127,6 +131,7 @@ async def update_permission(
     summary="Delete a permission the code does not check; groups lose it (rbac.manage)",
 )
 async def delete_permission(permission_id: uuid.UUID, _: Manager, service: RbacServiceDep) -> None:
+    """A permission the code checks cannot be deleted (409 `declared_permission`)."""
     await service.delete_permission(permission_id)
 
 
@@ -142,6 +147,7 @@ async def delete_permission(permission_id: uuid.UUID, _: Manager, service: RbacS
 async def list_groups(
     _: Reader, service: RbacServiceDep, db: DbSession, limit: Limit = 50, cursor: Cursor = None
 ) -> CursorPage[GroupOut]:
+    """Keyset-paginated with an opaque cursor."""
     rows, next_cursor = await service.list_groups(db, limit=limit, cursor=cursor)
     return CursorPage(items=[GroupOut.model_validate(g) for g in rows], next_cursor=next_cursor)
 
@@ -155,6 +161,7 @@ async def list_groups(
 async def get_group(
     group_id: uuid.UUID, _: Reader, service: RbacServiceDep, db: DbSession
 ) -> GroupDetailOut:
+    """The group with the permissions it grants and how many members it has."""
     return _detail(await service.group_detail(db, group_id))
 
 
@@ -175,6 +182,7 @@ def _detail(detail: GroupDetail) -> GroupDetailOut:
     summary="A new group, without permissions (rbac.manage)",
 )
 async def create_group(body: GroupIn, _: Manager, service: RbacServiceDep) -> GroupOut:
+    """A codename already in use is a 409 `codename_taken`."""
     return GroupOut.model_validate(await service.create_group(body))
 
 
@@ -188,6 +196,7 @@ async def create_group(body: GroupIn, _: Manager, service: RbacServiceDep) -> Gr
 async def update_group(
     group_id: uuid.UUID, body: GroupUpdate, caller: Manager, service: RbacServiceDep
 ) -> GroupOut:
+    """Changes only the fields given; members' permissions follow on their next request."""
     return GroupOut.model_validate(await service.update_group(caller, group_id, body))
 
 
@@ -199,6 +208,7 @@ async def update_group(
     "(rbac.manage)",
 )
 async def delete_group(group_id: uuid.UUID, _: Manager, service: RbacServiceDep) -> None:
+    """A system group cannot be deleted (409 `system_group`)."""
     await service.delete_group(group_id)
 
 
@@ -212,6 +222,7 @@ async def delete_group(group_id: uuid.UUID, _: Manager, service: RbacServiceDep)
 async def grant_permissions(
     group_id: uuid.UUID, body: PermissionIdsIn, caller: Manager, service: RbacServiceDep
 ) -> GroupDetailOut:
+    """Only permissions the caller holds may be granted (403 otherwise)."""
     return _detail(await service.grant(caller, group_id, body.permission_ids))
 
 
@@ -224,6 +235,7 @@ async def grant_permissions(
 async def revoke_permission(
     group_id: uuid.UUID, permission_id: uuid.UUID, _: Manager, service: RbacServiceDep
 ) -> None:
+    """A permission the group does not grant is a 404, as an unknown group is."""
     await service.revoke(group_id, permission_id)
 
 
@@ -234,6 +246,7 @@ async def revoke_permission(
 async def my_groups(
     user: CurrentUser, service: RbacServiceDep, db: DbSession
 ) -> list[MembershipOut]:
+    """The groups the signed-in user belongs to."""
     return [_membership(m) for m in await service.memberships(db, user, user.user_id)]
 
 
@@ -245,6 +258,7 @@ async def my_groups(
 async def my_permissions(
     user: CurrentUser, service: RbacServiceDep, db: DbSession
 ) -> UserPermissionsOut:
+    """The codenames the signed-in user holds through active groups (all for a superuser)."""
     return await user_permissions(user.user_id, user, service, db)
 
 
@@ -257,6 +271,7 @@ async def my_permissions(
 async def user_groups(
     user_id: uuid.UUID, user: CurrentUser, service: RbacServiceDep, db: DbSession
 ) -> list[MembershipOut]:
+    """Someone else's groups need rbac.read; without it they are a 404."""
     return [_membership(m) for m in await service.memberships(db, user, user_id)]
 
 
@@ -269,6 +284,7 @@ async def user_groups(
 async def user_permissions(
     user_id: uuid.UUID, user: CurrentUser, service: RbacServiceDep, db: DbSession
 ) -> UserPermissionsOut:
+    """Someone else's permissions need rbac.read; without it they are a 404."""
     is_superuser, granted = await service.effective(db, user, user_id)
     return UserPermissionsOut(
         user_id=user_id,
@@ -287,6 +303,7 @@ async def user_permissions(
 async def assign_groups(
     user_id: uuid.UUID, body: GroupIdsIn, caller: Assigner, service: RbacServiceDep
 ) -> list[MembershipOut]:
+    """Only groups whose permissions the caller holds may be given (403 otherwise)."""
     return [_membership(m) for m in await service.assign(caller, user_id, body.group_ids)]
 
 
@@ -300,6 +317,7 @@ async def assign_groups(
 async def unassign_group(
     user_id: uuid.UUID, group_id: uuid.UUID, _: Assigner, service: RbacServiceDep
 ) -> None:
+    """A group the user is not in is a 404."""
     await service.unassign(user_id, group_id)
 
 

@@ -38,12 +38,27 @@ class PermissionIn(Strict):
     description: Description = ""
     category: Category | None = Field(default=None, description="default: the codename's prefix")
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "codename": "reports.export",
+                    "name": "Export reports",
+                    "description": "Download reports as CSV",
+                    "category": "reports",
+                }
+            ]
+        }
+    )
+
 
 class PermissionUpdate(_NotEmpty):
     codename: PermissionCodename | None = None
     name: Name | None = None
     description: Description | None = None
     category: Category | None = None
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Export every report"}]})
 
 
 class PermissionOut(BaseModel):
@@ -64,12 +79,29 @@ class GroupIn(Strict):
     description: Description = ""
     is_active: bool = True
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "codename": "editors",
+                    "name": "Editors",
+                    "description": "Moderate posts",
+                    "is_active": True,
+                }
+            ]
+        }
+    )
+
 
 class GroupUpdate(_NotEmpty):
     codename: GroupCodename | None = None
     name: Name | None = None
     description: Description | None = None
     is_active: bool | None = None
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"description": "Moderate posts and media"}]}
+    )
 
 
 class GroupOut(BaseModel):
@@ -93,9 +125,19 @@ class GroupDetailOut(GroupOut):
 class PermissionIdsIn(Strict):
     permission_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_IDS)
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"permission_ids": ["0193c5b4-4c2d-7a1b-9e3f-6d7c8b9a0e1f"]}]
+        }
+    )
+
 
 class GroupIdsIn(Strict):
     group_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_IDS)
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"group_ids": ["0193c5b3-0a1f-7b2e-8c4d-5e6f7a8b9c0d"]}]}
+    )
 
 
 class MembershipOut(BaseModel):

@@ -6,8 +6,8 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from quartet.auth.dependencies import CurrentUser
-from quartet.core.errors import UnauthorizedError, responses
+from quartet.auth.dependencies import AUTHENTICATION_ERRORS, CurrentUser
+from quartet.core.errors import responses
 from quartet.rbac.errors import PermissionDeniedError
 from quartet.sessions.dependencies import SessionServiceDep
 from quartet.sessions.errors import (
@@ -21,7 +21,7 @@ from quartet.stores.dependencies import DbSession
 router = APIRouter(
     prefix="/session",
     tags=["sessions"],
-    responses=responses(UnauthorizedError, PermissionDeniedError),
+    responses=responses(*AUTHENTICATION_ERRORS, PermissionDeniedError),
 )
 
 
@@ -34,6 +34,7 @@ router = APIRouter(
 async def create_session(
     user_id: uuid.UUID, user: CurrentUser, service: SessionServiceDep, db: DbSession
 ) -> ActivitySessionOut:
+    """Starts a Redis activity session for a user; one that exists already is a 409."""
     return ActivitySessionOut.model_validate(await service.create(db, user, user_id))
 
 
@@ -45,6 +46,7 @@ async def create_session(
 async def get_session(
     user_id: uuid.UUID, user: CurrentUser, service: SessionServiceDep
 ) -> ActivitySessionOut:
+    """A user's activity session; none (or expired) is a 404."""
     return ActivitySessionOut.model_validate(await service.get(user, user_id))
 
 
@@ -57,9 +59,12 @@ async def get_session(
 async def refresh_session(
     user_id: uuid.UUID, user: CurrentUser, service: SessionServiceDep
 ) -> ActivitySessionOut:
+    """Moves last_active to now and restarts the session's TTL."""
     return ActivitySessionOut.model_validate(await service.refresh(user, user_id))
 
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_session(user_id: uuid.UUID, user: CurrentUser, service: SessionServiceDep) -> None:
+    """Idempotent: ends the user's activity session if there is one (with SESSION_IDLE_LOGOUT,
+    their tokens too)."""
     await service.delete(user, user_id)

@@ -9,14 +9,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, status
 
-from quartet.auth.dependencies import CurrentUser
-from quartet.core.errors import NotFoundError, UnauthorizedError, ValidationFailedError, responses
+from quartet.auth.dependencies import AUTHENTICATION_ERRORS, CurrentUser
+from quartet.core.errors import ConflictError, NotFoundError, ValidationFailedError, responses
 from quartet.core.pagination import Cursor, CursorPage, Limit
 from quartet.idempotency.dependencies import IDEMPOTENCY_ERRORS, Idempotent
 from quartet.rbac.dependencies import RequirePermission
 from quartet.rbac.errors import PermissionDeniedError
 from quartet.shop.dependencies import OrderServiceDep, ProductServiceDep, StatsServiceDep
-from quartet.shop.errors import OutOfStockError
+from quartet.shop.errors import OutOfStockError, ProductUnavailableError
 from quartet.shop.models import CUSTOMER_NAME_MAX
 from quartet.shop.permissions import SHOP_PRODUCTS_WRITE, SHOP_STATS_READ
 from quartet.shop.schemas import (
@@ -36,10 +36,12 @@ from quartet.shop.schemas import (
 from quartet.stores.dependencies import DbSession
 
 products = APIRouter(prefix="/products", tags=["shop: products"])
-orders = APIRouter(prefix="/orders", tags=["shop: orders"])
+orders = APIRouter(
+    prefix="/orders", tags=["shop: orders"], responses=responses(*AUTHENTICATION_ERRORS)
+)
 stats = APIRouter(prefix="/stats", tags=["shop: stats"])
 
-WRITE_ERRORS = (UnauthorizedError, PermissionDeniedError)
+WRITE_ERRORS = (*AUTHENTICATION_ERRORS, PermissionDeniedError)
 PRODUCTS_WRITE = [RequirePermission(SHOP_PRODUCTS_WRITE)]
 STATS_READ = [RequirePermission(SHOP_STATS_READ)]
 
@@ -52,6 +54,7 @@ STATS_READ = [RequirePermission(SHOP_STATS_READ)]
     dependencies=[*PRODUCTS_WRITE, Idempotent],
 )
 async def create_product(body: ProductCreate, service: ProductServiceDep) -> ProductOut:
+    """Adds a product to the catalogue; an Idempotency-Key makes retries safe."""
     return ProductOut.model_validate(await service.create(body))
 
 
@@ -63,10 +66,11 @@ async def create_product(body: ProductCreate, service: ProductServiceDep) -> Pro
     summary="Create several products at once, all or nothing",
     dependencies=[*PRODUCTS_WRITE, Idempotent],
 )
-async def create_products(
+async def create_products_in_bulk(
     body: Annotated[list[ProductCreate], Body(min_length=1, max_length=MAX_BULK)],
     service: ProductServiceDep,
 ) -> list[ProductOut]:
+    """Adds up to MAX_BULK products, all or none."""
     return [ProductOut.model_validate(p) for p in await service.create_many(body)]
 
 
@@ -78,6 +82,8 @@ async def list_products(
     category: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     available: bool | None = None,
 ) -> CursorPage[ProductOut]:
+    """Products, optionally of one category or availability, keyset-paginated with an opaque
+    cursor."""
     items, next_cursor = await service.page(
         category=category, available=available, limit=limit, cursor=cursor
     )
@@ -92,11 +98,13 @@ async def list_products(
     summary="Delete every product marked unavailable",
 )
 async def delete_unavailable(service: ProductServiceDep) -> DeletedOut:
+    """Answers how many products were deleted."""
     return DeletedOut(deleted=await service.delete_unavailable())
 
 
 @products.get("/{product_id}", response_model=ProductOut, responses=responses(NotFoundError))
 async def get_product(product_id: uuid.UUID, service: ProductServiceDep) -> ProductOut:
+    """One product with its price and stock."""
     return ProductOut.model_validate(await service.get(product_id))
 
 
@@ -109,19 +117,22 @@ async def get_product(product_id: uuid.UUID, service: ProductServiceDep) -> Prod
 async def update_product(
     product_id: uuid.UUID, body: ProductUpdate, service: ProductServiceDep
 ) -> ProductOut:
+    """Changes only the fields given."""
     return ProductOut.model_validate(await service.update(product_id, body))
 
 
 @products.patch(
     "/{product_id}/stock",
     response_model=ProductOut,
-    responses=responses(*WRITE_ERRORS, NotFoundError, OutOfStockError),
+    responses=responses(*WRITE_ERRORS, NotFoundError, OutOfStockError, ConflictError),
     dependencies=PRODUCTS_WRITE,
     summary='Set the stock ({"stock": n}) or adjust it ({"delta": d}); never below zero',
 )
 async def change_stock(
     product_id: uuid.UUID, body: StockChange, service: ProductServiceDep
 ) -> ProductOut:
+    """An absolute value, or a delta applied atomically; going below zero is a 409 `out_of_stock`,
+    above the maximum a 409 `conflict`."""
     return ProductOut.model_validate(await service.change_stock(product_id, body))
 
 
@@ -129,20 +140,23 @@ async def change_stock(
     "/",
     status_code=status.HTTP_201_CREATED,
     response_model=OrderOut,
-    responses=responses(UnauthorizedError, NotFoundError, OutOfStockError, *IDEMPOTENCY_ERRORS),
+    responses=responses(
+        NotFoundError, OutOfStockError, ProductUnavailableError, *IDEMPOTENCY_ERRORS
+    ),
     summary="Place an order: all items or none, priced server-side",
     dependencies=[Idempotent],
 )
 async def place_order(
     body: OrderCreate, user: CurrentUser, service: OrderServiceDep, db: DbSession
 ) -> OrderOut:
+    """Takes the stock of every item atomically; a missing product is a 404, an unavailable one or
+    short stock a 409, and then nothing is taken."""
     return OrderOut.model_validate(await service.place(user, body, db))
 
 
 @orders.get(
     "/recent",
     response_model=list[OrderOut],
-    responses=responses(UnauthorizedError),
     summary="Orders of the last `days` days, newest first (everyone's with shop.orders_read_any)",
 )
 async def recent_orders(
@@ -151,14 +165,14 @@ async def recent_orders(
     days: Annotated[int, Query(ge=1, le=366)] = 30,
     limit: Annotated[int, Query(ge=1, le=100)] = 100,
 ) -> list[OrderOut]:
+    """The caller's orders (everyone's with shop.orders_read_any), at most `limit`."""
     found = await service.recent(user, days=days, limit=limit)
     return [OrderOut.model_validate(order) for order in found]
 
 
-@orders.get(
-    "/{order_id}", response_model=OrderOut, responses=responses(UnauthorizedError, NotFoundError)
-)
+@orders.get("/{order_id}", response_model=OrderOut, responses=responses(NotFoundError))
 async def get_order(order_id: uuid.UUID, user: CurrentUser, service: OrderServiceDep) -> OrderOut:
+    """One order: the caller's own, or any with shop.orders_read_any; else a 404."""
     return OrderOut.model_validate(await service.get(user, order_id))
 
 
@@ -174,6 +188,7 @@ async def sold(
     end: Annotated[datetime, Query(description="ISO 8601, exclusive; UTC when no offset")],
     service: StatsServiceDep,
 ) -> SoldOut:
+    """Aggregated per product; `start` must be before `end`."""
     start, end = as_utc(start), as_utc(end)
     lines = await service.sold(start, end)
     return SoldOut(
@@ -195,6 +210,7 @@ async def customer_stats(
     name: Annotated[str, Path(min_length=1, max_length=CUSTOMER_NAME_MAX)],
     service: StatsServiceDep,
 ) -> CustomerStatsOut:
+    """Aggregated over every order of that customer name; none is a 404."""
     totals = await service.customer(name)
     return CustomerStatsOut(customer=name, **vars(totals))
 

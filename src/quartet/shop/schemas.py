@@ -67,6 +67,21 @@ class ProductCreate(StrictInput):
     stock: Stock = 0
     is_available: bool = True
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Espresso cup",
+                    "description": "Porcelain, 80 ml",
+                    "category": "kitchen",
+                    "price": "12.50",
+                    "stock": 40,
+                    "is_available": True,
+                }
+            ]
+        }
+    )
+
 
 class ProductUpdate(StrictInput):
     """A partial update: only the fields sent change (stock has its own endpoint)."""
@@ -86,6 +101,10 @@ class ProductUpdate(StrictInput):
             raise ValueError(f"{', '.join(sorted(nulls))} cannot be null")
         return self
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"price": "11.90", "is_available": True}]}
+    )
+
 
 class StockChange(StrictInput):
     """`{"stock": n}` sets the stock; `{"delta": d}` adds d (negative removes)."""
@@ -99,9 +118,28 @@ class StockChange(StrictInput):
             raise ValueError("give exactly one of stock or delta")
         return self
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"delta": -2}]})
+
 
 class ProductOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0193c5b4-4c2d-7a1b-9e3f-6d7c8b9a0e1f",
+                    "name": "Espresso cup",
+                    "description": "Porcelain, 80 ml",
+                    "category": "kitchen",
+                    "price": "12.50",
+                    "stock": 38,
+                    "is_available": True,
+                    "created_at": "2026-03-14T09:26:53Z",
+                    "updated_at": "2026-03-14T09:26:53Z",
+                }
+            ]
+        },
+    )
 
     id: uuid.UUID
     name: str
@@ -134,6 +172,14 @@ class OrderCreate(StrictInput):
             raise ValueError("list each product once (with its total quantity)")
         return self
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"items": [{"product_id": "0193c5b4-4c2d-7a1b-9e3f-6d7c8b9a0e1f", "quantity": 2}]}
+            ]
+        }
+    )
+
 
 class OrderItemOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -145,7 +191,29 @@ class OrderItemOut(BaseModel):
 
 
 class OrderOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0193c5b3-0a1f-7b2e-8c4d-5e6f7a8b9c0d",
+                    "customer_id": "0193c5b2-7e4a-7c3d-9f1e-2b6a8d4c1e07",
+                    "customer_name": "Ada Lovelace",
+                    "items": [
+                        {
+                            "product_id": "0193c5b4-4c2d-7a1b-9e3f-6d7c8b9a0e1f",
+                            "name": "Espresso cup",
+                            "quantity": 2,
+                            "unit_price": "12.50",
+                        }
+                    ],
+                    "total": "25.00",
+                    "status": "placed",
+                    "created_at": "2026-03-14T09:26:53Z",
+                }
+            ]
+        },
+    )
 
     id: uuid.UUID
     customer_id: uuid.UUID

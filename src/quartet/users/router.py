@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 
-from quartet.auth.dependencies import CurrentUser
-from quartet.core.errors import UnauthorizedError, responses
+from quartet.auth.dependencies import AUTHENTICATION_ERRORS, CurrentUser
+from quartet.core.errors import responses
 from quartet.core.pagination import Limit, Offset, OffsetPage
 from quartet.erasure.service import DELETED
 from quartet.rbac.dependencies import RequirePermission
@@ -23,7 +23,7 @@ from quartet.users.schemas import Status, UserPublic, UserUpdate
 router = APIRouter(
     prefix="/users",
     tags=["users"],
-    responses=responses(UnauthorizedError, PermissionDeniedError),
+    responses=responses(*AUTHENTICATION_ERRORS, PermissionDeniedError),
 )
 
 
@@ -48,6 +48,7 @@ async def list_users(
     limit: Limit = 20,
     offset: Offset = 0,
 ) -> OffsetPage[UserPublic]:
+    """Filter by text, status, activity or group, sorted as asked; offset-paginated."""
     query = UserQuery(
         search=search,
         status=user_status,
@@ -73,6 +74,7 @@ async def list_users(
 async def get_user(
     user_id: uuid.UUID, caller: CurrentUser, service: UserAdminServiceDep, db: DbSession
 ) -> UserPublic:
+    """Someone else needs users.read; without it they are a 404, as an unknown id is."""
     return UserPublic.model_validate(await service.get(db, caller, user_id))
 
 
@@ -86,6 +88,7 @@ async def get_user(
 async def update_user(
     user_id: uuid.UUID, body: UserUpdate, caller: CurrentUser, service: UserAdminServiceDep
 ) -> UserPublic:
+    """Changes only the fields given; an email, username or phone already taken is a 409."""
     return UserPublic.model_validate(await service.update(caller, user_id, body))
 
 
@@ -99,4 +102,5 @@ async def update_user(
 async def delete_user(
     user_id: uuid.UUID, caller: CurrentUser, service: UserAdminServiceDep
 ) -> None:
+    """Answers at once; the erasure from every store follows in the background."""
     await service.delete(caller, user_id)

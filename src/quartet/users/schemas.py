@@ -79,7 +79,11 @@ NULLABLE_FIELDS = frozenset({"full_name", "username", "phone", "country"})
 class UserUpdate(BaseModel):
     """Only the fields given change; `null` clears a nullable profile field."""
 
-    model_config = ConfigDict(extra="forbid", str_max_length=4096)
+    model_config = ConfigDict(
+        extra="forbid",
+        str_max_length=4096,
+        json_schema_extra={"examples": [{"full_name": "Ada King", "timezone": "Europe/London"}]},
+    )
 
     full_name: FullName | None = None
     username: Username | None = None

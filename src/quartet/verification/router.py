@@ -11,14 +11,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, status
 
-from quartet.auth.dependencies import CurrentUser, Meta, OptionalUser
-from quartet.auth.errors import InvalidTokenError, WeakPasswordError
+from quartet.auth.dependencies import AUTHENTICATION_ERRORS, CurrentUser, Meta, OptionalUser
+from quartet.auth.errors import WeakPasswordError
 from quartet.auth.schemas import TokenResponse
 from quartet.auth.transport import TokenDeliveryDep
 from quartet.core.errors import (
     ConflictError,
     RateLimitedError,
-    UnauthorizedError,
     ValidationFailedError,
     responses,
 )
@@ -37,7 +36,6 @@ from quartet.verification.errors import (
     InvalidLinkTokenError,
     InvalidProofError,
     PasswordAlreadySetError,
-    ResendCooldownError,
     WrongPasswordError,
 )
 from quartet.verification.schemas import (
@@ -57,6 +55,7 @@ from quartet.verification.schemas import (
     VerifyCodeIn,
     VerifyContactsIn,
 )
+from quartet.verification.throttle import SEND_ERRORS
 
 router = APIRouter(
     prefix="/auth",
@@ -82,7 +81,7 @@ async def verify_email(
     "/resend-verification",
     status_code=ACCEPTED,
     response_model=Accepted,
-    responses=responses(ResendCooldownError, InvalidTokenError, ValidationFailedError),
+    responses=responses(*SEND_ERRORS, *AUTHENTICATION_ERRORS, ValidationFailedError),
 )
 async def resend_verification(
     user: OptionalUser,
@@ -102,7 +101,7 @@ async def resend_verification(
     "/forgot-password",
     status_code=ACCEPTED,
     response_model=Accepted,
-    responses=responses(ResendCooldownError),
+    responses=responses(*SEND_ERRORS),
 )
 async def forgot_password(
     body: EmailIn, flows: LinkFlowsDep, tx: TransactionRunnerDep, meta: Meta
@@ -131,7 +130,7 @@ async def reset_password(
     "/send-one-time-password",
     status_code=ACCEPTED,
     response_model=CodeSent,
-    responses=responses(ResendCooldownError, ChannelUnavailableError, UnauthorizedError),
+    responses=responses(*SEND_ERRORS, ChannelUnavailableError, *AUTHENTICATION_ERRORS),
 )
 async def send_one_time_password(
     body: SendCodeIn,
@@ -219,7 +218,7 @@ async def verify_email_and_phone(
 @router.post(
     "/set-password",
     status_code=NO_CONTENT,
-    responses=responses(InvalidTokenError, PasswordAlreadySetError, WeakPasswordError),
+    responses=responses(*AUTHENTICATION_ERRORS, PasswordAlreadySetError, WeakPasswordError),
 )
 async def set_password(
     body: SetPasswordIn,
@@ -235,7 +234,7 @@ async def set_password(
 @router.post(
     "/change-password",
     status_code=NO_CONTENT,
-    responses=responses(InvalidTokenError, WrongPasswordError, WeakPasswordError),
+    responses=responses(*AUTHENTICATION_ERRORS, WrongPasswordError, WeakPasswordError),
 )
 async def change_password(
     body: ChangePasswordIn,

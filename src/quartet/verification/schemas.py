@@ -7,6 +7,7 @@ from typing import Literal, Self
 
 from pydantic import (
     BaseModel,
+    ConfigDict,
     Field,
     TypeAdapter,
     ValidationError,
@@ -50,9 +51,13 @@ def normalise_identifier(value: str) -> tuple[ContactKind, str]:
 class TokenIn(Strict):
     token: str = OpaqueToken
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"token": "lk_5Jd8Qw2Er4Ty6Ui8"}]})
+
 
 class EmailIn(Strict):
     email: Email
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"email": "ada@example.com"}]})
 
 
 class ResendVerificationIn(Strict):
@@ -60,10 +65,18 @@ class ResendVerificationIn(Strict):
 
     email: Email | None = None
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"email": "ada@example.com"}]})
+
 
 class ResetPasswordIn(Strict):
     token: str = OpaqueToken
     new_password: str = Password
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"token": "lk_5Jd8Qw2Er4Ty6Ui8", "new_password": "a new long passphrase"}]
+        }
+    )
 
 
 class Accepted(BaseModel):
@@ -92,6 +105,12 @@ class SendCodeIn(Strict):
     def kind(self) -> ContactKind:
         return "email" if self.channel == Channel.EMAIL else "phone"
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"channel": "email", "identifier": "ada@example.com", "purpose": "login"}]
+        }
+    )
+
 
 class CodeSent(Accepted):
     expires_in: int
@@ -108,6 +127,12 @@ class VerifyCodeIn(Strict):
     def _normalise(cls, value: str) -> str:
         return normalise_identifier(value)[1]
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"identifier": "ada@example.com", "purpose": "login", "code": "123456"}]
+        }
+    )
+
 
 class ProofOut(BaseModel):
     proof: str
@@ -117,6 +142,8 @@ class ProofOut(BaseModel):
 
 class ProofIn(Strict):
     proof: str = OpaqueToken
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"proof": "pr_9Xk2mQ7vL4sT8wZ1"}]})
 
 
 class SignupIn(Strict):
@@ -128,10 +155,24 @@ class SignupIn(Strict):
     username: Username | None = None
     full_name: FullName | None = None
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"proof": "pr_9Xk2mQ7vL4sT8wZ1", "username": "ada", "full_name": "Ada Lovelace"}
+            ]
+        }
+    )
+
 
 class ForgetPasswordIn(Strict):
     proof: str = OpaqueToken
     new_password: str = Password
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"proof": "pr_9Xk2mQ7vL4sT8wZ1", "new_password": "a new long passphrase"}]
+        }
+    )
 
 
 class VerifyContactsIn(Strict):
@@ -144,11 +185,30 @@ class VerifyContactsIn(Strict):
             raise ValueError("give email_proof, phone_proof or both")
         return self
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"email_proof": "pr_9Xk2mQ7vL4sT8wZ1"}]}
+    )
+
 
 class SetPasswordIn(Strict):
     new_password: str = Password
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"new_password": "a new long passphrase"}]}
+    )
 
 
 class ChangePasswordIn(Strict):
     current_password: str = Password
     new_password: str = Password
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "current_password": "correct horse battery staple",
+                    "new_password": "a new long passphrase",
+                }
+            ]
+        }
+    )

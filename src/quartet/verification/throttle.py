@@ -8,6 +8,9 @@ from quartet.settings import Settings
 from quartet.verification.codes import CodeRepository
 from quartet.verification.errors import ResendCooldownError, SendLimitError
 
+SEND_ERRORS = (ResendCooldownError, SendLimitError)
+"""For the `responses=` of routes that send a code or link: what `SendThrottle.take` answers."""
+
 
 class SendThrottle:
     def __init__(self, codes: CodeRepository, settings: Settings) -> None:
