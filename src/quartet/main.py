@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 
 from quartet import __version__
 from quartet.account.router import router as account_router
+from quartet.api_docs.router import router as api_docs_router
 from quartet.auth.dependencies import AuthSecurity, token_check_rider
 from quartet.auth.router import router as auth_router
 from quartet.cache.router import router as cache_router
@@ -146,6 +147,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         lifespan=lifespan,
         openapi_url="/openapi.json",
+        docs_url=None,  # quartet.api_docs serves /docs and /redoc from the app's own files
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.stores = stores
@@ -166,6 +169,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_riders(app, token_check_rider)  # the token check rides the one Redis round trip
     app.include_router(health_router)
     app.include_router(api_router(settings))
+    if settings.DOCS_ENABLED:
+        app.include_router(api_docs_router)
     install_slash_redirects(app.router, settings.PUBLIC_BASE_URL)
 
     # Added innermost first: the request id wraps everything, so every answer and log has it.
