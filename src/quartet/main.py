@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 
 from quartet import __version__
 from quartet.account.router import router as account_router
+from quartet.api_docs.router import router as api_docs_router
 from quartet.audit.trail import ActionRecorded
 from quartet.auth.dependencies import AuthSecurity, token_check_rider
 from quartet.auth.router import router as auth_router
@@ -166,6 +167,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json",
         openapi_tags=TAGS,
         generate_unique_id_function=operation_id,
+        docs_url=None,  # quartet.api_docs serves /docs and /redoc from the app's own files
+        redoc_url=None,
     )
     install_openapi(app)
     app.state.settings = settings
@@ -189,6 +192,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_riders(app, token_check_rider)  # the token check rides the one Redis round trip
     app.include_router(health_router)
     app.include_router(api_router(settings))
+    if settings.DOCS_ENABLED:
+        app.include_router(api_docs_router)
     install_slash_redirects(app.router, settings.PUBLIC_BASE_URL)
 
     # Added innermost first: the request id wraps everything, so every answer and log has it.

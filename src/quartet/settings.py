@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     LOG_JSON: bool = True
     MAX_REQUEST_BODY_BYTES: int = Field(default=1_048_576, ge=1024)
     TRUSTED_PROXIES: StrList = []
+    # Swagger UI at /docs and ReDoc at /redoc, served from the app's own files (/openapi.json
+    # stays either way)
+    DOCS_ENABLED: bool = True
 
     # `quartet serve` (the container image sets SERVER_HOST=0.0.0.0)
     SERVER_HOST: str = "127.0.0.1"

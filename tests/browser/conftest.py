@@ -70,7 +70,7 @@ def _pages_server() -> ThreadingHTTPServer:
     pytest.fail(f"no free port in {BROWSER_TEST_PORTS} for a page server")
 
 
-def _free_port() -> int:
+def free_browser_port() -> int:
     for port in BROWSER_TEST_PORTS:
         with socket.socket() as probe:
             try:
@@ -113,7 +113,7 @@ def api_server(
     the run's database, keyspace and prefix)."""
     log = tmp_path_factory.mktemp("browser") / "uvicorn.log"
     with uvicorn_server(
-        _free_port(), log, AUTH_TRANSPORT="cookie", BACKEND_CORS_ORIGINS=origins.spa
+        free_browser_port(), log, AUTH_TRANSPORT="cookie", BACKEND_CORS_ORIGINS=origins.spa
     ) as server:
         yield server
 

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from quartet.api_docs.router import REDOC_CSP, SWAGGER_CSP
 from tests.apps import unstarted_app
 from tests.clients import http_for
 
@@ -58,14 +59,14 @@ async def test_security_headers_on_api_answers(raw_client: httpx.AsyncClient) ->
         assert "strict-transport-security" not in headers  # not production: no TLS promise
 
 
-async def test_docs_have_no_csp_but_keep_the_other_headers(
+async def test_docs_keep_their_own_csp_and_get_the_other_headers(
     raw_client: httpx.AsyncClient,
 ) -> None:
-    for path in ("/docs", "/redoc"):
+    for path, policy in (("/docs", SWAGGER_CSP), ("/redoc", REDOC_CSP)):
         response = await raw_client.get(path)
         assert response.status_code == 200
         assert "text/html" in response.headers["content-type"]
-        assert "content-security-policy" not in response.headers
+        assert response.headers["content-security-policy"] == policy
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["x-request-id"]
 
