@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from quartet.core.schemas import ResponseModel, StrictInput
 
 
 class ProviderOut(BaseModel):
@@ -12,15 +14,11 @@ class ProviderOut(BaseModel):
     """Path on this API to send the browser to (add `?redirect_to=`)."""
 
 
-class ExchangeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ExchangeIn(StrictInput):
     code: str = Field(min_length=1, max_length=128)
 
 
-class IdentityOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class IdentityOut(ResponseModel):
     provider: str
     email: str | None
     email_verified: bool

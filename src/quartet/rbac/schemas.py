@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints
 
+from quartet.core.schemas import PartialUpdate, ResponseModel, StrictInput
 from quartet.rbac.models import CATEGORY_MAX, CODENAME_MAX, DESCRIPTION_MAX, NAME_MAX
 from quartet.rbac.registry import CODENAME_PATTERN
 
@@ -20,35 +21,21 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX, strip
 Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX, strip_whitespace=True)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_max_length=4096)
-
-
-class _NotEmpty(Strict):
-    @model_validator(mode="after")
-    def _something(self) -> Self:
-        if not self.model_fields_set:
-            raise ValueError("give at least one field to change")
-        return self
-
-
-class PermissionIn(Strict):
+class PermissionIn(StrictInput):
     codename: PermissionCodename
     name: Name
     description: Description = ""
     category: Category | None = Field(default=None, description="default: the codename's prefix")
 
 
-class PermissionUpdate(_NotEmpty):
+class PermissionUpdate(PartialUpdate):
     codename: PermissionCodename | None = None
     name: Name | None = None
     description: Description | None = None
     category: Category | None = None
 
 
-class PermissionOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class PermissionOut(ResponseModel):
     id: uuid.UUID
     codename: str
     name: str
@@ -58,23 +45,21 @@ class PermissionOut(BaseModel):
     updated_at: datetime
 
 
-class GroupIn(Strict):
+class GroupIn(StrictInput):
     codename: GroupCodename
     name: Name
     description: Description = ""
     is_active: bool = True
 
 
-class GroupUpdate(_NotEmpty):
+class GroupUpdate(PartialUpdate):
     codename: GroupCodename | None = None
     name: Name | None = None
     description: Description | None = None
     is_active: bool | None = None
 
 
-class GroupOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class GroupOut(ResponseModel):
     id: uuid.UUID
     codename: str
     name: str
@@ -90,11 +75,11 @@ class GroupDetailOut(GroupOut):
     member_count: int
 
 
-class PermissionIdsIn(Strict):
+class PermissionIdsIn(StrictInput):
     permission_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_IDS)
 
 
-class GroupIdsIn(Strict):
+class GroupIdsIn(StrictInput):
     group_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_IDS)
 
 

@@ -11,13 +11,12 @@ from typing import Annotated, Self
 from pydantic import (
     AfterValidator,
     BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     model_validator,
 )
 
-from quartet.core.schemas import StrictInput
+from quartet.core.schemas import PartialUpdate, ResponseModel, StrictInput
 from quartet.shop.models import (
     CATEGORY_MAX,
     CUSTOMER_NAME_MAX,
@@ -68,7 +67,7 @@ class ProductCreate(StrictInput):
     is_available: bool = True
 
 
-class ProductUpdate(StrictInput):
+class ProductUpdate(PartialUpdate):
     """A partial update: only the fields sent change (stock has its own endpoint)."""
 
     name: Name | None = None
@@ -76,15 +75,6 @@ class ProductUpdate(StrictInput):
     category: Category | None = None
     price: Money | None = None
     is_available: bool | None = None
-
-    @model_validator(mode="after")
-    def _something_non_null(self) -> Self:
-        if not self.model_fields_set:
-            raise ValueError("give at least one field to change")
-        nulls = [name for name in self.model_fields_set if getattr(self, name) is None]
-        if nulls:
-            raise ValueError(f"{', '.join(sorted(nulls))} cannot be null")
-        return self
 
 
 class StockChange(StrictInput):
@@ -100,9 +90,7 @@ class StockChange(StrictInput):
         return self
 
 
-class ProductOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class ProductOut(ResponseModel):
     id: uuid.UUID
     name: str
     description: str
@@ -135,18 +123,14 @@ class OrderCreate(StrictInput):
         return self
 
 
-class OrderItemOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class OrderItemOut(ResponseModel):
     product_id: uuid.UUID
     name: str
     quantity: int
     unit_price: Decimal
 
 
-class OrderOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class OrderOut(ResponseModel):
     id: uuid.UUID
     customer_id: uuid.UUID
     customer_name: str
@@ -156,9 +140,7 @@ class OrderOut(BaseModel):
     created_at: datetime
 
 
-class SoldProductOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class SoldProductOut(ResponseModel):
     product_id: uuid.UUID
     name: str
     quantity: int

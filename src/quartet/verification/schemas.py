@@ -14,7 +14,8 @@ from pydantic import (
     model_validator,
 )
 
-from quartet.auth.schemas import MAX_PASSWORD_INPUT, Strict
+from quartet.auth.schemas import MAX_PASSWORD_INPUT
+from quartet.core.schemas import StrictInput
 from quartet.notifications.models import Channel
 from quartet.users.schemas import Email, FullName, Phone, Username
 
@@ -47,21 +48,21 @@ def normalise_identifier(value: str) -> tuple[ContactKind, str]:
         raise ValueError("identifier must be an email address or a phone number") from error
 
 
-class TokenIn(Strict):
+class TokenIn(StrictInput):
     token: str = OpaqueToken
 
 
-class EmailIn(Strict):
+class EmailIn(StrictInput):
     email: Email
 
 
-class ResendVerificationIn(Strict):
+class ResendVerificationIn(StrictInput):
     """Signed in: no body needed. Otherwise the account's email."""
 
     email: Email | None = None
 
 
-class ResetPasswordIn(Strict):
+class ResetPasswordIn(StrictInput):
     token: str = OpaqueToken
     new_password: str = Password
 
@@ -72,7 +73,7 @@ class Accepted(BaseModel):
     detail: str = "If the account exists, a message is on its way"
 
 
-class SendCodeIn(Strict):
+class SendCodeIn(StrictInput):
     channel: Channel
     identifier: str = Field(min_length=3, max_length=254)
     purpose: CodePurpose
@@ -98,7 +99,7 @@ class CodeSent(Accepted):
     resend_after: int
 
 
-class VerifyCodeIn(Strict):
+class VerifyCodeIn(StrictInput):
     identifier: str = Field(min_length=3, max_length=254)
     purpose: CodePurpose
     code: str = Field(pattern=r"^[0-9]{6}$")
@@ -115,11 +116,11 @@ class ProofOut(BaseModel):
     expires_in: int
 
 
-class ProofIn(Strict):
+class ProofIn(StrictInput):
     proof: str = OpaqueToken
 
 
-class SignupIn(Strict):
+class SignupIn(StrictInput):
     """Sign-up by code: the proof's contact becomes the verified one. A phone sign-up still
     needs an email (every account has one); it gets a verification link."""
 
@@ -129,12 +130,12 @@ class SignupIn(Strict):
     full_name: FullName | None = None
 
 
-class ForgetPasswordIn(Strict):
+class ForgetPasswordIn(StrictInput):
     proof: str = OpaqueToken
     new_password: str = Password
 
 
-class VerifyContactsIn(Strict):
+class VerifyContactsIn(StrictInput):
     email_proof: str | None = Field(default=None, min_length=16, max_length=128)
     phone_proof: str | None = Field(default=None, min_length=16, max_length=128)
 
@@ -145,10 +146,10 @@ class VerifyContactsIn(Strict):
         return self
 
 
-class SetPasswordIn(Strict):
+class SetPasswordIn(StrictInput):
     new_password: str = Password
 
 
-class ChangePasswordIn(Strict):
+class ChangePasswordIn(StrictInput):
     current_password: str = Password
     new_password: str = Password
