@@ -8,6 +8,7 @@ from quartet.account.closure import AccountClosure
 from quartet.account.profile import ProfileService
 from quartet.account.service import ContactChanges
 from quartet.auth.dependencies import AuthServiceDep
+from quartet.erasure.dependencies import ErasureServiceDep
 from quartet.verification.dependencies import OneTimeCodesDep
 
 
@@ -30,9 +31,9 @@ async def get_profiles(request: Request) -> ProfileService:
 
 
 async def get_account_closure(
-    request: Request, auth: AuthServiceDep, codes: OneTimeCodesDep
+    auth: AuthServiceDep, codes: OneTimeCodesDep, erasure: ErasureServiceDep
 ) -> AccountClosure:
-    return AccountClosure(auth, codes, request.app.state.erasure)
+    return AccountClosure(auth, codes, erasure)
 
 
 ProfilesDep = Annotated[ProfileService, Depends(get_profiles)]

@@ -23,6 +23,7 @@ from quartet.auth.state import AuthStateRepository
 from quartet.auth.tokens import TokenService
 from quartet.core.cache import Cache
 from quartet.core.clock import utcnow
+from quartet.core.pagination import OffsetPage
 from quartet.erasure.models import STORES, AccountErasure
 from quartet.erasure.repository import (
     AccountRows,
@@ -171,5 +172,5 @@ class ErasureService:
 
     async def pending(
         self, db: AsyncSession, limit: int, offset: int
-    ) -> tuple[Sequence[AccountErasure], int]:
+    ) -> OffsetPage[AccountErasure]:
         return await ErasureRepository(db).pending(limit, offset)

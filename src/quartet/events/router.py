@@ -17,7 +17,6 @@ from quartet.core.errors import (
 from quartet.core.pagination import Cursor, CursorPage, Limit
 from quartet.events.dependencies import EventServiceDep
 from quartet.events.errors import EventIdTakenError
-from quartet.events.models import Event
 from quartet.events.permissions import EVENTS_PURGE, EVENTS_READ, EVENTS_WRITE
 from quartet.events.schemas import (
     Days,
@@ -49,11 +48,6 @@ activity = APIRouter(
 )
 
 
-def _page(result: tuple[list[Event], str | None]) -> CursorPage[EventOut]:
-    events, next_cursor = result
-    return CursorPage[EventOut](items=[EventOut.of(e) for e in events], next_cursor=next_cursor)
-
-
 @logs.post(
     "/",
     status_code=status.HTTP_201_CREATED,
@@ -65,7 +59,7 @@ def _page(result: tuple[list[Event], str | None]) -> CursorPage[EventOut]:
     dependencies=[Idempotent],
 )
 async def create_event(body: EventIn, user: CurrentUser, service: EventServiceDep) -> EventOut:
-    return EventOut.of(await service.create(user, body))
+    return EventOut.model_validate(await service.create(user, body))
 
 
 @logs.get(
@@ -82,7 +76,9 @@ async def list_events(
     limit: LogLimit = 100,
     cursor: Cursor = None,
 ) -> CursorPage[EventOut]:
-    return _page(await service.by_type(event_type, hours, limit, cursor))
+    return CursorPage[EventOut].model_validate(
+        await service.by_type(event_type, hours, limit, cursor)
+    )
 
 
 @logs.put(
@@ -93,7 +89,7 @@ async def list_events(
     summary="Replace an event's metadata in every table holding it (events.write)",
 )
 async def update_event(event_id: uuid.UUID, body: MetadataIn, service: EventServiceDep) -> EventOut:
-    return EventOut.of(await service.update(event_id, body.metadata))
+    return EventOut.model_validate(await service.update(event_id, body.metadata))
 
 
 @logs.delete(
@@ -134,7 +130,7 @@ async def list_activity(
         limit=limit,
         cursor=cursor,
     )
-    return _page(result)
+    return CursorPage[EventOut].model_validate(result)
 
 
 @activity.get(
@@ -146,7 +142,7 @@ async def list_activity(
 async def read_activity_event(
     event_id: uuid.UUID, user: CurrentUser, service: EventServiceDep
 ) -> EventOut:
-    return EventOut.of(await service.activity_event(user, event_id))
+    return EventOut.model_validate(await service.activity_event(user, event_id))
 
 
 router = APIRouter()

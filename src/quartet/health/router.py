@@ -4,23 +4,22 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from quartet.core.errors import StoreUnavailableError, error_response, responses
-from quartet.health import service
+from quartet.health.dependencies import HealthServiceDep
 from quartet.health.schemas import DatabaseOut, HealthOut, ReadinessOut
 from quartet.media.dependencies import MediaRuntimeDep
 from quartet.media.schemas import StorageHealthOut
-from quartet.stores.dependencies import StoresDep
 
 router = APIRouter(prefix="/health", tags=["health"])
 
 
 @router.get("", response_model=HealthOut, summary="Cheap health check (no store calls)")
-async def health(stores: StoresDep) -> HealthOut:
-    return service.health(stores.settings)
+async def health(service: HealthServiceDep) -> HealthOut:
+    return service.health()
 
 
 @router.get("/liveness", response_model=HealthOut, summary="Kubernetes liveness probe")
-async def liveness(stores: StoresDep) -> HealthOut:
-    return service.health(stores.settings)
+async def liveness(service: HealthServiceDep) -> HealthOut:
+    return service.health()
 
 
 @router.get(
@@ -29,8 +28,8 @@ async def liveness(stores: StoresDep) -> HealthOut:
     summary="Kubernetes readiness probe: all four stores answer",
     responses={503: {"description": "At least one store is unavailable"}},
 )
-async def readiness(stores: StoresDep) -> ReadinessOut | JSONResponse:
-    result = await service.readiness(stores)
+async def readiness(service: HealthServiceDep) -> ReadinessOut | JSONResponse:
+    result = await service.readiness()
     if result.failed:
         return error_response(
             503,
@@ -47,8 +46,8 @@ async def readiness(stores: StoresDep) -> ReadinessOut | JSONResponse:
     responses=responses(StoreUnavailableError),
     summary="PostgreSQL version and connection pool state",
 )
-async def database(stores: StoresDep) -> DatabaseOut:
-    return await service.database(stores)
+async def database(service: HealthServiceDep) -> DatabaseOut:
+    return await service.database()
 
 
 @router.get(
@@ -57,8 +56,10 @@ async def database(stores: StoresDep) -> DatabaseOut:
     summary="Media object store: its backend (local or s3) and whether it answers",
     responses={503: {"description": "The object store does not answer"}},
 )
-async def storage(stores: StoresDep, media: MediaRuntimeDep) -> StorageHealthOut | JSONResponse:
-    result = await service.storage(media.storage, stores.settings.HEALTH_CHECK_TIMEOUT)
+async def storage(
+    service: HealthServiceDep, media: MediaRuntimeDep
+) -> StorageHealthOut | JSONResponse:
+    result = await service.storage(media.storage)
     if result.status != "ok":
         return error_response(
             503,

@@ -149,9 +149,9 @@ async def list_media(
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> CursorPage[MediaOut]:
-    rows, next_cursor = await service.page(db, user, limit=limit, cursor=cursor)
-    items = [await _media_out(service, request, media) for media in rows]
-    return CursorPage(items=items, next_cursor=next_cursor)
+    page = await service.page(db, user, limit=limit, cursor=cursor)
+    items = [await _media_out(service, request, media) for media in page.items]
+    return CursorPage(items=items, next_cursor=page.next_cursor)
 
 
 @router.get(

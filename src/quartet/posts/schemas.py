@@ -4,9 +4,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, Field
 
-from quartet.core.schemas import StrictInput
+from quartet.core.schemas import ResponseModel, StrictInput
 from quartet.posts.models import CONTENT_MAX_CHARS
 
 
@@ -31,14 +31,14 @@ class PostUpdate(StrictInput):
     content: Content
 
 
-class AuthorOut(BaseModel):
+class AuthorOut(ResponseModel):
     """A user as shown next to a post or a like: id and display name, never the email."""
 
     id: uuid.UUID
     name: str | None
 
 
-class PostOut(BaseModel):
+class PostOut(ResponseModel):
     id: uuid.UUID
     author: AuthorOut
     content: str
@@ -48,6 +48,6 @@ class PostOut(BaseModel):
     liked_by_me: bool = Field(description="false for anonymous callers")
 
 
-class LikerOut(BaseModel):
+class LikerOut(ResponseModel):
     user: AuthorOut
     liked_at: datetime

@@ -78,10 +78,8 @@ async def list_products(
     category: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     available: bool | None = None,
 ) -> CursorPage[ProductOut]:
-    items, next_cursor = await service.page(
-        category=category, available=available, limit=limit, cursor=cursor
-    )
-    return CursorPage(items=[ProductOut.model_validate(p) for p in items], next_cursor=next_cursor)
+    page = await service.page(category=category, available=available, limit=limit, cursor=cursor)
+    return CursorPage[ProductOut].model_validate(page)
 
 
 @products.delete(

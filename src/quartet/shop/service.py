@@ -21,7 +21,7 @@ from quartet.core.errors import (
     UnauthorizedError,
     ValidationFailedError,
 )
-from quartet.core.pagination import decode_uuid_cursor, encode_uuid_cursor
+from quartet.core.pagination import CursorPage
 from quartet.shop.errors import OutOfStockError, ProductUnavailableError
 from quartet.shop.models import MAX_STOCK, CustomerTotals, Order, OrderLine, Product, SoldLine
 from quartet.shop.permissions import SHOP_ORDERS_READ_ANY
@@ -74,20 +74,16 @@ class ProductService:
 
     async def page(
         self, *, category: str | None, available: bool | None, limit: int, cursor: str | None
-    ) -> tuple[list[Product], str | None]:
-        before = decode_uuid_cursor(cursor) if cursor else None
-        found = await self.products.list_page(
-            category=category, available=available, limit=limit + 1, before=before
+    ) -> CursorPage[Product]:
+        return await self.products.page(
+            category=category, available=available, limit=limit, cursor=cursor
         )
-        items = found[:limit]
-        more = len(found) > limit
-        return items, encode_uuid_cursor(items[-1].id) if more else None
 
     async def get(self, product_id: uuid.UUID) -> Product:
         return await self.products.get(product_id)
 
     async def update(self, product_id: uuid.UUID, body: ProductUpdate) -> Product:
-        changed = await self.products.set_fields(product_id, body.model_dump(exclude_unset=True))
+        changed = await self.products.set_fields(product_id, body.changes())
         if changed is None:
             raise NotFoundError(f"Product {product_id} not found")
         return changed

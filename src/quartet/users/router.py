@@ -5,35 +5,20 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Query, status
 
 from quartet.auth.dependencies import CurrentUser
-from quartet.auth.state import AuthStateRepository
 from quartet.core.errors import UnauthorizedError, responses
 from quartet.core.pagination import Limit, Offset, OffsetPage
-from quartet.erasure.service import DELETED, ErasureService
+from quartet.erasure.service import DELETED
 from quartet.rbac.dependencies import RequirePermission
 from quartet.rbac.errors import PermissionDeniedError, UserNotFoundError
 from quartet.stores.dependencies import DbSession
-from quartet.users.cache import ProfileCache
+from quartet.users.dependencies import Admin
 from quartet.users.errors import IdentifierTakenError, SuperuserOnlyError
 from quartet.users.permissions import USERS_READ
 from quartet.users.repository import SortField, UserQuery
 from quartet.users.schemas import Status, UserPublic, UserUpdate
-from quartet.users.service import UserAdminService
-
-
-async def get_user_admin_service(request: Request) -> UserAdminService:
-    stores = request.app.state.stores
-    return UserAdminService(
-        stores.transactions,
-        AuthStateRepository(stores.redis, stores.settings.REDIS_KEY_PREFIX),
-        ProfileCache(request.app.state.cache),
-        ErasureService(stores, request.app.state.cache),
-    )
-
-
-Admin = Annotated[UserAdminService, Depends(get_user_admin_service)]
 
 router = APIRouter(
     prefix="/users",
@@ -73,10 +58,7 @@ async def list_users(
         limit=limit,
         offset=offset,
     )
-    rows, total = await service.search(db, query)
-    return OffsetPage(
-        items=[UserPublic.model_validate(u) for u in rows], total=total, limit=limit, offset=offset
-    )
+    return OffsetPage[UserPublic].model_validate(await service.search(db, query))
 
 
 @router.get(

@@ -11,13 +11,13 @@ from all four stores (`quartet.erasure`).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quartet.auth.state import AuthStateRepository
 from quartet.auth.tokens import Principal
+from quartet.core.pagination import OffsetPage
 from quartet.erasure.service import DELETED, ErasureService
 from quartet.rbac.errors import PermissionDeniedError, UserNotFoundError
 from quartet.rbac.repository import GroupRepository
@@ -58,7 +58,7 @@ class UserAdminService:
         if needed is not None and not caller.has(needed):
             raise PermissionDeniedError(needed)
 
-    async def search(self, db: AsyncSession, query: UserQuery) -> tuple[Sequence[User], int]:
+    async def search(self, db: AsyncSession, query: UserQuery) -> OffsetPage[User]:
         member_of = GroupRepository.members(query.group_id) if query.group_id else None
         return await UserRepository(db).search(query, member_of)
 
