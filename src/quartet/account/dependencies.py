@@ -8,7 +8,6 @@ from quartet.account.closure import AccountClosure
 from quartet.account.profile import ProfileService
 from quartet.account.service import ContactChanges
 from quartet.auth.dependencies import AuthServiceDep
-from quartet.erasure.dependencies import ErasureServiceDep
 from quartet.verification.dependencies import OneTimeCodesDep
 
 
@@ -31,9 +30,9 @@ async def get_profiles(request: Request) -> ProfileService:
 
 
 async def get_account_closure(
-    auth: AuthServiceDep, codes: OneTimeCodesDep, erasure: ErasureServiceDep
+    request: Request, auth: AuthServiceDep, codes: OneTimeCodesDep
 ) -> AccountClosure:
-    return AccountClosure(auth, codes, erasure)
+    return AccountClosure(auth, codes, request.app.state.erasure)
 
 
 ProfilesDep = Annotated[ProfileService, Depends(get_profiles)]
