@@ -7,6 +7,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -46,10 +47,10 @@ def _new_product(body: ProductCreate) -> Product:
     return Product(**body.model_dump(), created_at=now, updated_at=now)
 
 
+@dataclass(frozen=True)
 class ProductService:
-    def __init__(self, products: ProductRepository, transactions: MongoTransactions) -> None:
-        self.products = products
-        self.transactions = transactions
+    products: ProductRepository
+    transactions: MongoTransactions
 
     async def create(self, body: ProductCreate) -> Product:
         product = _new_product(body)
@@ -111,16 +112,11 @@ class ProductService:
         return await self.products.delete_unavailable()
 
 
+@dataclass(frozen=True)
 class OrderService:
-    def __init__(
-        self,
-        products: ProductRepository,
-        orders: OrderRepository,
-        transactions: MongoTransactions,
-    ) -> None:
-        self.products = products
-        self.orders = orders
-        self.transactions = transactions
+    products: ProductRepository
+    orders: OrderRepository
+    transactions: MongoTransactions
 
     async def place(self, user: Principal, body: OrderCreate, db: AsyncSession) -> Order:
         """Take each item's stock with a guarded update and record the order, all in one
@@ -209,9 +205,9 @@ class OrderService:
         return order
 
 
+@dataclass(frozen=True)
 class StatsService:
-    def __init__(self, orders: OrderRepository) -> None:
-        self.orders = orders
+    orders: OrderRepository
 
     async def sold(self, start: datetime, end: datetime) -> list[SoldLine]:
         if start >= end:

@@ -11,6 +11,7 @@ from all four stores (`quartet.erasure`).
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,18 +35,12 @@ AUTHORISATION_FIELDS = ("is_active", "is_superuser")
 IDENTIFIERS: tuple[Identifier, ...] = ("email", "username", "phone")
 
 
+@dataclass(frozen=True)
 class UserAdminService:
-    def __init__(
-        self,
-        transactions: TransactionRunner,
-        state: AuthStateRepository,
-        profiles: ProfileCache,
-        erasure: ErasureService,
-    ) -> None:
-        self.tx = transactions
-        self.state = state
-        self.profiles = profiles
-        self.erasure = erasure
+    tx: TransactionRunner
+    state: AuthStateRepository
+    profiles: ProfileCache
+    erasure: ErasureService
 
     @staticmethod
     def _authorise(caller: Principal, user_id: uuid.UUID, needed: str | None) -> None:
