@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from bench.ceiling_pool import pool_lifespan
-from quartet.core.pagination import encode_uuid_cursor
+from quartet.core.pagination import UUID_KEYS
 
 MAX_LIMIT = 100
 # The statement the app's PostRepository.page sends for a first page, written by hand.
@@ -55,7 +55,7 @@ async def posts(request: Request) -> JSONResponse:
     rows = await request.app.state.pool.fetch(QUERY, viewer, limit + 1)
     more = len(rows) > limit
     items = [_item(row) for row in rows[:limit]]
-    next_cursor = encode_uuid_cursor(rows[limit - 1]["id"]) if more else None
+    next_cursor = UUID_KEYS.encode(rows[limit - 1]["id"]) if more else None
     return JSONResponse({"items": items, "next_cursor": next_cursor})
 
 

@@ -108,12 +108,12 @@ def _backup(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _check(settings: Settings) -> int:
-    from quartet.health.service import readiness
+    from quartet.health.service import health_service
     from quartet.stores.registry import Stores
 
     stores = Stores(settings)
     try:
-        result = await readiness(stores)
+        result = await health_service(stores).readiness()
     finally:
         await stores.close()
     for name, status in result.stores.items():

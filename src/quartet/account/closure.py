@@ -8,6 +8,9 @@ transaction, then erases it from all four stores (`quartet.erasure`).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quartet.account.errors import ConfirmationFailedError
@@ -30,6 +33,7 @@ from quartet.verification.schemas import CodePurpose
 
 PROOF_PURPOSE = CodePurpose.VERIFY_CONTACT
 INACTIVE = "inactive"
+T = TypeVar("T")
 
 
 class AccountClosure:
@@ -60,21 +64,31 @@ class AccountClosure:
             raise ConfirmationFailedError()
         return "code"
 
-    async def _locked(self, session: AsyncSession, principal: Principal, body: ConfirmIn) -> User:
-        user = await UserRepository(session).get_locked(principal.user_id)
-        if not user.is_active:
-            raise UserNotFoundError()
-        if body.proof is not None:
-            await self.codes.spend(PROOF_PURPOSE, body.proof)
-        return user
+    async def _confirmed(
+        self,
+        tx: TransactionRunner,
+        principal: Principal,
+        body: ConfirmIn,
+        act: Callable[[AsyncSession, User, str], Awaitable[T]],
+    ) -> T:
+        """Check the confirmation, then in one transaction lock the still active account, spend
+        the proof (if one was given) and `act(session, user, how it was confirmed)`."""
+        method = await self._confirm(tx, principal, body)
+
+        async def work(session: AsyncSession) -> T:
+            user = await UserRepository(session).get_locked(principal.user_id)
+            if not user.is_active:
+                raise UserNotFoundError()
+            if body.proof is not None:
+                await self.codes.spend(PROOF_PURPOSE, body.proof)
+            return await act(session, user, method)
+
+        return await tx.run(work)
 
     async def deactivate(
         self, tx: TransactionRunner, principal: Principal, body: ConfirmIn, meta: ClientMeta
     ) -> User:
-        method = await self._confirm(tx, principal, body)
-
-        async def work(session: AsyncSession) -> User:
-            user = await self._locked(session, principal, body)
+        async def stop(session: AsyncSession, user: User, method: str) -> User:
             await UserRepository(session).update(
                 user, {"is_active": False, "status": INACTIVE, "deactivated_at": utcnow()}
             )
@@ -85,7 +99,7 @@ class AccountClosure:
             )
             return user
 
-        user = await tx.run(work)
+        user = await self._confirmed(tx, principal, body, stop)
         await self.auth.activity_sessions.delete(user.id)
         await self.auth.profiles.invalidate(user.id)
         return user
@@ -93,10 +107,7 @@ class AccountClosure:
     async def delete(
         self, tx: TransactionRunner, principal: Principal, body: ConfirmIn, meta: ClientMeta
     ) -> AccountErasure:
-        method = await self._confirm(tx, principal, body)
-
-        async def work(session: AsyncSession) -> AccountErasure:
-            user = await self._locked(session, principal, body)
+        async def begin(session: AsyncSession, user: User, method: str) -> AccountErasure:
             erasure = await ErasureService.begin(session, self.auth.state, user, user.id)
             # no user id on the record: it would be the next thing to erase
             await record_action(
@@ -110,6 +121,6 @@ class AccountClosure:
             )
             return erasure
 
-        erasure = await tx.run(work)
+        erasure = await self._confirmed(tx, principal, body, begin)
         await self.auth.profiles.invalidate(principal.user_id)
         return await self.erasure.run(erasure.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal, Self
+from typing import Annotated, ClassVar, Literal, Self
 
 import pycountry
 from pydantic import (
@@ -18,7 +18,7 @@ from pydantic import (
 )
 
 from quartet.auth.schemas import MAX_PASSWORD_INPUT
-from quartet.core.schemas import StrictInput
+from quartet.core.schemas import PartialUpdate, ResponseModel, StrictInput
 from quartet.users.schemas import FullName, TimeZone, Username, UserPublic
 
 BIO_MAX = 500
@@ -86,11 +86,10 @@ class PublicProfileOut(BaseModel):
     created_at: datetime
 
 
-class SettingsOut(BaseModel):
+class SettingsOut(ResponseModel):
     """All of the caller's settings in one answer."""
 
     model_config = ConfigDict(
-        from_attributes=True,
         json_schema_extra={
             "examples": [
                 {
@@ -127,7 +126,7 @@ class SettingsOut(BaseModel):
     supported_languages: list[str]
 
 
-class ProfileUpdate(StrictInput):
+class ProfileUpdate(PartialUpdate):
     """Only the fields given change; `null` clears one."""
 
     model_config = ConfigDict(
@@ -139,14 +138,7 @@ class ProfileUpdate(StrictInput):
     bio: Bio | None = None
     country: IsoCountry | None = None
 
-    @model_validator(mode="after")
-    def _something(self) -> Self:
-        if not self.model_fields_set:
-            raise ValueError("give at least one field to change")
-        return self
-
-    def changes(self) -> dict[str, object]:
-        return {f: getattr(self, f) for f in self.model_fields_set}
+    nullable: ClassVar[frozenset[str]] = frozenset({"full_name", "username", "bio", "country"})
 
 
 class PictureIn(StrictInput):

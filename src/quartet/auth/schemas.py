@@ -6,18 +6,14 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from quartet.core.schemas import StrictInput
+from quartet.core.schemas import ResponseModel, StrictInput
 from quartet.users.repository import Identifier
 from quartet.users.schemas import Email, FullName, Phone, Username
 
 MAX_PASSWORD_INPUT = 1024  # hard cap before any hashing; the policy maximum is a setting
 
 
-class Strict(StrictInput):
-    model_config = ConfigDict(str_max_length=4096)
-
-
-class RegisterIn(Strict):
+class RegisterIn(StrictInput):
     email: Email
     password: str = Field(min_length=1, max_length=MAX_PASSWORD_INPUT)
     full_name: FullName | None = None
@@ -38,7 +34,7 @@ class RegisterIn(Strict):
     )
 
 
-class _OneIdentifier(Strict):
+class _OneIdentifier(StrictInput):
     """Exactly one of email, username or phone."""
 
     email: Email | None = None
@@ -86,7 +82,7 @@ class AvailabilityOut(BaseModel):
     )
 
 
-class RefreshIn(Strict):
+class RefreshIn(StrictInput):
     refresh_token: str = Field(min_length=16, max_length=128)
 
     model_config = ConfigDict(
@@ -121,9 +117,7 @@ class TokenResponse(BaseModel):
     )
 
 
-class SessionOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class SessionOut(ResponseModel):
     id: uuid.UUID
     created_at: datetime
     last_seen_at: datetime

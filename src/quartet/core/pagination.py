@@ -1,33 +1,40 @@
-"""Pagination shapes shared by every list endpoint: `{items, next_cursor}`, or
-`{items, total, limit, offset}` where the client chooses the order.
+"""Pagination shared by every list endpoint: `{items, next_cursor}` (`CursorPage`), or
+`{items, total, limit, offset}` (`OffsetPage`) where the client chooses the order.
 
-Cursors are opaque to clients: URL-safe base64 of the last item's key (a UUIDv7 for PostgreSQL,
-a paging state for Cassandra). A malformed cursor is a 422, never a 500.
+Keyset pages fetch one row more than asked (its presence says a next page exists) and put the
+last row's sort key in the cursor. Cursors are opaque to clients: URL-safe base64 of that key (a
+UUIDv7 for most lists, a paging state for Cassandra). A malformed cursor is a 422, never a 500.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import struct
 import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel
 
 from quartet.core.errors import ValidationFailedError
+from quartet.core.schemas import ResponseModel
 
 T = TypeVar("T")
+K = TypeVar("K")
 
 MAX_CURSOR_CHARS = 4096
 
 
-class CursorPage(BaseModel, Generic[T]):
+class CursorPage(ResponseModel, Generic[T]):
+    """One page of a list in key order, and the cursor of the next one (null on the last)."""
+
     items: list[T]
     next_cursor: str | None = None
 
 
-class OffsetPage(BaseModel, Generic[T]):
+class OffsetPage(ResponseModel, Generic[T]):
     """For lists sorted by a field the client picks, where a UUIDv7 cursor cannot follow."""
 
     items: list[T]
@@ -49,15 +56,44 @@ def decode_cursor(cursor: str) -> bytes:
         raise ValidationFailedError("cursor is malformed") from error
 
 
-def encode_uuid_cursor(value: uuid.UUID) -> str:
-    return encode_cursor(value.bytes)
+@dataclass(frozen=True)
+class Keyset(Generic[K]):
+    """How a list's sort key is written into a cursor and read back from one."""
+
+    pack: Callable[[K], bytes]
+    unpack: Callable[[bytes], K]
+    """Raises ValueError, OverflowError or struct.error on bytes that are not a key."""
+
+    def encode(self, key: K) -> str:
+        return encode_cursor(self.pack(key))
+
+    def decode(self, cursor: str) -> K:
+        raw = decode_cursor(cursor)
+        try:
+            return self.unpack(raw)
+        except (ValueError, OverflowError, struct.error) as error:
+            raise ValidationFailedError("cursor is malformed") from error
 
 
-def decode_uuid_cursor(cursor: str) -> uuid.UUID:
-    raw = decode_cursor(cursor)
-    if len(raw) != 16:
-        raise ValidationFailedError("cursor is malformed")
-    return uuid.UUID(bytes=raw)
+UUID_KEYS: Keyset[uuid.UUID] = Keyset(lambda key: key.bytes, lambda raw: uuid.UUID(bytes=raw))
+"""The key of lists in UUIDv7 (creation) order."""
+
+
+async def keyset_page(
+    fetch: Callable[[K | None, int], Awaitable[Sequence[T]]],
+    *,
+    limit: int,
+    cursor: str | None,
+    keys: Keyset[K],
+    key_of: Callable[[T], K],
+) -> CursorPage[T]:
+    """`fetch(after, count)` reads up to `count` rows past the key `after` (None: from the
+    start); asking `limit + 1` tells whether another page follows."""
+    rows = await fetch(keys.decode(cursor) if cursor else None, limit + 1)
+    if len(rows) <= limit:
+        return CursorPage.model_construct(items=list(rows), next_cursor=None)
+    items = list(rows[:limit])
+    return CursorPage.model_construct(items=items, next_cursor=keys.encode(key_of(items[-1])))
 
 
 Limit = Annotated[int, Query(ge=1, le=100, description="page size")]

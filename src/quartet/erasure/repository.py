@@ -15,6 +15,7 @@ from sqlmodel import col
 
 from quartet.audit.models import AuditLog
 from quartet.auth.state_repository import AuthStateRepository
+from quartet.core.pagination import OffsetPage
 from quartet.erasure.models import AccountErasure
 from quartet.events.repository import (
     DAY_BUCKET,
@@ -84,19 +85,13 @@ class ErasureRepository(PostgresRepository[AccountErasure]):
             )
         return ids
 
-    async def pending(self, limit: int, offset: int) -> tuple[Sequence[AccountErasure], int]:
-        condition = col(AccountErasure.completed_at).is_(None)
-        rows = await self.session.scalars(
-            select(AccountErasure)
-            .where(condition)
-            .order_by(col(AccountErasure.created_at), col(AccountErasure.id))
-            .limit(limit)
-            .offset(offset)
+    async def pending(self, limit: int, offset: int) -> OffsetPage[AccountErasure]:
+        return await self.offset_page(
+            where=[col(AccountErasure.completed_at).is_(None)],
+            order_by=[col(AccountErasure.created_at), col(AccountErasure.id)],
+            limit=limit,
+            offset=offset,
         )
-        total = await self.session.scalar(
-            select(func.count()).select_from(AccountErasure).where(condition)
-        )
-        return rows.all(), int(total or 0)
 
     async def locked(self, erasure_id: uuid.UUID) -> AccountErasure | None:
         statement = (

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from quartet.auth.dependencies import AUTHENTICATION_ERRORS
 from quartet.core.errors import responses
 from quartet.core.pagination import Limit, Offset, OffsetPage
+from quartet.erasure.dependencies import ErasureServiceDep
 from quartet.erasure.permissions import ERASURES_READ
 from quartet.erasure.schemas import ErasureOut
-from quartet.erasure.service import ErasureService
 from quartet.rbac.dependencies import RequirePermission
 from quartet.rbac.errors import PermissionDeniedError
 from quartet.stores.dependencies import DbSession
@@ -28,11 +28,7 @@ router = APIRouter(
     summary="Pending account erasures, oldest first (erasures.read)",
 )
 async def pending_erasures(
-    request: Request, db: DbSession, limit: Limit = 20, offset: Offset = 0
+    service: ErasureServiceDep, db: DbSession, limit: Limit = 20, offset: Offset = 0
 ) -> OffsetPage[ErasureOut]:
     """Accounts whose data is still being erased from a store that was down."""
-    service: ErasureService = request.app.state.erasure
-    rows, total = await service.pending(db, limit, offset)
-    return OffsetPage(
-        items=[ErasureOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
-    )
+    return OffsetPage[ErasureOut].model_validate(await service.pending(db, limit, offset))

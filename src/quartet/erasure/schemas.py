@@ -3,14 +3,15 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from quartet.core.schemas import ResponseModel
 
 
-class ErasureOut(BaseModel):
+class ErasureOut(ResponseModel):
     """Where an account's erasure stands: the stores done and those still to clean."""
 
     model_config = ConfigDict(
-        from_attributes=True,
         json_schema_extra={
             "examples": [
                 {

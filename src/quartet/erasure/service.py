@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quartet.auth.state_repository import AuthStateRepository
 from quartet.auth.tokens import TokenService
 from quartet.core.clock import utcnow
+from quartet.core.pagination import OffsetPage
 from quartet.erasure.models import STORES, AccountErasure
 from quartet.erasure.repository import (
     AccountRows,
@@ -173,5 +174,5 @@ class ErasureService:
 
     async def pending(
         self, db: AsyncSession, limit: int, offset: int
-    ) -> tuple[Sequence[AccountErasure], int]:
+    ) -> OffsetPage[AccountErasure]:
         return await ErasureRepository(db).pending(limit, offset)

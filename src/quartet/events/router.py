@@ -16,7 +16,6 @@ from quartet.core.errors import (
 from quartet.core.pagination import Cursor, CursorPage, Limit
 from quartet.events.dependencies import EventServiceDep
 from quartet.events.errors import EventIdTakenError
-from quartet.events.models import Event
 from quartet.events.permissions import EVENTS_PURGE, EVENTS_READ, EVENTS_WRITE
 from quartet.events.schemas import (
     Days,
@@ -48,11 +47,6 @@ activity = APIRouter(
 )
 
 
-def _page(result: tuple[list[Event], str | None]) -> CursorPage[EventOut]:
-    events, next_cursor = result
-    return CursorPage[EventOut](items=[EventOut.of(e) for e in events], next_cursor=next_cursor)
-
-
 @logs.post(
     "/",
     status_code=status.HTTP_201_CREATED,
@@ -65,7 +59,7 @@ def _page(result: tuple[list[Event], str | None]) -> CursorPage[EventOut]:
 )
 async def create_event(body: EventIn, user: CurrentUser, service: EventServiceDep) -> EventOut:
     """Writes an event to the log tables; an event_id already used is a 409."""
-    return EventOut.of(await service.create(user, body))
+    return EventOut.model_validate(await service.create(user, body))
 
 
 @logs.get(
@@ -83,7 +77,9 @@ async def list_events(
     cursor: Cursor = None,
 ) -> CursorPage[EventOut]:
     """A window of one event type, paginated with an opaque cursor."""
-    return _page(await service.by_type(event_type, hours, limit, cursor))
+    return CursorPage[EventOut].model_validate(
+        await service.by_type(event_type, hours, limit, cursor)
+    )
 
 
 @logs.put(
@@ -95,7 +91,7 @@ async def list_events(
 )
 async def update_event(event_id: uuid.UUID, body: MetadataIn, service: EventServiceDep) -> EventOut:
     """Replaces the metadata of an event everywhere it is stored."""
-    return EventOut.of(await service.update(event_id, body.metadata))
+    return EventOut.model_validate(await service.update(event_id, body.metadata))
 
 
 @logs.delete(
@@ -138,7 +134,7 @@ async def list_activity(
         limit=limit,
         cursor=cursor,
     )
-    return _page(result)
+    return CursorPage[EventOut].model_validate(result)
 
 
 @activity.get(
@@ -152,7 +148,7 @@ async def read_activity_event(
 ) -> EventOut:
     """One event of the caller's (or, with events.activity_read_any, anyone's) activity; anything
     else is a 404."""
-    return EventOut.of(await service.activity_event(user, event_id))
+    return EventOut.model_validate(await service.activity_event(user, event_id))
 
 
 router = APIRouter()

@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import Query
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
-from quartet.core.schemas import StrictInput
-from quartet.events.models import METADATA_MAX_BYTES, Event
+from quartet.core.schemas import ResponseModel, StrictInput
+from quartet.events.models import METADATA_MAX_BYTES
 
 EVENT_TYPE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 USER_KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$"
@@ -70,22 +70,12 @@ class MetadataIn(StrictInput):
     )
 
 
-class EventOut(BaseModel):
+class EventOut(ResponseModel):
     event_id: uuid.UUID
     user_id: str
     event_type: str
     timestamp: datetime
     metadata: str | None
-
-    @classmethod
-    def of(cls, event: Event) -> EventOut:
-        return cls(
-            event_id=event.event_id,
-            user_id=event.user_id,
-            event_type=event.event_type,
-            timestamp=event.timestamp,
-            metadata=event.metadata,
-        )
 
 
 class DeleteOldOut(BaseModel):

@@ -18,6 +18,7 @@ from quartet.auth.tokens import Principal
 from quartet.core.clock import to_millis, utcnow
 from quartet.core.errors import NotFoundError, ValidationFailedError
 from quartet.core.ids import uuid7, uuid7_time
+from quartet.core.pagination import CursorPage
 from quartet.events.cursor import CursorCodec, WindowCursor
 from quartet.events.errors import EventIdTakenError
 from quartet.events.models import Event, remaining_ttl
@@ -128,7 +129,7 @@ class EventService:
 
     async def by_type(
         self, event_type: str, hours: int, limit: int, cursor: str | None
-    ) -> tuple[list[Event], str | None]:
+    ) -> CursorPage[Event]:
         until = to_millis(utcnow())
         fetch = partial(self.events.page_by_type, event_type)
         since = until - timedelta(hours=hours)
@@ -144,7 +145,7 @@ class EventService:
         until: datetime | None,
         limit: int,
         cursor: str | None,
-    ) -> tuple[list[Event], str | None]:
+    ) -> CursorPage[Event]:
         """The caller's own events; with events.activity_read_any, anyone's."""
         own_id = str(principal.user_id)
         user_id = user_id or own_id
@@ -181,7 +182,7 @@ class EventService:
         until: datetime,
         limit: int,
         cursor: str | None,
-    ) -> tuple[list[Event], str | None]:
+    ) -> CursorPage[Event]:
         """Up to `limit` events of [since, until], newest first, walking the day partitions
         from until's day back to since's; a cursor fixes the window of its first page."""
         day, state = until.date(), None
@@ -200,11 +201,12 @@ class EventService:
             events.extend(page)
             if state is None:
                 if day <= first_day:
-                    return events, None
+                    return CursorPage.model_construct(items=events, next_cursor=None)
                 day -= timedelta(days=1)
             if len(events) >= limit:
-                next_cursor = WindowCursor(since, until, day, state)
-                return events, self.cursors.encode(scope, next_cursor)
+                position = WindowCursor(since, until, day, state)
+                next_cursor = self.cursors.encode(scope, position)
+                return CursorPage.model_construct(items=events, next_cursor=next_cursor)
 
     # -- deletion --------------------------------------------------------------------------
 

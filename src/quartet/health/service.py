@@ -16,15 +16,6 @@ from quartet.settings import Settings
 from quartet.stores.registry import STORE_NAMES, Stores
 
 
-def health(settings: Settings) -> HealthOut:
-    return HealthOut(
-        status="ok",
-        service=settings.PROJECT_NAME,
-        version=__version__,
-        environment=settings.ENVIRONMENT,
-    )
-
-
 async def _check(stores: Stores, name: str, limit_s: float) -> StoreStatus:
     return await _timed(lambda: stores.ping(name), limit_s)
 
@@ -46,31 +37,51 @@ async def _timed(ping: Callable[[], Awaitable[str | None]], limit_s: float) -> S
     )
 
 
-async def readiness(stores: Stores) -> ReadinessOut:
-    timeout = stores.settings.HEALTH_CHECK_TIMEOUT
-    results = await asyncio.gather(*(_check(stores, name, timeout) for name in STORE_NAMES))
-    by_name = dict(zip(STORE_NAMES, results, strict=True))
-    failed = [name for name, status in by_name.items() if status.status != "ok"]
-    return ReadinessOut(status="unavailable" if failed else "ok", stores=by_name, failed=failed)
+class HealthService:
+    """Built per request (or once by `quartet check`) over the app's stores."""
+
+    def __init__(self, stores: Stores, database: DatabaseProbeRepository) -> None:
+        self.stores = stores
+        self.settings: Settings = stores.settings
+        self.database_probe = database
+
+    def health(self) -> HealthOut:
+        return HealthOut(
+            status="ok",
+            service=self.settings.PROJECT_NAME,
+            version=__version__,
+            environment=self.settings.ENVIRONMENT,
+        )
+
+    async def readiness(self) -> ReadinessOut:
+        timeout = self.settings.HEALTH_CHECK_TIMEOUT
+        results = await asyncio.gather(
+            *(_check(self.stores, name, timeout) for name in STORE_NAMES)
+        )
+        by_name = dict(zip(STORE_NAMES, results, strict=True))
+        failed = [name for name, status in by_name.items() if status.status != "ok"]
+        return ReadinessOut(status="unavailable" if failed else "ok", stores=by_name, failed=failed)
+
+    async def database(self) -> DatabaseOut:
+        """PostgreSQL's facts within HEALTH_CHECK_TIMEOUT, else 503 naming it."""
+        try:
+            async with asyncio.timeout(self.settings.HEALTH_CHECK_TIMEOUT):
+                version, name = await self.database_probe.server_facts()
+        except TimeoutError:
+            raise StoreUnavailableError("postgres") from None
+        pool = self.database_probe.pool_state()
+        return DatabaseOut(status="ok", version=version, database=name, pool=pool)
+
+    async def storage(self, storage: ObjectStorage) -> StorageHealthOut:
+        """The media object store (`MEDIA_STORAGE`): which backend, and whether it answers."""
+        result = await _timed(storage.ping, self.settings.HEALTH_CHECK_TIMEOUT)
+        return StorageHealthOut(
+            status=result.status,
+            backend=storage.backend,
+            latency_ms=result.latency_ms,
+            reason=result.error,
+        )
 
 
-async def database(stores: Stores) -> DatabaseOut:
-    """PostgreSQL's facts within HEALTH_CHECK_TIMEOUT, else 503 naming it."""
-    repo = DatabaseProbeRepository(stores.engine)
-    try:
-        async with asyncio.timeout(stores.settings.HEALTH_CHECK_TIMEOUT):
-            version, name = await repo.server_facts()
-    except TimeoutError:
-        raise StoreUnavailableError("postgres") from None
-    return DatabaseOut(status="ok", version=version, database=name, pool=repo.pool_state())
-
-
-async def storage(storage: ObjectStorage, limit_s: float) -> StorageHealthOut:
-    """The media object store (`MEDIA_STORAGE`): which backend, and whether it answers."""
-    result = await _timed(storage.ping, limit_s)
-    return StorageHealthOut(
-        status=result.status,
-        backend=storage.backend,
-        latency_ms=result.latency_ms,
-        reason=result.error,
-    )
+def health_service(stores: Stores) -> HealthService:
+    return HealthService(stores, DatabaseProbeRepository(stores.engine))

@@ -14,6 +14,7 @@ import asyncio
 import ipaddress
 import socket
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import KW_ONLY, dataclass
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -79,21 +80,14 @@ def _parse(url: str | URL) -> URL:
     return parsed
 
 
+@dataclass(frozen=True)
 class UrlFetcher:
-    def __init__(
-        self,
-        policy: AddressPolicy,
-        *,
-        resolver: Resolver = system_resolver,
-        timeout_s: float,
-        max_redirects: int,
-        user_agent: str,
-    ) -> None:
-        self.policy = policy
-        self.resolver = resolver
-        self.timeout_s = timeout_s
-        self.max_redirects = max_redirects
-        self.user_agent = user_agent
+    policy: AddressPolicy
+    _: KW_ONLY
+    resolver: Resolver = system_resolver
+    timeout_s: float
+    max_redirects: int
+    user_agent: str
 
     async def fetch(self, url: str, sink: StagedFile) -> URL:
         """Stream the resource at `url` into `sink`; returns the URL it was finally read from."""

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
+from quartet.core.pagination import CursorPage
 from quartet.media.models import Media
 from quartet.stores.errors import MissingReferenceError
 from quartet.stores.sql import PostgresRepository
@@ -25,11 +26,11 @@ class MediaRepository(PostgresRepository[Media]):
             raise MissingReferenceError("users") from error
 
     async def page(
-        self, owner_id: uuid.UUID, *, limit: int, before: uuid.UUID | None
-    ) -> Sequence[Media]:
-        """The owner's media newest first (UUIDv7 order), strictly older than `before`."""
+        self, owner_id: uuid.UUID, *, limit: int, cursor: str | None
+    ) -> CursorPage[Media]:
+        """The owner's media newest first (UUIDv7 order)."""
         statement = select(Media).where(col(Media.owner_id) == owner_id)
-        return await self.list(limit=limit, before=before, statement=statement)
+        return await self.paginate(limit=limit, cursor=cursor, statement=statement)
 
     async def remove(self, media_id: uuid.UUID) -> str | None:
         """Delete the row; returns its storage key, or None when it was already gone."""

@@ -157,9 +157,9 @@ async def list_media(
     cursor: Cursor = None,
 ) -> CursorPage[MediaOut]:
     """Keyset-paginated with an opaque cursor."""
-    rows, next_cursor = await service.page(db, user, limit=limit, cursor=cursor)
-    items = [await _media_out(service, request, media) for media in rows]
-    return CursorPage(items=items, next_cursor=next_cursor)
+    page = await service.page(db, user, limit=limit, cursor=cursor)
+    items = [await _media_out(service, request, media) for media in page.items]
+    return CursorPage(items=items, next_cursor=page.next_cursor)
 
 
 @router.get(

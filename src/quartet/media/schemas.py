@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from quartet.core.schemas import StrictInput
 from quartet.media.kinds import Kind
 from quartet.media.models import SOURCE_URL_MAX_CHARS
 
@@ -14,10 +15,8 @@ MULTIPART_OVERHEAD_BYTES = 1024 * 1024
 """Room above the file for the multipart framing: the route cuts the file off at its own cap."""
 
 
-class MediaUrlIn(BaseModel):
+class MediaUrlIn(StrictInput):
     """Fetch the file at `url` (http or https, public addresses only)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     url: str = Field(
         min_length=8, max_length=SOURCE_URL_MAX_CHARS, examples=["https://example.com/cat.jpg"]

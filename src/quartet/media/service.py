@@ -22,7 +22,7 @@ from quartet.auth.tokens import Principal
 from quartet.core.clock import utcnow
 from quartet.core.errors import UnauthorizedError
 from quartet.core.ids import uuid7
-from quartet.core.pagination import decode_uuid_cursor, encode_uuid_cursor
+from quartet.core.pagination import CursorPage
 from quartet.media.errors import InvalidLinkError, InvalidUploadError, MediaNotFoundError
 from quartet.media.fetch import UrlFetcher
 from quartet.media.filenames import clean_filename, content_disposition
@@ -181,12 +181,8 @@ class MediaService:
 
     async def page(
         self, db: AsyncSession, owner: Principal, *, limit: int, cursor: str | None
-    ) -> tuple[Sequence[Media], str | None]:
-        before = decode_uuid_cursor(cursor) if cursor else None
-        rows = await MediaRepository(db).page(owner.user_id, limit=limit + 1, before=before)
-        if len(rows) <= limit:
-            return rows, None
-        return rows[:limit], encode_uuid_cursor(rows[limit - 1].id)
+    ) -> CursorPage[Media]:
+        return await MediaRepository(db).page(owner.user_id, limit=limit, cursor=cursor)
 
     async def get(
         self, db: AsyncSession, media_id: uuid.UUID, caller: Principal, moderator: bool

@@ -4,6 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from quartet.core.schemas import ResponseModel, StrictInput
+
 
 class ProviderOut(BaseModel):
     name: str
@@ -12,17 +14,12 @@ class ProviderOut(BaseModel):
     """Path on this API to send the browser to (add `?redirect_to=`)."""
 
 
-class ExchangeIn(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"code": "oc_2Wq8Er5Ty1Ui3Op7"}]}
-    )
-
+class ExchangeIn(StrictInput):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"code": "oc_2Wq8Er5Ty1Ui3Op7"}]})
     code: str = Field(min_length=1, max_length=128)
 
 
-class IdentityOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class IdentityOut(ResponseModel):
     provider: str
     email: str | None
     email_verified: bool

@@ -53,18 +53,12 @@ class CallbackParams:
     issuer: str | None
 
 
+@dataclass(frozen=True)
 class OAuthService:
-    def __init__(
-        self,
-        settings: Settings,
-        providers: ProviderRegistry,
-        state: OAuthStateRepository,
-        auth: AuthService,
-    ) -> None:
-        self.settings = settings
-        self.providers = providers
-        self.state = state
-        self.auth = auth
+    settings: Settings
+    providers: ProviderRegistry
+    state: OAuthStateRepository
+    auth: AuthService
 
     def list_providers(self) -> list[ProviderOut]:
         prefix = self.settings.API_V1_STR

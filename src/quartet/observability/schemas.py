@@ -7,12 +7,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from quartet.core.schemas import StrictInput
+
 QueryStore = Literal["postgres", "mongodb", "cassandra"]
 QuerySort = Literal["total_ms", "count", "mean_ms", "max_ms", "p95_ms", "errors", "rows"]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class QueryTotals(BaseModel):
@@ -37,7 +35,7 @@ class DatabaseMetricsOut(BaseModel):
     stores: dict[str, StoreMetrics]
 
 
-class QueriesQuery(Strict):
+class QueriesQuery(StrictInput):
     store: QueryStore | None = None
     sort: QuerySort = "total_ms"
     limit: int = Field(50, ge=1, le=500)
@@ -79,7 +77,7 @@ class QueriesOut(BaseModel):
     )
 
 
-class SlowQueriesQuery(Strict):
+class SlowQueriesQuery(StrictInput):
     store: QueryStore | None = None
     limit: int = Field(100, ge=1, le=1000)
 
@@ -97,7 +95,7 @@ class SlowQueriesOut(BaseModel):
     items: list[SlowQueryOut]
 
 
-class ResetIn(Strict):
+class ResetIn(StrictInput):
     pg_stat_statements: bool = Field(
         False, description="Also reset PostgreSQL's pg_stat_statements (the whole server's)"
     )

@@ -8,8 +8,9 @@ page costs the same number of round trips whatever its size. A like is written w
 
 from __future__ import annotations
 
+import struct
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -33,11 +34,29 @@ from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import col
 
 from quartet.core.clock import utcnow
+from quartet.core.pagination import UUID_KEYS, CursorPage, Keyset, keyset_page
 from quartet.posts.models import Like, Post
 from quartet.posts.views import LikerView, PostView
 from quartet.stores.errors import MissingReferenceError
 from quartet.stores.sql import PostgresRepository
 from quartet.users.models import User
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_LIKE_KEY = struct.Struct(">q16s")  # microseconds since the epoch, user id
+
+
+def _pack_like_key(key: tuple[datetime, uuid.UUID]) -> bytes:
+    liked_at, user_id = key
+    return _LIKE_KEY.pack((liked_at - _EPOCH) // timedelta(microseconds=1), user_id.bytes)
+
+
+def _unpack_like_key(raw: bytes) -> tuple[datetime, uuid.UUID]:
+    micros, user_id = _LIKE_KEY.unpack(raw)
+    return _EPOCH + timedelta(microseconds=micros), uuid.UUID(bytes=user_id)
+
+
+LIKE_KEYS = Keyset(_pack_like_key, _unpack_like_key)
+"""Likers are listed by (liked_at, user_id): a like's time alone may repeat."""
 
 
 def _display_name() -> ColumnElement[str | None]:
@@ -120,15 +139,21 @@ class PostRepository(PostgresRepository[Post]):
         viewer_id: uuid.UUID | None,
         *,
         limit: int,
-        before: uuid.UUID | None = None,
+        cursor: str | None,
         author_id: uuid.UUID | None = None,
-    ) -> list[PostView]:
-        """Newest first by UUIDv7: `limit` posts strictly older than `before`."""
-        given = {"viewer_id": viewer_id, "author_id": author_id, "before": before}
-        params = {name: value for name, value in given.items() if value is not None}
-        statement = _page_statement(viewer_id is not None, author_id is not None, bool(before))
-        rows = (await self.session.execute(statement, {**params, "limit": limit})).all()
-        return [PostView(**row._mapping) for row in rows]
+    ) -> CursorPage[PostView]:
+        """Newest first by UUIDv7."""
+
+        async def fetch(before: uuid.UUID | None, count: int) -> list[PostView]:
+            given = {"viewer_id": viewer_id, "author_id": author_id, "before": before}
+            params = {name: value for name, value in given.items() if value is not None}
+            statement = _page_statement(viewer_id is not None, author_id is not None, bool(before))
+            rows = (await self.session.execute(statement, {**params, "limit": count})).all()
+            return [PostView(**row._mapping) for row in rows]
+
+        return await keyset_page(
+            fetch, limit=limit, cursor=cursor, keys=UUID_KEYS, key_of=lambda view: view.id
+        )
 
     async def view(self, post_id: uuid.UUID, viewer_id: uuid.UUID | None) -> PostView | None:
         params = {"post_id": post_id, "viewer_id": viewer_id}
@@ -199,24 +224,31 @@ class LikeRepository:
         return (await self.session.scalar(statement)) is not None
 
     async def likers(
-        self,
-        post_id: uuid.UUID,
-        *,
-        limit: int,
-        before: tuple[datetime, uuid.UUID] | None = None,
-    ) -> list[LikerView]:
+        self, post_id: uuid.UUID, *, limit: int, cursor: str | None
+    ) -> CursorPage[LikerView]:
         """Who liked the post, most recent like first, keyed by (created_at, user_id)."""
-        query: Select[*tuple[Any, ...]] = (
-            select(
-                col(Like.user_id),
-                _display_name().label("name"),
-                col(Like.created_at).label("liked_at"),
+
+        async def fetch(before: tuple[datetime, uuid.UUID] | None, count: int) -> list[LikerView]:
+            query: Select[*tuple[Any, ...]] = (
+                select(
+                    col(Like.user_id),
+                    _display_name().label("name"),
+                    col(Like.created_at).label("liked_at"),
+                )
+                .join(User, col(User.id) == col(Like.user_id))
+                .where(col(Like.post_id) == post_id)
             )
-            .join(User, col(User.id) == col(Like.user_id))
-            .where(col(Like.post_id) == post_id)
+            if before is not None:
+                key = tuple_(col(Like.created_at), col(Like.user_id))
+                query = query.where(key < tuple_(*before))
+            query = query.order_by(col(Like.created_at).desc(), col(Like.user_id).desc())
+            rows = (await self.session.execute(query.limit(count))).all()
+            return [LikerView(**row._mapping) for row in rows]
+
+        return await keyset_page(
+            fetch,
+            limit=limit,
+            cursor=cursor,
+            keys=LIKE_KEYS,
+            key_of=lambda liker: (liker.liked_at, liker.user_id),
         )
-        if before is not None:
-            query = query.where(tuple_(col(Like.created_at), col(Like.user_id)) < tuple_(*before))
-        query = query.order_by(col(Like.created_at).desc(), col(Like.user_id).desc()).limit(limit)
-        rows = (await self.session.execute(query)).all()
-        return [LikerView(**row._mapping) for row in rows]

@@ -9,29 +9,11 @@ from quartet.auth.dependencies import AUTHENTICATION_ERRORS, CurrentUser, Option
 from quartet.core.errors import ValidationFailedError, responses
 from quartet.core.pagination import Cursor, CursorPage, Limit
 from quartet.idempotency.dependencies import IDEMPOTENCY_ERRORS, Idempotent
-from quartet.posts import service
+from quartet.posts.dependencies import PostServiceDep
 from quartet.posts.errors import NotPostAuthorError, PostNotFoundError
-from quartet.posts.schemas import AuthorOut, LikerOut, PostIn, PostOut, PostUpdate
-from quartet.posts.views import LikerView, PostView
-from quartet.stores.dependencies import DbSession
+from quartet.posts.schemas import LikerOut, PostIn, PostOut, PostUpdate
 
 router = APIRouter(prefix="/posts", tags=["posts"])
-
-
-def _post_out(view: PostView) -> PostOut:
-    return PostOut(
-        id=view.id,
-        author=AuthorOut(id=view.author_id, name=view.author_name),
-        content=view.content,
-        created_at=view.created_at,
-        updated_at=view.updated_at,
-        like_count=view.like_count,
-        liked_by_me=view.liked_by_me,
-    )
-
-
-def _liker_out(view: LikerView) -> LikerOut:
-    return LikerOut(user=AuthorOut(id=view.user_id, name=view.name), liked_at=view.liked_at)
 
 
 @router.post(
@@ -41,9 +23,9 @@ def _liker_out(view: LikerView) -> LikerOut:
     responses=responses(*AUTHENTICATION_ERRORS, *IDEMPOTENCY_ERRORS),
     dependencies=[Idempotent],
 )
-async def create_post(body: PostIn, user: CurrentUser, db: DbSession) -> PostOut:
+async def create_post(body: PostIn, user: CurrentUser, service: PostServiceDep) -> PostOut:
     """Publishes a post as the signed-in user; an Idempotency-Key makes retries safe."""
-    return _post_out(await service.create_post(db, user, body.content))
+    return PostOut.model_validate(await service.create(user, body.content))
 
 
 @router.get(
@@ -54,17 +36,15 @@ async def create_post(body: PostIn, user: CurrentUser, db: DbSession) -> PostOut
 )
 async def list_posts(
     viewer: OptionalUser,
-    db: DbSession,
+    service: PostServiceDep,
     limit: Limit = 20,
     cursor: Cursor = None,
     author_id: Annotated[uuid.UUID | None, Query(description="only this author's posts")] = None,
 ) -> CursorPage[PostOut]:
     """Keyset-paginated with an opaque cursor, optionally one author's; `liked_by_me` is filled for
     a signed-in caller."""
-    views, next_cursor = await service.list_posts(
-        db, viewer, limit=limit, cursor=cursor, author_id=author_id
-    )
-    return CursorPage(items=[_post_out(v) for v in views], next_cursor=next_cursor)
+    page = await service.page(viewer, limit=limit, cursor=cursor, author_id=author_id)
+    return CursorPage[PostOut].model_validate(page)
 
 
 @router.get(
@@ -72,9 +52,9 @@ async def list_posts(
     response_model=PostOut,
     responses=responses(*AUTHENTICATION_ERRORS, PostNotFoundError),
 )
-async def get_post(post_id: uuid.UUID, viewer: OptionalUser, db: DbSession) -> PostOut:
+async def get_post(post_id: uuid.UUID, viewer: OptionalUser, service: PostServiceDep) -> PostOut:
     """One post with its like count; `liked_by_me` for a signed-in caller."""
-    return _post_out(await service.get_post(db, post_id, viewer))
+    return PostOut.model_validate(await service.get(post_id, viewer))
 
 
 @router.patch(
@@ -84,10 +64,10 @@ async def get_post(post_id: uuid.UUID, viewer: OptionalUser, db: DbSession) -> P
     summary="Edit a post (its author, or posts.moderate)",
 )
 async def update_post(
-    post_id: uuid.UUID, body: PostUpdate, user: CurrentUser, db: DbSession
+    post_id: uuid.UUID, body: PostUpdate, user: CurrentUser, service: PostServiceDep
 ) -> PostOut:
     """Replaces the content; someone else's post needs posts.moderate (403)."""
-    return _post_out(await service.update_post(db, post_id, user, body.content))
+    return PostOut.model_validate(await service.update(post_id, user, body.content))
 
 
 @router.delete(
@@ -96,9 +76,9 @@ async def update_post(
     responses=responses(*AUTHENTICATION_ERRORS, NotPostAuthorError, PostNotFoundError),
     summary="Delete a post and its likes (its author, or posts.moderate)",
 )
-async def delete_post(post_id: uuid.UUID, user: CurrentUser, db: DbSession) -> None:
+async def delete_post(post_id: uuid.UUID, user: CurrentUser, service: PostServiceDep) -> None:
     """Deletes the post and its likes; someone else's post needs posts.moderate (403)."""
-    await service.delete_post(db, post_id, user)
+    await service.delete(post_id, user)
 
 
 @router.post(
@@ -108,9 +88,9 @@ async def delete_post(post_id: uuid.UUID, user: CurrentUser, db: DbSession) -> N
     summary="Like a post (idempotent)",
     dependencies=[Idempotent],
 )
-async def like_post(post_id: uuid.UUID, user: CurrentUser, db: DbSession) -> PostOut:
+async def like_post(post_id: uuid.UUID, user: CurrentUser, service: PostServiceDep) -> PostOut:
     """Liking twice changes nothing; answers the post with its new like count."""
-    return _post_out(await service.like_post(db, post_id, user))
+    return PostOut.model_validate(await service.like(post_id, user))
 
 
 @router.delete(
@@ -119,9 +99,9 @@ async def like_post(post_id: uuid.UUID, user: CurrentUser, db: DbSession) -> Pos
     responses=responses(*AUTHENTICATION_ERRORS, PostNotFoundError),
     summary="Take a like back (idempotent)",
 )
-async def unlike_post(post_id: uuid.UUID, user: CurrentUser, db: DbSession) -> PostOut:
+async def unlike_post(post_id: uuid.UUID, user: CurrentUser, service: PostServiceDep) -> PostOut:
     """Taking back a like that is not there changes nothing; answers the post."""
-    return _post_out(await service.unlike_post(db, post_id, user))
+    return PostOut.model_validate(await service.unlike(post_id, user))
 
 
 @router.get(
@@ -132,10 +112,11 @@ async def unlike_post(post_id: uuid.UUID, user: CurrentUser, db: DbSession) -> P
 )
 async def list_likers(
     post_id: uuid.UUID,
-    db: DbSession,
+    service: PostServiceDep,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> CursorPage[LikerOut]:
     """Keyset-paginated with an opaque cursor."""
-    views, next_cursor = await service.list_likers(db, post_id, limit=limit, cursor=cursor)
-    return CursorPage(items=[_liker_out(v) for v in views], next_cursor=next_cursor)
+    return CursorPage[LikerOut].model_validate(
+        await service.likers(post_id, limit=limit, cursor=cursor)
+    )

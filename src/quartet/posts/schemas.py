@@ -4,9 +4,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
-from quartet.core.schemas import StrictInput
+from quartet.core.schemas import ResponseModel, StrictInput
 from quartet.posts.models import CONTENT_MAX_CHARS
 
 
@@ -35,14 +35,14 @@ class PostUpdate(StrictInput):
     model_config = ConfigDict(json_schema_extra={"examples": [{"content": "Hello again, edited."}]})
 
 
-class AuthorOut(BaseModel):
+class AuthorOut(ResponseModel):
     """A user as shown next to a post or a like: id and display name, never the email."""
 
     id: uuid.UUID
     name: str | None
 
 
-class PostOut(BaseModel):
+class PostOut(ResponseModel):
     id: uuid.UUID
     author: AuthorOut
     content: str
@@ -71,6 +71,6 @@ class PostOut(BaseModel):
     )
 
 
-class LikerOut(BaseModel):
+class LikerOut(ResponseModel):
     user: AuthorOut
     liked_at: datetime

@@ -8,6 +8,12 @@ from datetime import datetime
 
 
 @dataclass(frozen=True)
+class AuthorView:
+    id: uuid.UUID
+    name: str | None
+
+
+@dataclass(frozen=True)
 class PostView:
     id: uuid.UUID
     content: str
@@ -18,9 +24,17 @@ class PostView:
     like_count: int
     liked_by_me: bool
 
+    @property
+    def author(self) -> AuthorView:
+        return AuthorView(self.author_id, self.author_name)
+
 
 @dataclass(frozen=True)
 class LikerView:
     user_id: uuid.UUID
     name: str | None
     liked_at: datetime
+
+    @property
+    def user(self) -> AuthorView:
+        return AuthorView(self.user_id, self.name)

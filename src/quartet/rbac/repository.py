@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
+from typing import TypeVar
 
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -13,39 +14,46 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from quartet.core.ids import uuid7
+from quartet.core.pagination import CursorPage
 from quartet.rbac.models import Group, GroupPermission, Membership, Permission, UserGroup
 from quartet.stores.sql import PostgresRepository
 from quartet.users.models import User
 
+C = TypeVar("C", Permission, Group)
 
-class PermissionRepository(PostgresRepository[Permission]):
+
+class _CatalogueRepository(PostgresRepository[C]):
+    """What permissions and groups share: lookups by id and by their unique codename."""
+
+    async def by_ids(self, ids: Collection[uuid.UUID]) -> Sequence[C]:
+        statement = select(self.model).where(col(self.model.id).in_(ids))
+        return (await self.session.scalars(statement)).all()
+
+    async def by_codenames(self, codenames: Collection[str]) -> Sequence[C]:
+        statement = select(self.model).where(col(self.model.codename).in_(codenames))
+        return (await self.session.scalars(statement)).all()
+
+    async def codename_taken(self, codename: str, *, other_than: uuid.UUID | None = None) -> bool:
+        statement = select(col(self.model.id)).where(col(self.model.codename) == codename)
+        if other_than is not None:
+            statement = statement.where(col(self.model.id) != other_than)
+        return (await self.session.scalar(statement)) is not None
+
+
+class PermissionRepository(_CatalogueRepository[Permission]):
     model = Permission
 
     async def page(
-        self, *, category: str | None, limit: int, before: uuid.UUID | None
-    ) -> Sequence[Permission]:
+        self, *, category: str | None, limit: int, cursor: str | None
+    ) -> CursorPage[Permission]:
         statement = select(Permission)
         if category is not None:
             statement = statement.where(col(Permission.category) == category)
-        return await self.list(limit=limit, before=before, statement=statement)
-
-    async def by_ids(self, ids: Collection[uuid.UUID]) -> Sequence[Permission]:
-        statement = select(Permission).where(col(Permission.id).in_(ids))
-        return (await self.session.scalars(statement)).all()
-
-    async def by_codenames(self, codenames: Collection[str]) -> Sequence[Permission]:
-        statement = select(Permission).where(col(Permission.codename).in_(codenames))
-        return (await self.session.scalars(statement)).all()
+        return await self.paginate(limit=limit, cursor=cursor, statement=statement)
 
     async def all(self) -> Sequence[Permission]:
         statement = select(Permission).order_by(col(Permission.codename))
         return (await self.session.scalars(statement)).all()
-
-    async def codename_taken(self, codename: str, *, other_than: uuid.UUID | None = None) -> bool:
-        statement = select(col(Permission.id)).where(col(Permission.codename) == codename)
-        if other_than is not None:
-            statement = statement.where(col(Permission.id) != other_than)
-        return (await self.session.scalar(statement)) is not None
 
     async def insert_missing(self, rows: Sequence[Permission]) -> list[uuid.UUID]:
         """Insert the permissions whose codename is new; returns the ids inserted."""
@@ -128,25 +136,8 @@ class PermissionRepository(PostgresRepository[Permission]):
         return (await self.session.scalars(statement)).all()
 
 
-class GroupRepository(PostgresRepository[Group]):
+class GroupRepository(_CatalogueRepository[Group]):
     model = Group
-
-    async def page(self, *, limit: int, before: uuid.UUID | None) -> Sequence[Group]:
-        return await self.list(limit=limit, before=before)
-
-    async def by_ids(self, ids: Collection[uuid.UUID]) -> Sequence[Group]:
-        statement = select(Group).where(col(Group.id).in_(ids))
-        return (await self.session.scalars(statement)).all()
-
-    async def by_codenames(self, codenames: Collection[str]) -> Sequence[Group]:
-        statement = select(Group).where(col(Group.codename).in_(codenames))
-        return (await self.session.scalars(statement)).all()
-
-    async def codename_taken(self, codename: str, *, other_than: uuid.UUID | None = None) -> bool:
-        statement = select(col(Group.id)).where(col(Group.codename) == codename)
-        if other_than is not None:
-            statement = statement.where(col(Group.id) != other_than)
-        return (await self.session.scalar(statement)) is not None
 
     async def permissions_of(self, group_id: uuid.UUID) -> Sequence[Permission]:
         statement = (

@@ -75,12 +75,8 @@ async def list_permissions(
     cursor: Cursor = None,
 ) -> CursorPage[PermissionOut]:
     """Keyset-paginated with an opaque cursor."""
-    rows, next_cursor = await service.list_permissions(
-        db, category=category, limit=limit, cursor=cursor
-    )
-    return CursorPage(
-        items=[PermissionOut.model_validate(p) for p in rows], next_cursor=next_cursor
-    )
+    page = await service.list_permissions(db, category=category, limit=limit, cursor=cursor)
+    return CursorPage[PermissionOut].model_validate(page)
 
 
 @permissions.get(
@@ -148,8 +144,9 @@ async def list_groups(
     _: Reader, service: RbacServiceDep, db: DbSession, limit: Limit = 50, cursor: Cursor = None
 ) -> CursorPage[GroupOut]:
     """Keyset-paginated with an opaque cursor."""
-    rows, next_cursor = await service.list_groups(db, limit=limit, cursor=cursor)
-    return CursorPage(items=[GroupOut.model_validate(g) for g in rows], next_cursor=next_cursor)
+    return CursorPage[GroupOut].model_validate(
+        await service.list_groups(db, limit=limit, cursor=cursor)
+    )
 
 
 @groups.get(

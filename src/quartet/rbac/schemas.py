@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from quartet.core.schemas import PartialUpdate, ResponseModel, StrictInput
 from quartet.rbac.models import CATEGORY_MAX, CODENAME_MAX, DESCRIPTION_MAX, NAME_MAX
 from quartet.rbac.registry import CODENAME_PATTERN
 
@@ -20,19 +21,7 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX, strip
 Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX, strip_whitespace=True)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_max_length=4096)
-
-
-class _NotEmpty(Strict):
-    @model_validator(mode="after")
-    def _something(self) -> Self:
-        if not self.model_fields_set:
-            raise ValueError("give at least one field to change")
-        return self
-
-
-class PermissionIn(Strict):
+class PermissionIn(StrictInput):
     codename: PermissionCodename
     name: Name
     description: Description = ""
@@ -52,7 +41,7 @@ class PermissionIn(Strict):
     )
 
 
-class PermissionUpdate(_NotEmpty):
+class PermissionUpdate(PartialUpdate):
     codename: PermissionCodename | None = None
     name: Name | None = None
     description: Description | None = None
@@ -61,9 +50,7 @@ class PermissionUpdate(_NotEmpty):
     model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Export every report"}]})
 
 
-class PermissionOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class PermissionOut(ResponseModel):
     id: uuid.UUID
     codename: str
     name: str
@@ -73,7 +60,7 @@ class PermissionOut(BaseModel):
     updated_at: datetime
 
 
-class GroupIn(Strict):
+class GroupIn(StrictInput):
     codename: GroupCodename
     name: Name
     description: Description = ""
@@ -93,7 +80,7 @@ class GroupIn(Strict):
     )
 
 
-class GroupUpdate(_NotEmpty):
+class GroupUpdate(PartialUpdate):
     codename: GroupCodename | None = None
     name: Name | None = None
     description: Description | None = None
@@ -104,9 +91,7 @@ class GroupUpdate(_NotEmpty):
     )
 
 
-class GroupOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class GroupOut(ResponseModel):
     id: uuid.UUID
     codename: str
     name: str
@@ -122,7 +107,7 @@ class GroupDetailOut(GroupOut):
     member_count: int
 
 
-class PermissionIdsIn(Strict):
+class PermissionIdsIn(StrictInput):
     permission_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_IDS)
 
     model_config = ConfigDict(
@@ -132,7 +117,7 @@ class PermissionIdsIn(Strict):
     )
 
 
-class GroupIdsIn(Strict):
+class GroupIdsIn(StrictInput):
     group_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_IDS)
 
     model_config = ConfigDict(

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quartet.auth.state_repository import AuthStateRepository
 from quartet.auth.tokens import Principal
 from quartet.core.errors import ValidationFailedError
-from quartet.core.pagination import decode_uuid_cursor, encode_uuid_cursor
+from quartet.core.pagination import CursorPage
 from quartet.rbac.errors import (
     CodenameTakenError,
     DeclaredPermissionError,
@@ -52,13 +52,6 @@ from quartet.users.repository import UserRepository
 T = TypeVar("T")
 GroupDetail = tuple[Group, Sequence[Permission], int]
 """A group, its permissions and how many members it has."""
-M = TypeVar("M", Permission, Group)
-
-
-def _page(rows: Sequence[M], limit: int) -> tuple[list[M], str | None]:
-    if len(rows) <= limit:
-        return list(rows), None
-    return list(rows[:limit]), encode_uuid_cursor(rows[limit - 1].id)
 
 
 class RbacService:
@@ -89,12 +82,8 @@ class RbacService:
 
     async def list_permissions(
         self, db: AsyncSession, *, category: str | None, limit: int, cursor: str | None
-    ) -> tuple[list[Permission], str | None]:
-        before = decode_uuid_cursor(cursor) if cursor else None
-        rows = await PermissionRepository(db).page(
-            category=category, limit=limit + 1, before=before
-        )
-        return _page(rows, limit)
+    ) -> CursorPage[Permission]:
+        return await PermissionRepository(db).page(category=category, limit=limit, cursor=cursor)
 
     async def get_permission(self, db: AsyncSession, permission_id: uuid.UUID) -> Permission:
         permission = await PermissionRepository(db).get_or_none(permission_id)
@@ -127,7 +116,7 @@ class RbacService:
         async def work(session: AsyncSession) -> Permission:
             permissions = PermissionRepository(session)
             permission = await self.get_permission(session, permission_id)
-            changes = data.model_dump(exclude_unset=True, exclude_none=True)
+            changes = data.changes()
             renamed = changes.get("codename", permission.codename) != permission.codename
             if renamed:
                 if is_declared(permission.codename):
@@ -154,9 +143,8 @@ class RbacService:
 
     async def list_groups(
         self, db: AsyncSession, *, limit: int, cursor: str | None
-    ) -> tuple[list[Group], str | None]:
-        before = decode_uuid_cursor(cursor) if cursor else None
-        return _page(await GroupRepository(db).page(limit=limit + 1, before=before), limit)
+    ) -> CursorPage[Group]:
+        return await GroupRepository(db).paginate(limit=limit, cursor=cursor)
 
     async def get_group(self, db: AsyncSession, group_id: uuid.UUID) -> Group:
         group = await GroupRepository(db).get_or_none(group_id)
@@ -184,7 +172,7 @@ class RbacService:
         async def work(session: AsyncSession) -> Group:
             groups = GroupRepository(session)
             group = await self.get_group(session, group_id)
-            changes = data.model_dump(exclude_unset=True, exclude_none=True)
+            changes = data.changes()
             codename = changes.get("codename", group.codename)
             if codename != group.codename:
                 if group.is_system:

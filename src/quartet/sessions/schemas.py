@@ -3,13 +3,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from quartet.core.schemas import ResponseModel
 
 
-class ActivitySessionOut(BaseModel):
+class ActivitySessionOut(ResponseModel):
     """A user's activity session as the API shows it (never the auth sessions it joins)."""
-
-    model_config = ConfigDict(from_attributes=True)
 
     user_id: uuid.UUID
     session_token: str = Field(description="identifies this activity session; not a credential")

@@ -18,6 +18,12 @@ from quartet.sessions.repository import ActivitySession, ActivitySessionReposito
 from quartet.users.repository import UserRepository
 
 
+def _found(session: ActivitySession | None) -> ActivitySession:
+    if session is None:
+        raise ActivitySessionNotFoundError()
+    return session
+
+
 class SessionService:
     def __init__(self, manager: ActivitySessionRepository) -> None:
         self.manager = manager
@@ -45,17 +51,11 @@ class SessionService:
 
     async def get(self, principal: Principal, user_id: uuid.UUID) -> ActivitySession:
         self._authorize(principal, user_id)
-        session = await self.manager.get(user_id)
-        if session is None:
-            raise ActivitySessionNotFoundError()
-        return session
+        return _found(await self.manager.get(user_id))
 
     async def refresh(self, principal: Principal, user_id: uuid.UUID) -> ActivitySession:
         self._authorize(principal, user_id)
-        session = await self.manager.touch(user_id)
-        if session is None:
-            raise ActivitySessionNotFoundError()
-        return session
+        return _found(await self.manager.touch(user_id))
 
     async def delete(self, principal: Principal, user_id: uuid.UUID) -> None:
         """Idempotent. With SESSION_IDLE_LOGOUT on, this also ends the user's tokens."""

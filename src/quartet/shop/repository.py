@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from quartet.core.clock import to_millis, utcnow
+from quartet.core.pagination import CursorPage
 from quartet.shop.models import (
     CATEGORY_MAX,
     CUSTOMER_NAME_MAX,
@@ -138,20 +139,20 @@ class ProductRepository(MongoRepository[Product]):
             filter_["is_available"] = available
         return filter_, CATEGORY_INDEX if category is not None else ID_INDEX
 
-    async def list_page(
+    async def page(
         self,
         *,
         category: str | None,
         available: bool | None,
         limit: int,
-        before: uuid.UUID | None,
-    ) -> list[Product]:
+        cursor: str | None,
+    ) -> CursorPage[Product]:
         filter_, hint = self._filter(category, available)
-        return await self.page(filter_, limit=limit, before=before, hint=hint)
+        return await self.paginate(filter_, limit=limit, cursor=cursor, hint=hint)
 
     async def explain_list(self, *, category: str | None, available: bool | None) -> QueryPlan:
         filter_, hint = self._filter(category, available)
-        return await self.explain_page(filter_, before=None, hint=hint)
+        return await self.explain_page(filter_, hint=hint)
 
     async def set_fields(self, id_: uuid.UUID, values: Mapping[str, Any]) -> Product | None:
         return await self.update(

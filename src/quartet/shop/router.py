@@ -84,10 +84,8 @@ async def list_products(
 ) -> CursorPage[ProductOut]:
     """Products, optionally of one category or availability, keyset-paginated with an opaque
     cursor."""
-    items, next_cursor = await service.page(
-        category=category, available=available, limit=limit, cursor=cursor
-    )
-    return CursorPage(items=[ProductOut.model_validate(p) for p in items], next_cursor=next_cursor)
+    page = await service.page(category=category, available=available, limit=limit, cursor=cursor)
+    return CursorPage[ProductOut].model_validate(page)
 
 
 @products.delete(

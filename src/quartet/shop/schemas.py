@@ -17,7 +17,7 @@ from pydantic import (
     model_validator,
 )
 
-from quartet.core.schemas import StrictInput
+from quartet.core.schemas import PartialUpdate, ResponseModel, StrictInput
 from quartet.shop.models import (
     CATEGORY_MAX,
     CUSTOMER_NAME_MAX,
@@ -83,7 +83,7 @@ class ProductCreate(StrictInput):
     )
 
 
-class ProductUpdate(StrictInput):
+class ProductUpdate(PartialUpdate):
     """A partial update: only the fields sent change (stock has its own endpoint)."""
 
     name: Name | None = None
@@ -91,15 +91,6 @@ class ProductUpdate(StrictInput):
     category: Category | None = None
     price: Money | None = None
     is_available: bool | None = None
-
-    @model_validator(mode="after")
-    def _something_non_null(self) -> Self:
-        if not self.model_fields_set:
-            raise ValueError("give at least one field to change")
-        nulls = [name for name in self.model_fields_set if getattr(self, name) is None]
-        if nulls:
-            raise ValueError(f"{', '.join(sorted(nulls))} cannot be null")
-        return self
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"price": "11.90", "is_available": True}]}
@@ -121,9 +112,8 @@ class StockChange(StrictInput):
     model_config = ConfigDict(json_schema_extra={"examples": [{"delta": -2}]})
 
 
-class ProductOut(BaseModel):
+class ProductOut(ResponseModel):
     model_config = ConfigDict(
-        from_attributes=True,
         json_schema_extra={
             "examples": [
                 {
@@ -181,18 +171,15 @@ class OrderCreate(StrictInput):
     )
 
 
-class OrderItemOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class OrderItemOut(ResponseModel):
     product_id: uuid.UUID
     name: str
     quantity: int
     unit_price: Decimal
 
 
-class OrderOut(BaseModel):
+class OrderOut(ResponseModel):
     model_config = ConfigDict(
-        from_attributes=True,
         json_schema_extra={
             "examples": [
                 {
@@ -224,9 +211,7 @@ class OrderOut(BaseModel):
     created_at: datetime
 
 
-class SoldProductOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class SoldProductOut(ResponseModel):
     product_id: uuid.UUID
     name: str
     quantity: int

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -21,7 +22,7 @@ from quartet.core.errors import (
     UnauthorizedError,
     ValidationFailedError,
 )
-from quartet.core.pagination import decode_uuid_cursor, encode_uuid_cursor
+from quartet.core.pagination import CursorPage
 from quartet.shop.errors import OutOfStockError, ProductUnavailableError
 from quartet.shop.models import MAX_STOCK, CustomerTotals, Order, OrderLine, Product, SoldLine
 from quartet.shop.permissions import SHOP_ORDERS_READ_ANY
@@ -46,10 +47,10 @@ def _new_product(body: ProductCreate) -> Product:
     return Product(**body.model_dump(), created_at=now, updated_at=now)
 
 
+@dataclass(frozen=True)
 class ProductService:
-    def __init__(self, products: ProductRepository, transactions: MongoTransactions) -> None:
-        self.products = products
-        self.transactions = transactions
+    products: ProductRepository
+    transactions: MongoTransactions
 
     async def create(self, body: ProductCreate) -> Product:
         product = _new_product(body)
@@ -74,20 +75,16 @@ class ProductService:
 
     async def page(
         self, *, category: str | None, available: bool | None, limit: int, cursor: str | None
-    ) -> tuple[list[Product], str | None]:
-        before = decode_uuid_cursor(cursor) if cursor else None
-        found = await self.products.list_page(
-            category=category, available=available, limit=limit + 1, before=before
+    ) -> CursorPage[Product]:
+        return await self.products.page(
+            category=category, available=available, limit=limit, cursor=cursor
         )
-        items = found[:limit]
-        more = len(found) > limit
-        return items, encode_uuid_cursor(items[-1].id) if more else None
 
     async def get(self, product_id: uuid.UUID) -> Product:
         return await self.products.get(product_id)
 
     async def update(self, product_id: uuid.UUID, body: ProductUpdate) -> Product:
-        changed = await self.products.set_fields(product_id, body.model_dump(exclude_unset=True))
+        changed = await self.products.set_fields(product_id, body.changes())
         if changed is None:
             raise NotFoundError(f"Product {product_id} not found")
         return changed
@@ -115,16 +112,11 @@ class ProductService:
         return await self.products.delete_unavailable()
 
 
+@dataclass(frozen=True)
 class OrderService:
-    def __init__(
-        self,
-        products: ProductRepository,
-        orders: OrderRepository,
-        transactions: MongoTransactions,
-    ) -> None:
-        self.products = products
-        self.orders = orders
-        self.transactions = transactions
+    products: ProductRepository
+    orders: OrderRepository
+    transactions: MongoTransactions
 
     async def place(self, user: Principal, body: OrderCreate, db: AsyncSession) -> Order:
         """Take each item's stock with a guarded update and record the order, all in one
@@ -213,9 +205,9 @@ class OrderService:
         return order
 
 
+@dataclass(frozen=True)
 class StatsService:
-    def __init__(self, orders: OrderRepository) -> None:
-        self.orders = orders
+    orders: OrderRepository
 
     async def sold(self, start: datetime, end: datetime) -> list[SoldLine]:
         if start >= end:

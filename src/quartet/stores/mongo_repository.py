@@ -24,6 +24,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import OperationFailure
 
 from quartet.core.ids import uuid7
+from quartet.core.pagination import UUID_KEYS, CursorPage, keyset_page
 from quartet.stores.errors import RecordNotFoundError
 from quartet.stores.mongo import MongoDatabase, MongoDocument
 
@@ -143,7 +144,7 @@ D = TypeVar("D", bound=MongoModel)
 
 
 class MongoRepository(Generic[D]):
-    """get / get_or_none / insert / insert_many / update / page / find / aggregate over one
+    """get / get_or_none / insert / insert_many / update / paginate / find / aggregate over one
     collection, as `model` objects. Methods that write take an optional transaction session."""
 
     spec: ClassVar[CollectionSpec]
@@ -189,23 +190,23 @@ class MongoRepository(Generic[D]):
         )
         return self._load(document)
 
-    async def page(
-        self,
-        filter_: Mapping[str, Any],
-        *,
-        limit: int,
-        before: uuid.UUID | None,
-        hint: str,
-    ) -> list[D]:
-        """Newest first by UUIDv7 `_id`, at most `limit` documents older than `before`."""
-        cursor = self.collection.find(self._page_filter(filter_, before))
-        found = await cursor.sort("_id", -1).hint(hint).limit(limit).to_list()
-        return [self.model.model_validate(document) for document in found]
+    async def paginate(
+        self, filter_: Mapping[str, Any], *, limit: int, cursor: str | None, hint: str
+    ) -> CursorPage[D]:
+        """The documents matching `filter_` newest first by UUIDv7 `_id`, `limit` a page."""
 
-    async def explain_page(
-        self, filter_: Mapping[str, Any], *, before: uuid.UUID | None, hint: str
-    ) -> QueryPlan:
-        cursor = self.collection.find(self._page_filter(filter_, before))
+        async def fetch(before: uuid.UUID | None, count: int) -> list[D]:
+            found = self.collection.find(self._page_filter(filter_, before))
+            documents = await found.sort("_id", -1).hint(hint).limit(count).to_list()
+            return [self.model.model_validate(document) for document in documents]
+
+        return await keyset_page(
+            fetch, limit=limit, cursor=cursor, keys=UUID_KEYS, key_of=lambda doc: doc.id
+        )
+
+    async def explain_page(self, filter_: Mapping[str, Any], *, hint: str) -> QueryPlan:
+        """The plan of a first page (later pages add an `_id` bound to the same scan)."""
+        cursor = self.collection.find(self._page_filter(filter_, None))
         return query_plan(await cursor.sort("_id", -1).hint(hint).limit(1).explain())
 
     @staticmethod

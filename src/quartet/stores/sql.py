@@ -10,11 +10,13 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import DateTime, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql import Select
+from sqlalchemy.orm import Mapped
+from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import Field, SQLModel, col
 
 from quartet.core.clock import utcnow
 from quartet.core.ids import uuid7
+from quartet.core.pagination import UUID_KEYS, CursorPage, OffsetPage, keyset_page
 from quartet.stores.errors import RecordNotFoundError
 
 SQLModel.metadata.naming_convention = {
@@ -47,8 +49,8 @@ M = TypeVar("M", bound=UUIDModel)
 
 
 class PostgresRepository(Generic[M]):
-    """get / get_or_none / list / create / update / delete over one model, in the caller's
-    session. It flushes (so constraint errors surface here) but never commits."""
+    """get / get_or_none / paginate / offset_page / create / update / delete over one model, in
+    the caller's session. It flushes (so constraint errors surface here) but never commits."""
 
     model: type[M]
 
@@ -64,16 +66,37 @@ class PostgresRepository(Generic[M]):
             raise RecordNotFoundError(f"{self.model.__name__} not found")
         return found
 
-    async def list(
-        self, *, limit: int, before: uuid.UUID | None = None, statement: Select[Any] | None = None
-    ) -> Sequence[M]:
-        """Newest first by UUIDv7, `limit` rows strictly older than `before`."""
+    async def paginate(
+        self, *, limit: int, cursor: str | None, statement: Select[Any] | None = None
+    ) -> CursorPage[M]:
+        """The rows of `statement` (default: all) newest first by UUIDv7, `limit` a page."""
         query = statement if statement is not None else select(self.model)
-        if before is not None:
-            query = query.where(col(self.model.id) < before)
-        query = query.order_by(col(self.model.id).desc()).limit(limit)
-        rows: Sequence[M] = (await self.session.scalars(query)).all()
-        return rows
+
+        async def fetch(before: uuid.UUID | None, count: int) -> Sequence[M]:
+            page = query if before is None else query.where(col(self.model.id) < before)
+            page = page.order_by(col(self.model.id).desc()).limit(count)
+            rows: Sequence[M] = (await self.session.scalars(page)).all()
+            return rows
+
+        return await keyset_page(
+            fetch, limit=limit, cursor=cursor, keys=UUID_KEYS, key_of=lambda row: row.id
+        )
+
+    async def offset_page(
+        self,
+        *,
+        where: Sequence[ColumnElement[bool]],
+        order_by: Sequence[ColumnElement[Any] | Mapped[Any]],
+        limit: int,
+        offset: int,
+    ) -> OffsetPage[M]:
+        """The rows matching `where` in the caller's order, `limit` from `offset`, and how many
+        match in all (for lists sorted by a field the client picks)."""
+        page = select(self.model).where(*where).order_by(*order_by).limit(limit).offset(offset)
+        rows = (await self.session.scalars(page)).all()
+        count = select(func.count()).select_from(self.model).where(*where)
+        total = int(await self.session.scalar(count) or 0)
+        return OffsetPage.model_construct(items=list(rows), total=total, limit=limit, offset=offset)
 
     async def create(self, obj: M) -> M:
         self.session.add(obj)

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from typing import Literal
 
-from sqlalchemy import Select, exists, func, or_, select, update
+from sqlalchemy import Select, exists, or_, select, update
 from sqlmodel import col
 
+from quartet.core.pagination import OffsetPage
 from quartet.stores.errors import RecordNotFoundError
 from quartet.stores.sql import PostgresRepository
 from quartet.users.models import User
@@ -60,7 +61,7 @@ class UserRepository(PostgresRepository[User]):
 
     async def search(
         self, query: UserQuery, member_of: Select[uuid.UUID] | None
-    ) -> tuple[Sequence[User], int]:
+    ) -> OffsetPage[User]:
         """One page of users matching `query` (ordered, ties broken by id) and the total."""
         conditions = []
         if query.search:
@@ -81,13 +82,6 @@ class UserRepository(PostgresRepository[User]):
         sort = getattr(User, query.sort)
         order = col(sort).desc().nulls_last() if query.descending else col(sort).asc().nulls_last()
         tiebreak = col(User.id).desc() if query.descending else col(User.id).asc()
-        page = (
-            select(User)
-            .where(*conditions)
-            .order_by(order, tiebreak)
-            .limit(query.limit)
-            .offset(query.offset)
+        return await self.offset_page(
+            where=conditions, order_by=(order, tiebreak), limit=query.limit, offset=query.offset
         )
-        total = select(func.count()).select_from(User).where(*conditions)
-        rows = (await self.session.scalars(page)).all()
-        return rows, int(await self.session.scalar(total) or 0)

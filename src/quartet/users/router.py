@@ -59,10 +59,7 @@ async def list_users(
         limit=limit,
         offset=offset,
     )
-    rows, total = await service.search(db, query)
-    return OffsetPage(
-        items=[UserPublic.model_validate(u) for u in rows], total=total, limit=limit, offset=offset
-    )
+    return OffsetPage[UserPublic].model_validate(await service.search(db, query))
 
 
 @router.get(

@@ -3,18 +3,18 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal, Self
+from typing import Annotated, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     EmailStr,
     Field,
     StringConstraints,
-    model_validator,
 )
+
+from quartet.core.schemas import PartialUpdate, ResponseModel
 
 
 def _phone(value: str) -> str:
@@ -32,10 +32,8 @@ Phone = Annotated[str, StringConstraints(max_length=32), AfterValidator(_phone)]
 FullName = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 
 
-class UserPublic(BaseModel):
+class UserPublic(ResponseModel):
     """What any API answer may show of a user: never password data."""
-
-    model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
     email: str
@@ -76,12 +74,11 @@ PROFILE_FIELDS = frozenset({"full_name", "username", "phone", "language", "timez
 NULLABLE_FIELDS = frozenset({"full_name", "username", "phone", "country"})
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(PartialUpdate):
     """Only the fields given change; `null` clears a nullable profile field."""
 
+    nullable: ClassVar[frozenset[str]] = NULLABLE_FIELDS
     model_config = ConfigDict(
-        extra="forbid",
-        str_max_length=4096,
         json_schema_extra={"examples": [{"full_name": "Ada King", "timezone": "Europe/London"}]},
     )
 
@@ -96,15 +93,3 @@ class UserUpdate(BaseModel):
     status: Status | None = Field(default=None, description="users.update")
     is_email_verified: bool | None = Field(default=None, description="users.update")
     is_superuser: bool | None = Field(default=None, description="superusers only")
-
-    @model_validator(mode="after")
-    def _changes(self) -> Self:
-        if not self.model_fields_set:
-            raise ValueError("give at least one field to change")
-        cleared = {f for f in self.model_fields_set if getattr(self, f) is None}
-        if cleared - NULLABLE_FIELDS:
-            raise ValueError(f"{', '.join(sorted(cleared - NULLABLE_FIELDS))} cannot be null")
-        return self
-
-    def changes(self) -> dict[str, object]:
-        return {f: getattr(self, f) for f in self.model_fields_set}

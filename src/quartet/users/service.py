@@ -11,13 +11,14 @@ from all four stores (`quartet.erasure`).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quartet.auth.state_repository import AuthStateRepository
 from quartet.auth.tokens import Principal
+from quartet.core.pagination import OffsetPage
 from quartet.erasure.service import DELETED, ErasureService
 from quartet.rbac.errors import PermissionDeniedError, UserNotFoundError
 from quartet.rbac.repository import GroupRepository
@@ -35,18 +36,12 @@ AUTHORISATION_FIELDS = ("is_active", "is_superuser")
 IDENTIFIERS: tuple[Identifier, ...] = ("email", "username", "phone")
 
 
+@dataclass(frozen=True)
 class UserAdminService:
-    def __init__(
-        self,
-        transactions: TransactionRunner,
-        state: AuthStateRepository,
-        profiles: ProfileCache,
-        erasure: ErasureService,
-    ) -> None:
-        self.tx = transactions
-        self.state = state
-        self.profiles = profiles
-        self.erasure = erasure
+    tx: TransactionRunner
+    state: AuthStateRepository
+    profiles: ProfileCache
+    erasure: ErasureService
 
     @staticmethod
     def _authorise(caller: Principal, user_id: uuid.UUID, needed: str | None) -> None:
@@ -59,7 +54,7 @@ class UserAdminService:
         if needed is not None and not caller.has(needed):
             raise PermissionDeniedError(needed)
 
-    async def search(self, db: AsyncSession, query: UserQuery) -> tuple[Sequence[User], int]:
+    async def search(self, db: AsyncSession, query: UserQuery) -> OffsetPage[User]:
         member_of = GroupRepository.members(query.group_id) if query.group_id else None
         return await UserRepository(db).search(query, member_of)
 

@@ -15,7 +15,8 @@ from pydantic import (
     model_validator,
 )
 
-from quartet.auth.schemas import MAX_PASSWORD_INPUT, Strict
+from quartet.auth.schemas import MAX_PASSWORD_INPUT
+from quartet.core.schemas import StrictInput
 from quartet.notifications.models import Channel
 from quartet.users.schemas import Email, FullName, Phone, Username
 
@@ -48,19 +49,19 @@ def normalise_identifier(value: str) -> tuple[ContactKind, str]:
         raise ValueError("identifier must be an email address or a phone number") from error
 
 
-class TokenIn(Strict):
+class TokenIn(StrictInput):
     token: str = OpaqueToken
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"token": "lk_5Jd8Qw2Er4Ty6Ui8"}]})
 
 
-class EmailIn(Strict):
+class EmailIn(StrictInput):
     email: Email
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"email": "ada@example.com"}]})
 
 
-class ResendVerificationIn(Strict):
+class ResendVerificationIn(StrictInput):
     """Signed in: no body needed. Otherwise the account's email."""
 
     email: Email | None = None
@@ -68,7 +69,7 @@ class ResendVerificationIn(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{"email": "ada@example.com"}]})
 
 
-class ResetPasswordIn(Strict):
+class ResetPasswordIn(StrictInput):
     token: str = OpaqueToken
     new_password: str = Password
 
@@ -85,7 +86,7 @@ class Accepted(BaseModel):
     detail: str = "If the account exists, a message is on its way"
 
 
-class SendCodeIn(Strict):
+class SendCodeIn(StrictInput):
     channel: Channel
     identifier: str = Field(min_length=3, max_length=254)
     purpose: CodePurpose
@@ -117,7 +118,7 @@ class CodeSent(Accepted):
     resend_after: int
 
 
-class VerifyCodeIn(Strict):
+class VerifyCodeIn(StrictInput):
     identifier: str = Field(min_length=3, max_length=254)
     purpose: CodePurpose
     code: str = Field(pattern=r"^[0-9]{6}$")
@@ -140,13 +141,13 @@ class ProofOut(BaseModel):
     expires_in: int
 
 
-class ProofIn(Strict):
+class ProofIn(StrictInput):
     proof: str = OpaqueToken
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"proof": "pr_9Xk2mQ7vL4sT8wZ1"}]})
 
 
-class SignupIn(Strict):
+class SignupIn(StrictInput):
     """Sign-up by code: the proof's contact becomes the verified one. A phone sign-up still
     needs an email (every account has one); it gets a verification link."""
 
@@ -164,7 +165,7 @@ class SignupIn(Strict):
     )
 
 
-class ForgetPasswordIn(Strict):
+class ForgetPasswordIn(StrictInput):
     proof: str = OpaqueToken
     new_password: str = Password
 
@@ -175,7 +176,7 @@ class ForgetPasswordIn(Strict):
     )
 
 
-class VerifyContactsIn(Strict):
+class VerifyContactsIn(StrictInput):
     email_proof: str | None = Field(default=None, min_length=16, max_length=128)
     phone_proof: str | None = Field(default=None, min_length=16, max_length=128)
 
@@ -190,7 +191,7 @@ class VerifyContactsIn(Strict):
     )
 
 
-class SetPasswordIn(Strict):
+class SetPasswordIn(StrictInput):
     new_password: str = Password
 
     model_config = ConfigDict(
@@ -198,7 +199,7 @@ class SetPasswordIn(Strict):
     )
 
 
-class ChangePasswordIn(Strict):
+class ChangePasswordIn(StrictInput):
     current_password: str = Password
     new_password: str = Password
 
