@@ -5,11 +5,11 @@ Services never commit. `TransactionRunner.run` re-runs a whole transaction on se
 failure, deadlock or a dropped connection, but never after a commit that may have gone through,
 and never past the request's store deadline (`quartet.stores.deadline`).
 
-Every round trip (connect, pool pre-ping, statement, COMMIT) is bounded by half the deadline, so
-a pre-ping that times out and the reconnect that follows still fit in it; a timed-out connection
-is invalidated (closed, never reused or rolled back over the wire). "Cannot connect now" (57P03,
-a server starting up or shutting down), administrator shutdown and connection exceptions count
-as the store being unavailable.
+Every round trip (connect, ping of an idle connection, statement, COMMIT) is bounded by half the
+deadline, so a ping that times out and the reconnect that follows still fit in it; a timed-out
+connection is invalidated (closed, never reused or rolled back over the wire). "Cannot connect
+now" (57P03, a server starting up or shutting down), administrator shutdown and connection
+exceptions count as the store being unavailable.
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def create_engine(settings: Settings, monitor: QueryMonitor | None = None) -> As
         max_overflow=settings.DB_MAX_OVERFLOW,
         pool_timeout=min(settings.DB_POOL_TIMEOUT, bound),
         pool_recycle=settings.DB_POOL_RECYCLE,
-        pool_pre_ping=True,
+        pool_pre_ping=False,  # see ping_idle_connections
         echo=settings.DB_ECHO,
         connect_args={
             "timeout": min(settings.DB_CONNECT_TIMEOUT, bound),
@@ -104,9 +104,38 @@ def create_engine(settings: Settings, monitor: QueryMonitor | None = None) -> As
         },
     )
     event.listen(engine.sync_engine, "handle_error", _timeouts_invalidate)
+    ping_idle_connections(engine)
     if monitor is not None:
         attach_monitor(engine, monitor)
     return engine
+
+
+PING_AFTER_IDLE_SECONDS = 1.0
+"""A pooled connection idle longer than this is pinged before it is handed out."""
+_IDLE_SINCE = "quartet_idle_since"
+
+
+def ping_idle_connections(engine: AsyncEngine) -> None:
+    """SQLAlchemy's `pool_pre_ping` pings every checkout, and the asyncpg dialect's ping is three
+    round trips (BEGIN, `;`, ROLLBACK): more than the query a request came for. A connection
+    checked in less than `PING_AFTER_IDLE_SECONDS` ago was just working; an older one (a server
+    restart, a proxy's idle cut) is pinged, and one that fails is replaced by a new one. A
+    connection that dies in between fails its statement as a disconnect, which invalidates the
+    pool (the request answers 503)."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _checked_in(dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        idle_since = record.info.pop(_IDLE_SINCE, None)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return  # a new connection, or one just used
+        try:
+            dbapi_connection.ping()
+        except Exception as error:
+            raise exc.DisconnectionError("idle connection failed its ping") from error
 
 
 def _timeouts_invalidate(context: Any) -> Exception | None:
