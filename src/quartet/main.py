@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -126,6 +127,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await observability.start()
         notifications.start()
         erasure_worker.start()
+        # What start-up made lives as long as the process: frozen, it is out of the cyclic
+        # collector's full passes (a pass over it stalls every request for a long moment).
+        gc.freeze()
         try:
             yield
         finally:
