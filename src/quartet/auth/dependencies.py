@@ -59,11 +59,15 @@ class AuthSecurity:
 
 async def get_auth_service(request: Request) -> AuthService:
     """One per app (every part of it is process-wide), made on first use; made again if the
-    app's Redis client was replaced (tests put a dead one in place)."""
+    app's Redis client or sessionmaker was replaced (tests swap both)."""
     state = request.app.state
     stores = state.stores
     built: AuthService | None = getattr(state, "auth_service", None)
-    if built is not None and built.state.redis is stores.redis:
+    if (
+        built is not None
+        and built.state.redis is stores.redis
+        and built.transactions.sessionmaker is stores.sessionmaker
+    ):
         return built
     security: AuthSecurity = state.security
     cache: Cache = state.cache
