@@ -22,7 +22,7 @@ from bench.common import Server, bench_env, bench_stores, machine_note, run, uvi
 from bench.events import METADATA
 from bench.events import superuser_token as promoted_superuser
 from bench.posts_list import register_viewer
-from bench.wrk_runner import ensure_wrk, parse
+from bench.wrk_runner import ANSWER_TIMEOUT_S, ensure_wrk, parse
 
 NAME = "quartet_bench_soak"
 API = "/api/v1"
@@ -91,6 +91,7 @@ async def soak(server: Server, script: str, options: Options) -> list[tuple[floa
         path = Path(scratch) / "mix.lua"
         path.write_text(script)
         command = [await ensure_wrk(), "--latency", "-t1", f"-c{options.connections}"]
+        command += ["--timeout", f"{ANSWER_TIMEOUT_S:g}s"]
         process = await asyncio.create_subprocess_exec(
             *command,
             f"-d{seconds:g}s",

@@ -20,6 +20,9 @@ from pathlib import Path
 
 from bench.common import BenchError
 
+ANSWER_TIMEOUT_S = 10.0
+"""wrk's own default (2 s) would count a slow answer as a socket error, not as a latency: the
+app answers 503 itself once its store deadline has passed."""
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 _PERCENTILE = re.compile(r"^\s*(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
 _RATE = re.compile(r"^Requests/sec:\s+([\d.]+)", re.MULTILINE)
@@ -98,6 +101,7 @@ async def run_wrk(
 ) -> WrkResult:
     """One wrk run; with `bodies`, each request sends one of them (chosen at random)."""
     command = [await ensure_wrk(), "--latency", "-t1", f"-c{connections}", f"-d{duration:g}s"]
+    command += ["--timeout", f"{ANSWER_TIMEOUT_S:g}s"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
     with tempfile.TemporaryDirectory(prefix="quartet-wrk-") as scratch:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 
 from quartet import __version__
 from quartet.account.router import router as account_router
@@ -14,7 +15,6 @@ from quartet.audit.trail import ActionRecorded
 from quartet.auth.dependencies import AuthSecurity, token_check_rider
 from quartet.auth.router import router as auth_router
 from quartet.cache.router import router as cache_router
-from quartet.core.cors import ListedOriginsCORSMiddleware
 from quartet.core.domain_events import DomainEvents
 from quartet.core.errors import (
     RateLimitedError,
@@ -22,14 +22,9 @@ from quartet.core.errors import (
     install_error_handlers,
     responses,
 )
-from quartet.core.hosts import TrustedHostMiddleware, install_slash_redirects
+from quartet.core.hosts import install_slash_redirects
 from quartet.core.logging import configure_logging
-from quartet.core.middleware import (
-    BodySizeLimitMiddleware,
-    RequestIdMiddleware,
-    SecurityHeadersMiddleware,
-    UnhandledErrorMiddleware,
-)
+from quartet.core.middleware import EdgeMiddleware
 from quartet.core.openapi import install as install_openapi
 from quartet.core.openapi import operation_id
 from quartet.core.rate_limit import GlobalRateLimit, RateLimitRefused
@@ -64,35 +59,38 @@ from quartet.sessions.router import router as sessions_router
 from quartet.settings import Settings, get_settings
 from quartet.shop.router import router as shop_router
 from quartet.stores.cache import Cache
-from quartet.stores.deadline import StoreDeadlineMiddleware
 from quartet.stores.registry import Stores, error_translations
 from quartet.users.router import router as users_router
 from quartet.verification.router import router as lifecycle_router
 
 
-def api_router(settings: Settings) -> APIRouter:
-    """Every versioned domain router under `API_V1_STR`, behind the global rate limit."""
-    api = APIRouter(
-        prefix=settings.API_V1_STR,
-        dependencies=[GlobalRateLimit],
-        responses=responses(RateLimitedError, StoreUnavailableError),
-    )
-    api.include_router(auth_router)
-    api.include_router(lifecycle_router)
-    api.include_router(account_router)
-    api.include_router(events_router)
-    api.include_router(posts_router)
-    api.include_router(sessions_router)
-    api.include_router(cache_router)
-    api.include_router(shop_router)
-    api.include_router(media_router)
-    api.include_router(rbac_router)
-    api.include_router(users_router)
-    api.include_router(oauth_router)
-    api.include_router(oauth_identities_router)
-    api.include_router(erasure_router)
-    api.include_router(dashboard_router)
-    return api
+def include_api(app: FastAPI, settings: Settings) -> None:
+    """Every versioned domain router under `API_V1_STR`, behind the global rate limit. Each is
+    included in the app itself: FastAPI matches a request again at every level of routers it
+    is nested in."""
+    for router in (
+        auth_router,
+        lifecycle_router,
+        account_router,
+        events_router,
+        posts_router,
+        sessions_router,
+        cache_router,
+        shop_router,
+        media_router,
+        rbac_router,
+        users_router,
+        oauth_router,
+        oauth_identities_router,
+        erasure_router,
+        dashboard_router,
+    ):
+        app.include_router(
+            router,
+            prefix=settings.API_V1_STR,
+            dependencies=[GlobalRateLimit],
+            responses=responses(RateLimitedError, StoreUnavailableError),
+        )
 
 
 def listen(domain_events: DomainEvents, activity: ActivityWriter) -> None:
@@ -148,6 +146,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await observability.start()
         notifications.start()
         erasure_worker.start()
+        # What start-up made lives as long as the process: frozen, it is out of the cyclic
+        # collector's full passes (a pass over it stalls every request for a long moment).
+        gc.freeze()
         try:
             yield
         finally:
@@ -191,37 +192,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app, error_translations())
     install_riders(app, token_check_rider)  # the token check rides the one Redis round trip
     app.include_router(health_router)
-    app.include_router(api_router(settings))
+    include_api(app, settings)
     if settings.DOCS_ENABLED:
         app.include_router(api_docs_router)
     install_slash_redirects(app.router, settings.PUBLIC_BASE_URL)
 
-    # Added innermost first: the request id wraps everything, so every answer and log has it.
+    # Added innermost first. One edge layer does the cheap per-request work (request id,
+    # trusted hosts, security headers, CORS, unhandled errors, body limit, store deadline).
     install_idempotency(app)
-    app.add_middleware(StoreDeadlineMiddleware, seconds=settings.STORE_DEADLINE_SECONDS)
     # Uploads stream past MAX_REQUEST_BODY_BYTES up to their own cap (enforced again as read).
     upload_limit = {
         f"{settings.API_V1_STR}/upload/media": settings.MEDIA_MAX_BYTES + MULTIPART_OVERHEAD_BYTES
     }
     app.add_middleware(
-        BodySizeLimitMiddleware,
+        EdgeMiddleware,
+        allowed_hosts=settings.ALLOWED_HOSTS,
+        hsts=settings.ENVIRONMENT == "production",
+        cors={
+            "allow_origins": settings.BACKEND_CORS_ORIGINS,
+            "allow_credentials": "*" not in settings.BACKEND_CORS_ORIGINS,
+            "allow_methods": ["*"],
+            "allow_headers": ["*"],
+            "expose_headers": ["X-Request-ID", "Retry-After"],
+        },
         max_bytes=settings.MAX_REQUEST_BODY_BYTES,
         path_limits=upload_limit,
+        store_deadline_seconds=settings.STORE_DEADLINE_SECONDS,
     )
-    # Inside CORS and the security headers, so a 500 carries them too (else a SPA on another
-    # origin sees a CORS failure instead of the error body).
-    app.add_middleware(UnhandledErrorMiddleware)
-    app.add_middleware(
-        ListedOriginsCORSMiddleware,
-        allow_origins=settings.BACKEND_CORS_ORIGINS,
-        allow_credentials="*" not in settings.BACKEND_CORS_ORIGINS,
-        allow_methods=["*"],
-        allow_headers=["*"],
-        expose_headers=["X-Request-ID", "Retry-After"],
-    )
-    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.ENVIRONMENT == "production")
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.ALLOWED_HOSTS)
-    app.add_middleware(RequestIdMiddleware)
     install_observability(app, observability)  # metrics and tracing wrap everything
     return app
 

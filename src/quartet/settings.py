@@ -121,8 +121,8 @@ class Settings(BaseSettings):
 
     # PostgreSQL
     DATABASE_URL: str = f"postgresql+asyncpg://{local_ports.PG_SERVER}/quartet"
-    DB_POOL_SIZE: int = Field(default=10, ge=1)
-    DB_MAX_OVERFLOW: int = Field(default=20, ge=0)
+    DB_POOL_SIZE: int = Field(default=20, ge=1)  # kept open: overflow ones are closed on return
+    DB_MAX_OVERFLOW: int = Field(default=10, ge=0)
     DB_POOL_TIMEOUT: float = Field(default=10.0, gt=0)
     DB_POOL_RECYCLE: int = 1800
     DB_QUERY_TIMEOUT: float = Field(default=30.0, gt=0, description="statement_timeout, seconds")

@@ -14,7 +14,7 @@ import functools
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Message, Send
 
 from quartet.core.errors import error_response
 
@@ -22,13 +22,8 @@ _ALLOW_CREDENTIALS = "access-control-allow-credentials"
 
 
 class ListedOriginsCORSMiddleware(CORSMiddleware):
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Requests without an Origin (not from a browser's cross-origin fetch) only need
-        `Vary: Origin`, added to the raw headers without parsing them."""
-        if scope["type"] == "http" and not any(k == b"origin" for k, _ in scope["headers"]):
-            await self.app(scope, receive, functools.partial(_vary_on_origin, send))
-            return
-        await super().__call__(scope, receive, send)
+    """Used by `quartet.core.middleware.EdgeMiddleware` for requests with an Origin (the
+    edge adds `Vary: Origin` to the others itself)."""
 
     def preflight_response(self, request_headers: Headers) -> Response:
         response = super().preflight_response(request_headers)
@@ -49,19 +44,6 @@ class ListedOriginsCORSMiddleware(CORSMiddleware):
             await super().send(message, send, request_headers)
             return
         await super().send(message, functools.partial(_without_credentials, send), request_headers)
-
-
-async def _vary_on_origin(send: Send, message: Message) -> None:
-    """What Starlette's CORS adds to an answer to a request without an Origin: its Vary
-    values, Origin included, as one header."""
-    if message["type"] == "http.response.start":
-        raw = list(message.get("headers", ()))
-        vary = [v for k, v in raw if k.lower() == b"vary"]
-        message["headers"] = [
-            *(pair for pair in raw if pair[0].lower() != b"vary"),
-            (b"vary", b", ".join([*vary, b"Origin"])),
-        ]
-    await send(message)
 
 
 async def _without_credentials(send: Send, message: Message) -> None:

@@ -301,7 +301,7 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 class InternalError(AppError):
-    """A bug: rendered by `UnhandledErrorMiddleware` without the exception's text."""
+    """A bug: rendered by `EdgeMiddleware` without the exception's text."""
 
     status_code, code, message = 500, "internal_error", "An unexpected error occurred"
 
@@ -315,7 +315,7 @@ def install_error_handlers(
 ) -> None:
     """Render every error in one format; `translations` map driver errors (e.g. a store being
     unreachable) to AppErrors without this module importing any driver. Unhandled exceptions
-    are rendered by `UnhandledErrorMiddleware`, inside the request-id middleware."""
+    are rendered by the edge middleware (`quartet.core.middleware`), with the request id."""
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -325,7 +325,7 @@ def install_error_handlers(
         async def _translated(
             request: Request, exc: Exception, translate: Callable[[Exception], AppError] = translate
         ) -> JSONResponse:
-            # `translate` re-raises what is not an outage; UnhandledErrorMiddleware renders it.
+            # `translate` re-raises what is not an outage; the edge middleware renders it.
             return await _app_error(request, translate(exc))
 
         app.add_exception_handler(exc_type, _translated)

@@ -1,9 +1,10 @@
 """Trusted hosts and redirects that never echo the request's Host header.
 
-`TrustedHostMiddleware` answers 400 `invalid_host` (in the error format) to a Host outside
-`ALLOWED_HOSTS`; probes under `/health` are exempt, since kubelets and load balancers address a
-pod by its IP. `install_slash_redirects` replaces the router's trailing-slash redirect, which
-Starlette builds from the Host header, with one built from `PUBLIC_BASE_URL`.
+`host_allowed` is what the edge middleware (`quartet.core.middleware`) checks: a Host outside
+`ALLOWED_HOSTS` gets 400 `invalid_host` (in the error format); probes under `EXEMPT_PREFIX`
+(`/health`) are exempt, since kubelets and load balancers address a pod by its IP.
+`install_slash_redirects` replaces the router's trailing-slash redirect, which Starlette builds
+from the Host header, with one built from `PUBLIC_BASE_URL`.
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ from urllib.parse import urlsplit
 
 from starlette.responses import RedirectResponse
 from starlette.routing import Match, Router
-from starlette.types import ASGIApp, Receive, Scope, Send
-
-from quartet.core.errors import error_response
+from starlette.types import Receive, Scope, Send
 
 EXEMPT_PREFIX = "/health"
 
@@ -36,23 +35,6 @@ def host_allowed(host: str, allowed: Sequence[str]) -> bool:
         if pattern.startswith("*.") and host.endswith(pattern[1:]):
             return True
     return False
-
-
-class TrustedHostMiddleware:
-    def __init__(self, app: ASGIApp, *, allowed_hosts: Sequence[str]) -> None:
-        self.app = app
-        self.allowed = [pattern.lower() for pattern in allowed_hosts]
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or scope["path"].startswith(EXEMPT_PREFIX):
-            await self.app(scope, receive, send)
-            return
-        header = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
-        if host_allowed(host_name(header), self.allowed):
-            await self.app(scope, receive, send)
-            return
-        response = error_response(400, "invalid_host", "Host header not allowed")
-        await response(scope, receive, send)
 
 
 def public_url(base_url: str, path: str, query: bytes = b"") -> str:

@@ -16,6 +16,7 @@ from functools import partial
 
 from quartet.auth.tokens import Principal
 from quartet.core.clock import to_millis, utcnow
+from quartet.core.deadline import remaining
 from quartet.core.errors import NotFoundError, ValidationFailedError
 from quartet.core.ids import uuid7, uuid7_time
 from quartet.core.pagination import CursorPage
@@ -28,7 +29,6 @@ from quartet.events.schemas import EventIn
 from quartet.rbac.errors import PermissionDeniedError
 from quartet.settings import Settings
 from quartet.stores.cassandra import UNAVAILABLE_ERRORS
-from quartet.stores.deadline import remaining
 
 MAX_FUTURE = timedelta(minutes=1)
 """How far ahead of the server clock a timestamp may be (clock skew), and how far behind a

@@ -15,9 +15,9 @@ from fastapi.responses import Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from quartet.core.deadline import fresh_deadline
 from quartet.idempotency.dependencies import SCOPE_KEY, IdempotentReplay, Reservation
 from quartet.idempotency.repository import StoredAnswer
-from quartet.stores.deadline import fresh_deadline
 from quartet.stores.redis import UNAVAILABLE_ERRORS
 
 logger = logging.getLogger(__name__)

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quartet.auth.errors import InvalidTokenError
 from quartet.auth.tokens import Principal
 from quartet.core.clock import utcnow
+from quartet.core.deadline import fresh_deadline, store_budget
 from quartet.core.errors import UnauthorizedError
 from quartet.core.ids import uuid7
 from quartet.core.pagination import CursorPage
@@ -35,7 +36,6 @@ from quartet.media.signing import LinkSigner
 from quartet.media.staging import StagedFile, file_digest, remove_stale
 from quartet.media.storage import ObjectStorage
 from quartet.media.storage.base import StoredObject, object_key
-from quartet.stores.deadline import fresh_deadline, store_budget
 from quartet.stores.errors import MissingReferenceError
 from quartet.stores.postgres import CommitOutcomeUnknownError, TransactionRunner
 

@@ -1,6 +1,6 @@
 """Sentry error tracking, opt-in with SENTRY_DSN (sentry-sdk is imported only then).
 
-Unhandled errors reach Sentry through its logging integration: `UnhandledErrorMiddleware` logs
+Unhandled errors reach Sentry through its logging integration: `core.middleware` logs
 them with their traceback at ERROR, inside the request's Sentry scope (FastAPI integration).
 Every event is tagged with the request id and the user id and then scrubbed: no request body,
 cookies or query values, only harmless headers, no local variables, no IP, and every string

@@ -43,8 +43,8 @@ from cassandra.policies import (
 )
 from cassandra.query import BatchStatement, BatchType, PreparedStatement, dict_factory
 
+from quartet.core.deadline import bounded
 from quartet.settings import Settings
-from quartet.stores.deadline import bounded
 from quartet.stores.errors import StoreUnreachableError
 from quartet.stores.monitoring import QueryMonitor, normalise_sql
 

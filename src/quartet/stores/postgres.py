@@ -3,13 +3,13 @@
 The request owns the unit of work (`unit_of_work`): commit on success, roll back on any error.
 Services never commit. `TransactionRunner.run` re-runs a whole transaction on serialization
 failure, deadlock or a dropped connection, but never after a commit that may have gone through,
-and never past the request's store deadline (`quartet.stores.deadline`).
+and never past the request's store deadline (`quartet.core.deadline`).
 
-Every round trip (connect, pool pre-ping, statement, COMMIT) is bounded by half the deadline, so
-a pre-ping that times out and the reconnect that follows still fit in it; a timed-out connection
-is invalidated (closed, never reused or rolled back over the wire). "Cannot connect now" (57P03,
-a server starting up or shutting down), administrator shutdown and connection exceptions count
-as the store being unavailable.
+Every round trip (connect, ping of an idle connection, statement, COMMIT) is bounded by half the
+deadline, so a ping that times out and the reconnect that follows still fit in it; a timed-out
+connection is invalidated (closed, never reused or rolled back over the wire). "Cannot connect
+now" (57P03, a server starting up or shutting down), administrator shutdown and connection
+exceptions count as the store being unavailable.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import asyncpg
 from sqlalchemy import event, exc, text
@@ -38,8 +38,8 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
+from quartet.core.deadline import remaining, store_budget
 from quartet.settings import Settings
-from quartet.stores.deadline import remaining, store_budget
 from quartet.stores.errors import StoreUnreachableError
 from quartet.stores.monitoring import QueryMonitor, normalise_sql
 
@@ -90,7 +90,7 @@ def create_engine(settings: Settings, monitor: QueryMonitor | None = None) -> As
         max_overflow=settings.DB_MAX_OVERFLOW,
         pool_timeout=min(settings.DB_POOL_TIMEOUT, bound),
         pool_recycle=settings.DB_POOL_RECYCLE,
-        pool_pre_ping=True,
+        pool_pre_ping=False,  # see ping_idle_connections
         echo=settings.DB_ECHO,
         connect_args={
             "timeout": min(settings.DB_CONNECT_TIMEOUT, bound),
@@ -104,9 +104,38 @@ def create_engine(settings: Settings, monitor: QueryMonitor | None = None) -> As
         },
     )
     event.listen(engine.sync_engine, "handle_error", _timeouts_invalidate)
+    ping_idle_connections(engine)
     if monitor is not None:
         attach_monitor(engine, monitor)
     return engine
+
+
+PING_AFTER_IDLE_SECONDS = 1.0
+"""A pooled connection idle longer than this is pinged before it is handed out."""
+_IDLE_SINCE = "quartet_idle_since"
+
+
+def ping_idle_connections(engine: AsyncEngine) -> None:
+    """SQLAlchemy's `pool_pre_ping` pings every checkout, and the asyncpg dialect's ping is three
+    round trips (BEGIN, `;`, ROLLBACK): more than the query a request came for. A connection
+    checked in less than `PING_AFTER_IDLE_SECONDS` ago was just working; an older one (a server
+    restart, a proxy's idle cut) is pinged, and one that fails is replaced by a new one. A
+    connection that dies in between fails its statement as a disconnect, which invalidates the
+    pool (the request answers 503)."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _checked_in(dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        idle_since = record.info.pop(_IDLE_SINCE, None)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return  # a new connection, or one just used
+        try:
+            dbapi_connection.ping()
+        except Exception as error:
+            raise exc.DisconnectionError("idle connection failed its ping") from error
 
 
 def _timeouts_invalidate(context: Any) -> Exception | None:
@@ -168,21 +197,51 @@ def _rolled_back(session: AsyncSession) -> None:
     session.info.pop(_AFTER_COMMIT, None)
 
 
+class LazySession:
+    """Stands in for an `AsyncSession` that is made on first use, so a unit of work that runs
+    no query (a cached read, a refused request) never builds one: making and closing a session
+    costs more CPU than serving a cached answer."""
+
+    __slots__ = ("_made", "_sessionmaker")
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = sessionmaker
+        self._made: AsyncSession | None = None
+
+    @property
+    def made(self) -> AsyncSession | None:
+        """The session, if anything used it."""
+        return self._made
+
+    def __getattr__(self, name: str) -> Any:
+        session = self._made
+        if session is None:
+            session = self._made = self._sessionmaker()
+        return getattr(session, name)
+
+
 @asynccontextmanager
 async def unit_of_work(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> AsyncIterator[AsyncSession]:
-    """One transaction: commit when the block succeeds, roll back when anything raises."""
-    async with sessionmaker() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException as error:
-            _rolled_back(session)
-            await session.rollback()
-            _raise_as_postgres_outage(error)
-            raise
-        _committed(session)
+    """One transaction: commit when the block succeeds, roll back when anything raises. The
+    session is made on first use (`LazySession`)."""
+    lazy = LazySession(sessionmaker)
+    try:
+        yield cast(AsyncSession, lazy)
+        if lazy.made is not None:
+            await lazy.made.commit()
+    except BaseException as error:
+        if lazy.made is not None:
+            _rolled_back(lazy.made)
+            await lazy.made.rollback()
+        _raise_as_postgres_outage(error)
+        raise
+    finally:
+        if lazy.made is not None:
+            await lazy.made.close()
+    if lazy.made is not None:
+        _committed(lazy.made)
 
 
 def _raise_as_postgres_outage(error: BaseException) -> None:

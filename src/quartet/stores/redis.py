@@ -10,8 +10,8 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from quartet.core.deadline import bounded
 from quartet.settings import Settings
-from quartet.stores.deadline import bounded
 from quartet.stores.errors import StoreUnreachableError
 from quartet.stores.redis_round_trips import count_round_trips
 
