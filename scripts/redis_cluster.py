@@ -35,7 +35,13 @@ import redis
 from quartet import local_ports
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DIR = Path(os.environ.get("QUARTET_SERVICES_DIR", ROOT / ".services")).resolve()
+DEFAULT_DIR = Path(
+    os.environ.get("QUARTET_REDIS_CLUSTER_DIR")
+    or os.environ.get("QUARTET_SERVICES_DIR")
+    or ROOT / ".services"
+).resolve()
+"""Where `redis-cluster/<port>` lives unless a caller says: QUARTET_REDIS_CLUSTER_DIR (a cluster
+of one's own beside shared stores), else the services directory."""
 HOST = local_ports.HOST
 PORTS = local_ports.REDIS_CLUSTER_PORTS
 NODE_TIMEOUT_MS = 2000
@@ -89,7 +95,7 @@ def _ask(port: int, *command: Any) -> Any:
     """One command to one node; None when it cannot answer."""
     client = _client(port)
     try:
-        return client.execute_command(*command)
+        return client.execute_command(*command)  # type: ignore[no-untyped-call]
     except redis.RedisError:
         return None
     finally:

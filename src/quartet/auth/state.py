@@ -199,7 +199,7 @@ class AuthStateRepository:
             return False
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(self._lock_key(identifier, "locked"), "1", ex=lock_seconds)
-            pipe.delete(fails_key)
+            pipe.execute_command("DEL", fails_key)  # a cluster pipeline does not queue .delete()
             await pipe.execute()
         return True
 

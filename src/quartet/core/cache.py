@@ -147,7 +147,7 @@ class Cache:
                     secrets.token_hex(8),
                     ex=self.ttl_seconds + GENERATION_GRACE_SECONDS,
                 )
-                pipe.unlink(self.key(name))
+                pipe.execute_command("UNLINK", self.key(name))  # nor .unlink() (cluster)
                 await pipe.execute()
         except Exception as error:
             self._failed(error)

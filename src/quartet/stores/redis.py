@@ -93,9 +93,9 @@ def _create_cluster_client(settings: Settings) -> Redis:
     """redis-py's cluster client over the startup nodes, authenticated like REDIS_URL.
 
     Typed as `Redis` for the repositories: the cluster client answers the same commands, and
-    the code that must treat it differently checks for `RedisCluster`. It accepts no connection class
-    as an argument, so the deadline-bound, round-trip-counting one is installed in the
-    connection settings its nodes are made from, before any node connects."""
+    the code that must treat it differently checks for `RedisCluster`. It accepts no
+    connection class as an argument, so the deadline-bound, round-trip-counting one is
+    installed in the connection settings its nodes are made from, before any node connects."""
     url = parse_url(settings.REDIS_URL)
     addresses = (node.strip().rsplit(":", 1) for node in settings.REDIS_CLUSTER_NODES.split(","))
     nodes = [ClusterNode(host, int(port)) for host, port in addresses]

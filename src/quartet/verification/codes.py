@@ -143,7 +143,7 @@ class CodeRepository:
         """A new code replaces the previous one (and its tries) for this purpose and identifier."""
         key = self._code(purpose, identifier)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(key)
+            pipe.execute_command("DEL", key)  # a cluster pipeline does not queue .delete()
             pipe.hset(
                 key,
                 mapping={"digest": code_digest, "tries": 0, "channel": channel, "user_id": user_id},
