@@ -83,7 +83,7 @@ def make_settings(**overrides: object) -> Settings:
     # Raw values (strings from the environment, or overrides of any type): pydantic validates
     # and coerces them, so they go in as Any.
     values: dict[str, Any] = {**test_env(), **overrides}
-    if "REDIS_URL" in overrides:  # a test's own (dead or proxied) single Redis, even on a cluster run
+    if "REDIS_URL" in overrides:  # a test's own (dead or proxied) Redis, even on a cluster run
         for name in REDIS_CLUSTER_ENV:
             values.pop(name, None)
     return Settings(_env_file=None, **values)
