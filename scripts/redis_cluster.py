@@ -31,6 +31,8 @@ from types import ModuleType
 from typing import Any
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from quartet import local_ports
 
@@ -82,11 +84,13 @@ def _pid(services_dir: Path, port: int) -> int | None:
 
 
 def _client(port: int, timeout: float = 1.0) -> redis.Redis:
+    """No retries: redis-py's default backs off for seconds before saying a node is down."""
     return redis.Redis(
         host=HOST,
         port=port,
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
+        retry=Retry(NoBackoff(), 0),
         decode_responses=True,
     )
 
@@ -127,6 +131,7 @@ def _start(services_dir: Path, port: int) -> None:
         "--cluster-node-timeout", str(NODE_TIMEOUT_MS),
         "--cluster-port", str(port + local_ports.REDIS_CLUSTER_BUS_OFFSET),
         "--cluster-replica-validity-factor", "0",
+        "--repl-diskless-sync-delay", "0",  # a rejoining node syncs at once
         "--appendonly", "yes",
         "--appendfsync", "everysec",
         "--save", "",

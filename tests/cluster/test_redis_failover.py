@@ -23,7 +23,7 @@ import httpx
 import pytest
 from scripts import redis_cluster
 
-from tests.accounts import Account, bearer, register
+from tests.accounts import Account, bearer, login, register
 from tests.apps import dedicated_app
 from tests.clients import http_for
 
@@ -114,20 +114,24 @@ async def _worker(
 
 async def _promoted(replica: int) -> None:
     while True:
-        roles = {row["port"]: row["role"] for row in redis_cluster.status()}
+        rows = await asyncio.to_thread(redis_cluster.status)
+        roles = {row["port"]: row["role"] for row in rows}
         if roles.get(replica) == "master":
             return
         await asyncio.sleep(0.1)
 
 
+@pytest.mark.usefixtures("app")  # the run's database, migrated and seeded
 async def test_a_master_fails_under_load_and_the_api_recovers_by_itself(api: str) -> None:
     await asyncio.to_thread(redis_cluster.up)
     async with dedicated_app(
         STORE_DEADLINE_SECONDS=STORE_DEADLINE, REDIS_TIMEOUT=1.0, SESSION_IDLE_LOGOUT=True
     ) as app:
+        ledger, stop = Ledger(), asyncio.Event()
         async with http_for(app) as setup:
             accounts = [await register(setup, api) for _ in range(ACCOUNTS)]
-        ledger, stop = Ledger(), asyncio.Event()
+            for account in accounts:  # sessions that stay open throughout
+                ledger.live.append((time.monotonic(), await login(setup, api, account)))
         clients = [http_for(app, peer=f"10.9.0.{n + 1}") for n in range(WORKERS)]
         https = [await client.__aenter__() for client in clients]
         workers = [
@@ -167,12 +171,15 @@ async def test_a_master_fails_under_load_and_the_api_recovers_by_itself(api: str
         assert not unexpected, unexpected[:5]
         assert all(o.error == "store_unavailable" for o in outcomes if o.status == 503)
         slowest = max(o.seconds for o in outcomes)
-        assert slowest <= STORE_DEADLINE + 0.5, slowest
+        slow = sorted(outcomes, key=lambda o: -o.seconds)[:8]
+        assert slowest <= STORE_DEADLINE + 0.5, [
+            (o.kind, o.status, round(o.started - failed_at, 2), round(o.seconds, 2)) for o in slow
+        ]
         failures = [o for o in outcomes if o.status == 503]
         recovered_after = max((o.started + o.seconds for o in failures), default=failed_at)
         recovered_after -= failed_at
         assert recovered_after <= FAILOVER_WINDOW, recovered_after
-        assert all(o.started >= failed_at - 0.1 for o in failures)  # none before the failure
+        assert all(o.started + o.seconds >= failed_at for o in failures)  # none before it
         assert [o for o in outcomes if o.started > failed_at + recovered_after]  # served again
 
         async with http_for(app, peer="10.9.1.1") as check:
@@ -199,12 +206,18 @@ async def test_a_master_fails_under_load_and_the_api_recovers_by_itself(api: str
         by_kind = {
             kind: sum(1 for o in failures if o.kind == kind) for kind in ("login", "me", "logout")
         }
+        reads_back = max(
+            (o.started + o.seconds - failed_at for o in failures if o.kind != "logout"),
+            default=0.0,
+        )
         print(
-            "\n| drill | requests | failed (503) | 500s/hangs | promoted after | recovered after "
-            "| rejoined after | slowest answer | acknowledged lost |\n"
+            "\n| drill | requests | failed (503) | 500s/hangs | replica promoted | logins and "
+            "reads back | revocations back (old master rejoined) | slowest answer | "
+            "acknowledged lost |\n"
             f"| Redis master {victim} SIGKILL, replica {replica} promoted | {len(outcomes)} "
             f"| {len(failures)} (login {by_kind['login']}, me {by_kind['me']}, "
-            f"logout {by_kind['logout']}) | 0 | {promoted_after:.1f} s | {recovered_after:.1f} s "
-            f"| {rejoined_after:.1f} s | {slowest:.2f} s | 0 of {len(ledger.revoked)} revocations, "
-            f"0 of {len(settled)} settled sessions ({len(unconfirmed)} unconfirmed lost) |"
+            f"logout {by_kind['logout']}) | 0 | {promoted_after:.1f} s | {reads_back:.1f} s "
+            f"| {recovered_after:.1f} s ({rejoined_after:.1f} s) | {slowest:.2f} s "
+            f"| 0 of {len(ledger.revoked)} revocations, 0 of {len(settled)} sessions "
+            f"({len(unconfirmed)} unconfirmed lost) |"
         )
