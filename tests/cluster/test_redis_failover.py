@@ -60,6 +60,8 @@ class Ledger:
     """Tokens of acknowledged logins not logged out since, with when they were acknowledged."""
     revoked: list[dict[str, Any]] = field(default_factory=list)
     """Tokens whose logout the app acknowledged (204)."""
+    redis_ready: list[tuple[float, bool]] = field(default_factory=list)
+    """What each readiness probe said of Redis, and when it was asked."""
 
 
 async def _call(
@@ -112,6 +114,15 @@ async def _worker(
                 ledger.revoked.append(tokens)
 
 
+async def _probe(http: httpx.AsyncClient, ledger: Ledger, stop: asyncio.Event) -> None:
+    """Readiness, as a load balancer asks it, every quarter second."""
+    while not stop.is_set():
+        asked = time.monotonic()
+        body = (await http.get("/health/readiness")).json()
+        ledger.redis_ready.append((asked, body["stores"]["redis"]["status"] == "ok"))
+        await asyncio.sleep(0.25)
+
+
 async def _promoted(replica: int) -> None:
     while True:
         rows = await asyncio.to_thread(redis_cluster.status)
@@ -137,6 +148,7 @@ async def test_a_master_fails_under_load_and_the_api_recovers_by_itself(api: str
         workers = [
             asyncio.create_task(_worker(http, api, accounts, ledger, stop)) for http in https
         ]
+        workers.append(asyncio.create_task(_probe(https[0], ledger, stop)))
         try:
             await asyncio.sleep(WARM_SECONDS)
             victim = redis_cluster.masters()[0]
@@ -181,6 +193,10 @@ async def test_a_master_fails_under_load_and_the_api_recovers_by_itself(api: str
         assert recovered_after <= FAILOVER_WINDOW, recovered_after
         assert all(o.started + o.seconds >= failed_at for o in failures)  # none before it
         assert [o for o in outcomes if o.started > failed_at + recovered_after]  # served again
+        not_ready = [at - failed_at for at, ready in ledger.redis_ready if not ready]
+        assert not_ready  # the failure made the instance unready...
+        assert min(not_ready) > -SETTLED  # ...and only the failure (a probe may straddle it)
+        assert ledger.redis_ready[-1][1]  # ready again by itself
 
         async with http_for(app, peer="10.9.1.1") as check:
             revived = [
@@ -213,11 +229,12 @@ async def test_a_master_fails_under_load_and_the_api_recovers_by_itself(api: str
         print(
             "\n| drill | requests | failed (503) | 500s/hangs | replica promoted | logins and "
             "reads back | revocations back (old master rejoined) | slowest answer | "
-            "acknowledged lost |\n"
+            "readiness (Redis) | acknowledged lost |\n"
             f"| Redis master {victim} SIGKILL, replica {replica} promoted | {len(outcomes)} "
             f"| {len(failures)} (login {by_kind['login']}, me {by_kind['me']}, "
             f"logout {by_kind['logout']}) | 0 | {promoted_after:.1f} s | {reads_back:.1f} s "
             f"| {recovered_after:.1f} s ({rejoined_after:.1f} s) | {slowest:.2f} s "
+            f"| not ready from {min(not_ready):.1f} s to {max(not_ready):.1f} s "
             f"| 0 of {len(ledger.revoked)} revocations, 0 of {len(settled)} sessions "
             f"({len(unconfirmed)} unconfirmed lost) |"
         )
