@@ -142,7 +142,7 @@ class AuthStateRepository:
         async with self.redis.pipeline(transaction=False) as pipe:
             for key in keys:
                 pipe.set(key, "1", ex=ttl_seconds)
-            waited = queue_replication_wait(self.redis, pipe, keys[0])
+            waited = await queue_replication_wait(self.redis, pipe, keys[0])
             results = await pipe.execute()
         if waited:
             check_replicated(self.redis, results[-1])

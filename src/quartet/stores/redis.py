@@ -134,7 +134,7 @@ class ReplicationWait:
 _waits: WeakKeyDictionary[Redis, ReplicationWait] = WeakKeyDictionary()
 
 
-def queue_replication_wait(client: Redis, pipe: Any, key: str) -> bool:
+async def queue_replication_wait(client: Redis, pipe: Any, key: str) -> bool:
     """End a non-transactional pipeline with `WAIT` on the connection that carried its writes
     to `key`'s master (a cluster pipeline sends each node's commands on one connection, in
     order); False when the client asks for no replica. Check the answer with
@@ -144,6 +144,7 @@ def queue_replication_wait(client: Redis, pipe: Any, key: str) -> bool:
         return False
     target: dict[str, Any] = {}
     if isinstance(client, RedisCluster):
+        await client.initialize()  # the slot map (a no-op once known)
         target = {"target_nodes": client.get_node_from_key(key)}
     pipe.execute_command("WAIT", wait.replicas, wait.timeout_ms, **target)
     return True
