@@ -11,6 +11,11 @@ promoted replica comes back as that replica's replica).
 `cluster-node-timeout` is 2 s so a failed master is replaced within a few seconds, and
 `cluster-replica-validity-factor 0` lets a replica take over however long its link was down.
 
+For scripts/cluster.py and the drills: `up(dir) -> ["host:port", ...]` (REDIS_CLUSTER_NODES is
+",".join of it), `down(dir)`, `wipe(dir)`, `status(dir)`, `wait_ok(dir)`, `masters()`,
+`master_for_slot(slot)`, `master_for_key(key)`, `replica_of(port)`, `fail_master(port, dir,
+freeze=False)` and `restart(port, dir)`; `dir` defaults to DEFAULT_DIR.
+
 Usage: python scripts/redis_cluster.py up|down|status|wipe [--services-dir DIR]
 """
 
