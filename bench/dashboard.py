@@ -173,7 +173,7 @@ async def seed_orders(env: dict[str, str]) -> None:
 
 
 async def drop_dashboard_cache(redis: Redis, prefix: str) -> None:
-    keys = [key async for key in redis.scan_iter(match=f"{prefix}cache:dashboard:*", count=500)]
+    keys = [key async for key in redis.scan_iter(match=f"{prefix}cache:{{dashboard:*", count=500)]
     if keys:
         await redis.unlink(*keys)
 

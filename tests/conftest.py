@@ -64,13 +64,28 @@ def test_env() -> dict[str, str]:
         "RATE_LIMIT_PER_MINUTE": "100000",
         "AUTH_RATE_LIMIT_PER_MINUTE": "100000",
         "ERASURE_WORKER_ENABLED": "false",  # tests/erasure drive the worker's passes themselves
+        **(REDIS_CLUSTER_ENV if REDIS_CLUSTER else {}),
     }
+
+
+# QUARTET_TEST_REDIS_CLUSTER=1: every app under test uses the local Redis Cluster
+# (scripts/redis_cluster.py up), revocations confirmed by a replica; and the `cluster` drills run.
+REDIS_CLUSTER = os.environ.get("QUARTET_TEST_REDIS_CLUSTER") == "1"
+REDIS_CLUSTER_ENV = {
+    "REDIS_CLUSTER_NODES": ",".join(
+        f"{local_ports.HOST}:{port}" for port in local_ports.REDIS_CLUSTER_PORTS
+    ),
+    "REDIS_REVOCATION_REPLICAS": "1",
+}
 
 
 def make_settings(**overrides: object) -> Settings:
     # Raw values (strings from the environment, or overrides of any type): pydantic validates
     # and coerces them, so they go in as Any.
     values: dict[str, Any] = {**test_env(), **overrides}
+    if "REDIS_URL" in overrides:  # a test's own (dead or proxied) Redis, even on a cluster run
+        for name in REDIS_CLUSTER_ENV:
+            values.pop(name, None)
     return Settings(_env_file=None, **values)
 
 
@@ -86,8 +101,14 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that stop and restart the local services run last."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that stop and restart the local services run last; `cluster` drills only run
+    against the cluster (QUARTET_TEST_REDIS_CLUSTER=1)."""
+    if not REDIS_CLUSTER:
+        drills = [item for item in items if item.get_closest_marker("cluster") is not None]
+        if drills:
+            config.hook.pytest_deselected(items=drills)
+            items[:] = [item for item in items if item.get_closest_marker("cluster") is None]
     items.sort(key=lambda item: item.get_closest_marker("restarts_services") is not None)
 
 

@@ -137,6 +137,16 @@ class Settings(BaseSettings):
     REDIS_MAX_CONNECTIONS: int = Field(default=100, ge=1)
     REDIS_TIMEOUT: float = Field(default=2.0, gt=0)
     REDIS_KEY_PREFIX: str = "quartet:"
+    REDIS_CLUSTER_NODES: str = Field(
+        default="",
+        description="host:port,... of a Redis Cluster's nodes; empty = the one Redis at REDIS_URL",
+    )
+    REDIS_REVOCATION_REPLICAS: int = Field(
+        default=0,
+        ge=0,
+        description="replicas that must confirm a revocation (WAIT) before it is acknowledged",
+    )
+    REDIS_REVOCATION_WAIT_MS: int = Field(default=500, ge=1)
 
     # MongoDB
     MONGODB_URL: str = (

@@ -13,6 +13,7 @@ import jwt
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quartet.auth.state_repository import AuthStateRepository
 from quartet.settings import Settings
 from quartet.stores.registry import Stores
 from tests.accounts import me
@@ -93,10 +94,10 @@ def assert_invalid_refresh(response: httpx.Response) -> None:
     assert without_request_id(response.json()) == INVALID_REFRESH
 
 
-async def revoked_in_redis(stores: Stores, session_id: str) -> bool:
+async def revoked_in_redis(stores: Stores, user_id: uuid.UUID, session_id: str) -> bool:
     """The session's revocation flag (what every bearer check reads) is set."""
-    key = f"{stores.settings.REDIS_KEY_PREFIX}auth:revoked:{session_id}"
-    return bool(await stores.redis.exists(key))
+    state = AuthStateRepository(stores.redis, stores.settings.REDIS_KEY_PREFIX)
+    return bool(await stores.redis.exists(state.revoked_key(user_id, session_id)))
 
 
 async def audit_trail(

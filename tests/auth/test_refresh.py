@@ -79,7 +79,7 @@ async def test_reusing_a_spent_refresh_token_revokes_the_whole_session(
     row = await session_row(db, first["session_id"])
     assert row.revoked_at is not None
     assert row.revoke_reason == "refresh_reuse"
-    assert await revoked_in_redis(stores, first["session_id"])
+    assert await revoked_in_redis(stores, account.id, first["session_id"])
     trail = await audit_trail(db, user_id=account.id)
     assert trail[-1]["action"] == "auth.refresh_reuse"
     assert trail[-1]["data"] == {"sessions": [first["session_id"]]}

@@ -119,7 +119,7 @@ async def _assert_revoked_for_reuse(
     row = await session_row(db, session_id)
     assert row.revoked_at is not None
     assert row.revoke_reason == "refresh_reuse"
-    assert await revoked_in_redis(stores, session_id)
+    assert await revoked_in_redis(stores, account.id, session_id)
     trail = await audit_trail(db, user_id=account.id)
     assert (trail[-1]["action"], trail[-1]["data"]) == (
         "auth.refresh_reuse",

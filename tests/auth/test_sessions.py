@@ -54,8 +54,8 @@ async def test_logout_ends_only_the_callers_session(
         "logout",
         None,
     ]
-    assert await revoked_in_redis(stores, phone["session_id"])
-    assert not await revoked_in_redis(stores, laptop["session_id"])
+    assert await revoked_in_redis(stores, account.id, phone["session_id"])
+    assert not await revoked_in_redis(stores, account.id, laptop["session_id"])
     trail = await audit_trail(db, user_id=account.id)
     assert (trail[-1]["action"], trail[-1]["data"]) == (
         "auth.logout",

@@ -141,7 +141,7 @@ async def test_a_token_minted_before_an_authorization_change_is_refused(
 ) -> None:
     """A session token carries the user's authorization version; a role change bumps it."""
     user_id = claims_of(tokens["access_token"], settings)["sub"]
-    await stores.redis.set(f"{settings.REDIS_KEY_PREFIX}auth:authz:{user_id}", "1")
+    await stores.redis.set(f"{settings.REDIS_KEY_PREFIX}auth:authz:{{{user_id}}}", "1")
     assert_invalid_token(await me(client, api, tokens["access_token"]))
     assert_invalid_token(await me(client, api, tokens["session_token"]))
 

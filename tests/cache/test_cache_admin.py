@@ -194,7 +194,7 @@ async def test_delete_refuses_keys_outside_the_namespace_or_with_wildcards(
 ) -> None:
     ns = namespace(settings)
     await fill(stores, [f"{ns}two"])
-    session_key = f"{settings.REDIS_KEY_PREFIX}session:{superuser.id}"
+    session_key = f"{settings.REDIS_KEY_PREFIX}session:{{{superuser.id}}}"
     before = set(await prefix_keys(stores, settings.REDIS_KEY_PREFIX))
     assert session_key in before
     key = make_key(settings.REDIS_KEY_PREFIX, superuser.id)

@@ -47,7 +47,7 @@ async def test_me_is_served_from_the_cache_until_a_login_writes_the_row(
 ) -> None:
     first = await client.get(f"{api}/auth/me", headers=user.headers)
     assert first.status_code == 200
-    key = f"{settings.REDIS_KEY_PREFIX}cache:{ProfileCache.name(user.id)}"
+    key = Cache.from_settings(stores.redis, settings).key(ProfileCache.name(user.id))
     cached = await stores.redis.get(key)
     assert cached is not None
     assert UserPublic.model_validate_json(cached) == UserPublic.model_validate(first.json())

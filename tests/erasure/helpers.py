@@ -135,7 +135,7 @@ async def assert_no_leftovers(stores: Stores, traces: Traces, erasure_id: uuid.U
         assert (erasure.user_id, erasure.identifiers, erasure.pending) == (None, {}, [])
     # Redis: only the authorisation version stays, expiring
     assert await stores.redis.exists(*redis_keys(stores, account)) == 0
-    authz = f"{stores.settings.REDIS_KEY_PREFIX}auth:authz:{account.id}"
+    authz = f"{stores.settings.REDIS_KEY_PREFIX}auth:authz:{{{account.id}}}"
     assert await stores.redis.ttl(authz) > 0
     # MongoDB: the order stays, anonymous
     orders = CustomerOrders(stores.mongo)

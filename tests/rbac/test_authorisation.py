@@ -164,7 +164,7 @@ async def test_an_access_token_whose_permissions_redis_lost_is_served_and_refill
     client: httpx.AsyncClient, api: str, stores: Stores, settings: Settings
 ) -> None:
     admin = await member_of(client, api, stores, "admin")
-    pattern = f"{settings.REDIS_KEY_PREFIX}auth:perms:{admin.id}:*"
+    pattern = f"{settings.REDIS_KEY_PREFIX}auth:perms:{{{admin.id}}}:*"
     keys = [k async for k in stores.redis.scan_iter(match=pattern)]
     assert len(keys) == 1
     await stores.redis.delete(*keys)
@@ -241,7 +241,7 @@ async def test_a_version_left_ahead_in_redis_costs_one_refresh_and_postgresql_ca
     """What a change that raised Redis and then rolled back leaves: tokens refused until the
     next refresh, which mints at Redis's version and raises PostgreSQL to it, so the next real
     change still goes past every token."""
-    await stores.redis.set(f"{settings.REDIS_KEY_PREFIX}auth:authz:{user.id}", "5")
+    await stores.redis.set(f"{settings.REDIS_KEY_PREFIX}auth:authz:{{{user.id}}}", "5")
     assert (await client.get(f"{api}/auth/me", headers=user.headers)).status_code == 401
     renewed = (await refresh(client, api, user.tokens["refresh_token"])).json()
     assert (
@@ -252,4 +252,4 @@ async def test_a_version_left_ahead_in_redis_costs_one_refresh_and_postgresql_ca
     assert (await assign(client, api, superuser, user.id, moderator)).status_code == 200
     for token in (renewed["access_token"], renewed["session_token"]):
         assert (await client.get(f"{api}/auth/me", headers=bearer(token))).status_code == 401
-    assert await stores.redis.get(f"{settings.REDIS_KEY_PREFIX}auth:authz:{user.id}") == "6"
+    assert await stores.redis.get(f"{settings.REDIS_KEY_PREFIX}auth:authz:{{{user.id}}}") == "6"

@@ -8,6 +8,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from quartet.sessions.repository import ActivitySessionRepository
 from quartet.stores.registry import Stores
 from tests.accounts import SignedIn, bearer, login, me, refresh, sign_up, sign_up_superuser
 from tests.apps import dedicated_app
@@ -139,7 +140,7 @@ async def test_a_revoked_token_does_not_keep_the_session_alive(api: str) -> None
     async with dedicated_app() as app, http_for(app) as http:
         user = await sign_up(http, api)
         stores: Stores = app.state.stores
-        key = f"{app.state.settings.REDIS_KEY_PREFIX}session:{user.id}"
+        key = ActivitySessionRepository.from_settings(stores.redis, app.state.settings).key(user.id)
         logout = await http.post(f"{api}/auth/logout", headers=user.headers)
         assert logout.status_code == 204
         await stores.redis.expire(key, 100)

@@ -19,7 +19,7 @@ TTL = 1800
 
 
 def session_key(settings: Settings, user_id: uuid.UUID) -> str:
-    return f"{settings.REDIS_KEY_PREFIX}session:{user_id}"
+    return f"{settings.REDIS_KEY_PREFIX}session:{{{user_id}}}"
 
 
 async def stored_hash(stores: Stores, key: str) -> dict[str, str]:

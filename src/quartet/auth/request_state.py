@@ -36,17 +36,19 @@ class TokenCheck:
         self.service = service
         self.cache_names = caches
         self.state: TokenState | None = None
+        self._checks = 0
 
     def queue(self, pipe: Any) -> int:
-        count = self.service.queue_token_check(pipe, self.claims)
+        self._checks = self.service.queue_token_check(pipe, self.claims)
         cache: Cache = self.service.profiles.cache
-        return count + sum(cache.queue_read(pipe, name) for name in self.cache_names)
+        return self._checks + sum(cache.queue_read(pipe, name) for name in self.cache_names)
 
     def take(self, results: Sequence[Any]) -> None:
-        self.state = self.service.read_token_check(results[:2], self.claims)
+        checks = self._checks
+        self.state = self.service.read_token_check(results[:checks], self.claims)
         cache: Cache = self.service.profiles.cache
         for index, name in enumerate(self.cache_names):
-            cache.prefetch(name, results[2 + 2 * index : 4 + 2 * index])
+            cache.prefetch(name, results[checks + 2 * index : checks + 2 + 2 * index])
 
     def checked(self, token: str) -> tuple[BearerClaims, TokenState] | None:
         if token != self.token or self.state is None:

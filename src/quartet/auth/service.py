@@ -459,7 +459,7 @@ class AuthService:
         user_id: uuid.UUID,
     ) -> list[uuid.UUID]:
         """Redis first, so the tokens stop working even if the database write fails after."""
-        await self.state.revoke_sessions(ids, self.tokens.longest_bearer_seconds)
+        await self.state.revoke_sessions(user_id, ids, self.tokens.longest_bearer_seconds)
         revoked = await AuthSessionRepository(db).revoke(ids, reason)
         await self._audit(db, f"auth.{reason}", meta, user_id, sessions=[str(i) for i in ids])
         return revoked

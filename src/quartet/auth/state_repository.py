@@ -1,10 +1,15 @@
 """Auth state in Redis: revoked sessions, authorization versions, the permission sets of
 access tokens, and login lockout.
 
-Checking a bearer token costs one round trip: a pipeline of `MGET` (its session's revocation
+Checking a bearer token costs one round trip: a pipeline of GETs (its session's revocation
 flag, its user's authorization version and, for an access token, the user's permission set at
 the token's version) and the touch of the user's activity session (`quartet.sessions`). Any
 Redis error propagates, so authentication fails closed (503).
+
+Every key of one user shares the hash tag `{<user id>}` (the activity session's too), so the
+token check's MGET and touch script stay in one Redis Cluster slot. A revocation is
+acknowledged only once REDIS_REVOCATION_REPLICAS replicas hold it (`WAIT`), so a failover
+cannot bring a revoked token back.
 
 An authorization version only ever rises (`raise_authz_versions`, a compare-and-set script), so
 a login or refresh that read an older version can never lower what a concurrent change wrote.
@@ -19,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from quartet.auth.activity_sessions import ActivitySessions
-from quartet.stores.redis import RedisClient
+from quartet.stores.redis import RedisClient, check_replicated, queue_replication_wait
 
 # KEYS: the version key. ARGV: the version it must reach (never lowered).
 _RAISE = """
@@ -52,18 +57,19 @@ class AuthStateRepository:
         self.redis = redis
         self.prefix = prefix
 
-    def _revoked(self, session_id: uuid.UUID | str) -> str:
-        return f"{self.prefix}auth:revoked:{session_id}"
+    def revoked_key(self, user_id: uuid.UUID | str, session_id: uuid.UUID | str) -> str:
+        return f"{self.prefix}auth:revoked:{{{user_id}}}:{session_id}"
 
     def _authz(self, user_id: uuid.UUID | str) -> str:
-        return f"{self.prefix}auth:authz:{user_id}"
+        return f"{self.prefix}auth:authz:{{{user_id}}}"
 
     def _permissions(self, user_id: uuid.UUID | str, version: int) -> str:
-        return f"{self.prefix}auth:perms:{user_id}:{version}"
+        return f"{self.prefix}auth:perms:{{{user_id}}}:{version}"
 
     def _lock_key(self, identifier: str, kind: str) -> str:
+        """The counter and the lock of one identifier share a hash slot (one MULTI)."""
         digest = hashlib.sha256(identifier.encode()).hexdigest()
-        return f"{self.prefix}auth:lockout:{kind}:{digest}"
+        return f"{self.prefix}auth:lockout:{{{digest}}}:{kind}"
 
     async def token_state(
         self,
@@ -101,37 +107,45 @@ class AuthStateRepository:
     ) -> int:
         """`token_state`'s commands on someone's pipeline (the request's one round trip);
         returns how many were queued. Read their answers with `read_token_state`."""
-        revoked_key = self._revoked(session_id)
+        revoked_key = self.revoked_key(user_id, session_id)
         keys = [revoked_key, self._authz(user_id)]
         if permissions_at is not None:
             keys.append(self._permissions(user_id, permissions_at))
-        pipe.mget(keys)
+        for key in keys:  # GETs, not an MGET: a cluster pipeline refuses multi-key commands
+            pipe.get(key)
         activity.queue_touch(
             pipe, user_id, session_id if require_member else None, unless_exists=revoked_key
         )
-        return 2
+        return len(keys) + 1
 
     @staticmethod
     def read_token_state(
         results: Sequence[Any], activity: ActivitySessions, *, permissions_at: int | None
     ) -> TokenState:
-        values, touched = results
-        revoked, version = values[0], values[1]
+        revoked, version, *rest = results
+        touched = rest[-1]
         return TokenState(
             revoked is not None,
             int(version) if version is not None else 0,
             activity.touched(touched) is not None,
-            _decode_permissions(values[2]) if permissions_at is not None else None,
+            _decode_permissions(rest[0]) if permissions_at is not None else None,
         )
 
-    async def revoke_sessions(self, session_ids: Sequence[uuid.UUID], ttl_seconds: int) -> None:
-        """Remember revocations for as long as any token of those sessions could still live."""
+    async def revoke_sessions(
+        self, user_id: uuid.UUID, session_ids: Sequence[uuid.UUID], ttl_seconds: int
+    ) -> None:
+        """Remember revocations of the user's sessions for as long as any of their tokens could
+        still live; with REDIS_REVOCATION_REPLICAS, only once replicas hold them."""
         if not session_ids:
             return
+        keys = [self.revoked_key(user_id, sid) for sid in session_ids]
         async with self.redis.pipeline(transaction=False) as pipe:
-            for sid in session_ids:
-                pipe.set(self._revoked(sid), "1", ex=ttl_seconds)
-            await pipe.execute()
+            for key in keys:
+                pipe.set(key, "1", ex=ttl_seconds)
+            waited = await queue_replication_wait(self.redis, pipe, keys[0])
+            results = await pipe.execute()
+        if waited:
+            check_replicated(self.redis, results[-1])
 
     async def authz_version(self, user_id: uuid.UUID) -> int:
         value = await self.redis.get(self._authz(user_id))
@@ -185,7 +199,7 @@ class AuthStateRepository:
             return False
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(self._lock_key(identifier, "locked"), "1", ex=lock_seconds)
-            pipe.delete(fails_key)
+            pipe.execute_command("DEL", fails_key)  # a cluster pipeline does not queue .delete()
             await pipe.execute()
         return True
 

@@ -1,11 +1,13 @@
 """Administrative Redis access to the cache namespace: server figures, counting, clearing.
 
-Clearing walks the namespace with SCAN and removes each batch with UNLINK (freed in the
-background); it never uses FLUSHDB/FLUSHALL, so every other key of the app survives.
+Clearing walks the namespace with SCAN (on a Redis Cluster, every master's keyspace) and removes
+each batch with UNLINK (freed in the background); it never uses FLUSHDB/FLUSHALL, so every
+other key of the app survives. Server figures on a cluster are those of one node.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from quartet.stores.redis import RedisClient
@@ -47,22 +49,24 @@ class CacheAdminRepository:
         )
 
     async def count(self) -> int:
-        total, cursor = 0, 0
-        while True:
-            cursor, keys = await self.redis.scan(cursor, match=self.pattern, count=SCAN_BATCH)
-            total += len(keys)
-            if cursor == 0:
-                return total
+        return len([key async for key in self._keys()])
 
     async def clear(self) -> int:
-        """UNLINK every key of the namespace, one SCAN page at a time; returns how many."""
-        deleted, cursor = 0, 0
-        while True:
-            cursor, keys = await self.redis.scan(cursor, match=self.pattern, count=SCAN_BATCH)
-            if keys:
-                deleted += int(await self.redis.unlink(*keys))
-            if cursor == 0:
-                return deleted
+        """UNLINK every key of the namespace, a SCAN batch at a time; returns how many."""
+        deleted, batch = 0, []
+        async for key in self._keys():
+            batch.append(key)
+            if len(batch) == SCAN_BATCH:
+                deleted += int(await self.redis.unlink(*batch))
+                batch = []
+        if batch:
+            deleted += int(await self.redis.unlink(*batch))
+        return deleted
+
+    def _keys(self) -> AsyncIterator[str]:
+        """The namespace's keys by SCAN: of the one Redis, or of every master of a cluster
+        (the cluster client's `scan_iter` walks each primary's cursor to its end)."""
+        return self.redis.scan_iter(match=self.pattern, count=SCAN_BATCH)
 
     async def delete(self, key: str) -> bool:
         return bool(await self.redis.unlink(key))

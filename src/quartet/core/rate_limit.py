@@ -10,7 +10,8 @@ The window is an exact sliding log: one sorted set per caller and scope, scored 
 each allowed hit (Redis's own clock, so every worker agrees). A hit is allowed while fewer than
 the limit are younger than 60 s; a refused hit is not recorded, so the window reopens 60 s
 after its oldest hit. Limits are checked in order and the first refusal stops the script, so a
-request refused by the global limit spends nothing of the auth one.
+request refused by the global limit spends nothing of the auth one. The caller is the keys'
+hash tag, so the one script touches one Redis Cluster slot whatever the limits.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ class RateLimiter:
         self._calls = itertools.count()
 
     def key(self, hit: LimitHit) -> str:
-        return f"{self.prefix}{hit.scope}:{hit.caller}"
+        return f"{self.prefix}{{{hit.caller}}}:{hit.scope}"
 
     def queue(self, pipe: Any, hits: Sequence[LimitHit]) -> None:
         nonce = f"{self._nonce}{next(self._calls)}"

@@ -4,6 +4,9 @@ A hash holds `user_id`, `session_token` (256 bits, URL-safe; an identifier of th
 session, never accepted as a credential), `login_time` and `last_active` (ISO-8601 UTC), plus
 one `sid:<auth session id>` field per auth session that joined it (see `quartet.sessions`).
 
+The key's `{user_id}` is a Redis Cluster hash tag: the user's auth-state keys carry the same one,
+so the touch script may also read the token's revocation flag.
+
 Every write sets the fields and the TTL atomically (a Lua script or a MULTI/EXEC pipeline), so
 no client ever sees the hash without a TTL, and a touch racing a delete cannot leave a partial
 hash behind: the touch script refreshes only a hash that exists. Scripts go as EVAL, not
@@ -74,7 +77,7 @@ class ActivitySessionRepository:
         return cls(redis, settings.REDIS_KEY_PREFIX, settings.SESSION_TTL_SECONDS)
 
     def key(self, user_id: uuid.UUID | str) -> str:
-        return f"{self.key_prefix}session:{user_id}"
+        return f"{self.key_prefix}session:{{{user_id}}}"
 
     def _parse(self, values: Sequence[str | None], ttl: int) -> ActivitySession | None:
         user_id, token, login_time, last_active = values

@@ -77,10 +77,11 @@ class Cache:
         return cls(redis, settings.REDIS_KEY_PREFIX, settings.CACHE_TTL_SECONDS)
 
     def key(self, name: str) -> str:
-        return self.namespace + name
+        return f"{self.namespace}{{{name}}}"
 
     def _generation_key(self, name: str) -> str:
-        return f"{self.namespace}{name}|gen"
+        """In the value's hash slot (`{name}` is the tag), for the fill script."""
+        return f"{self.namespace}{{{name}}}|gen"
 
     async def get_or_load(
         self, name: str, model: type[M], load: Callable[[], Awaitable[M | None]]
@@ -146,7 +147,7 @@ class Cache:
                     secrets.token_hex(8),
                     ex=self.ttl_seconds + GENERATION_GRACE_SECONDS,
                 )
-                pipe.unlink(self.key(name))
+                pipe.execute_command("UNLINK", self.key(name))  # nor .unlink() (cluster)
                 await pipe.execute()
         except Exception as error:
             self._failed(error)

@@ -1,9 +1,10 @@
 """Counting Redis round trips per request.
 
-Every round trip (one command, or a whole pipeline) is one `send_packed_command` on a pooled
-connection, whoever issues it: the request's one trip (rate limits and token check), a cache
-read, a health check. The counting class is installed on the pool, and counts into whatever
-`RoundTrips` the current request set in `round_trips_var` (nothing outside a request).
+Every round trip (one command, or a whole pipeline; on a cluster, a pipeline's part for one
+node) is one `send_packed_command` on a pooled connection, whoever issues it: the request's
+one trip (rate limits and token check), a cache read, a health check. The counting class is
+installed on the pool, and counts into whatever `RoundTrips` the current request set in
+`round_trips_var` (nothing outside a request).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ round_trips_var: ContextVar[RoundTrips | None] = ContextVar("redis_round_trips",
 _counting_classes: dict[type[AbstractConnection], type[AbstractConnection]] = {}
 
 
-def _counting(base: type[AbstractConnection]) -> type[AbstractConnection]:
+def counting_class(base: type[AbstractConnection]) -> type[AbstractConnection]:
     counting = _counting_classes.get(base)
     if counting is None:
 
@@ -47,4 +48,4 @@ def _counting(base: type[AbstractConnection]) -> type[AbstractConnection]:
 
 def count_round_trips(pool: ConnectionPool) -> None:
     """Make the pool's future connections count their round trips (before any is made)."""
-    pool.connection_class = _counting(pool.connection_class)
+    pool.connection_class = counting_class(pool.connection_class)
