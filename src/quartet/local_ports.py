@@ -46,3 +46,16 @@ DRILL_CASSANDRA_PORT = _port("QUARTET_DRILL_CASSANDRA_PORT", 25042)
 DRILL_CASSANDRA_STORAGE_PORT = _port("QUARTET_DRILL_CASSANDRA_STORAGE_PORT", 25070)
 DRILL_CASSANDRA_JMX_PORT = _port("QUARTET_DRILL_CASSANDRA_JMX_PORT", 25199)
 DRILL_APP_PORT = _port("QUARTET_DRILL_APP_PORT", 25800)
+# `make cluster-up` (scripts/cluster.py): a three-node Cassandra ring on loopback aliases (Linux
+# routes all of 127.0.0.0/8 to `lo`), the same native and storage port on each address and a JMX
+# port per node (JMX listens on 127.0.0.1); several API instances behind one nginx.
+CASSANDRA_RING_HOSTS = tuple(
+    os.environ.get("QUARTET_CASSANDRA_RING_HOSTS", "127.0.0.2,127.0.0.3,127.0.0.4").split(",")
+)
+CASSANDRA_RING_PORT = _port("QUARTET_CASSANDRA_RING_PORT", 20042)
+CASSANDRA_RING_STORAGE_PORT = _port("QUARTET_CASSANDRA_RING_STORAGE_PORT", 20070)
+CASSANDRA_RING_JMX_PORTS = tuple(
+    _port(f"QUARTET_CASSANDRA_RING_JMX_PORT_{n}", 20099 + 100 * n) for n in (1, 2, 3)
+)
+CLUSTER_PROXY_PORT = _port("QUARTET_CLUSTER_PROXY_PORT", 23000)
+CLUSTER_API_PORTS = tuple(_port(f"QUARTET_CLUSTER_API_PORT_{n}", 23000 + n) for n in (1, 2, 3))
