@@ -14,7 +14,8 @@ STAMP := $(VENV)/.installed
 .PHONY: help install lock services-up services-down services-status services-reset dev run test \
         lint fmt migrate revision seed db-reset schema check openapi clean backup bench-shop bench-posts \
         bench bench-quick bench-soak bench-all bench-auth bench-events bench-media bench-rbac \
-        bench-dashboard lint-deploy drills drills-short
+        bench-dashboard lint-deploy drills drills-short cluster-up cluster-down cluster-status \
+        test-cluster
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -168,3 +169,26 @@ drills: install ## fault drills on stores of their own: each stopped 20 s and fr
 
 drills-short: install ## the CI drills: each store stopped and frozen 6 s under load
 	$(BIN)/python scripts/drills.py --short $(DRILL_ARGS)
+
+# Past one machine (README "Scaling out"): a three-node Cassandra ring, a Redis Cluster and three
+# API instances behind nginx, on loopback aliases and ports of their own (quartet.local_ports).
+# CLUSTER_ARGS=--no-redis-cluster keeps the instances on the single local Redis.
+CLUSTER := $(BIN)/python scripts/cluster.py
+CLUSTER_SUITES ?= tests/events tests/erasure tests/dashboard tests/health
+
+cluster-up: services-up ## Cassandra ring, Redis Cluster, 3 API instances behind nginx on :23000
+	$(CLUSTER) up $(CLUSTER_ARGS)
+
+cluster-down: install ## stop the cluster's processes (data kept)
+	$(CLUSTER) down $(CLUSTER_ARGS)
+
+cluster-status: install ## each cluster process's state and the ring's nodetool status
+	$(CLUSTER) status
+
+test-cluster: cluster-up ## the Cassandra suites on the ring, then node-loss drills under load; stops the cluster
+	@status=0; \
+	QUARTET_TEST_CASSANDRA_RING=1 $(BIN)/pytest $(CLUSTER_SUITES) -m "not restarts_services" -q \
+		$(PYTEST_ARGS) || status=1; \
+	$(BIN)/pytest tests/cluster -m cluster -q $(PYTEST_ARGS) || status=1; \
+	$(CLUSTER) down $(CLUSTER_ARGS) || status=1; \
+	exit $$status

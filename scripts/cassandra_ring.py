@@ -176,6 +176,14 @@ def start_node(n: int) -> float:
     return time.monotonic() - started
 
 
+def rejoin(n: int) -> float:
+    """Start node `n` and wait until another node sees it Up/Normal; returns the seconds taken."""
+    started = time.monotonic()
+    start_node(n)
+    wait_states({node(n).address: "UN"}, via=2 if n == 1 else 1)
+    return time.monotonic() - started
+
+
 def stop_node(n: int) -> None:
     """Stop node `n` the way an operator restarts one: SIGTERM, so it drains and flushes."""
     node(n).stop()
@@ -242,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.action == "stop":
             stop_node(args.node)
         elif args.action == "start":
-            services._log(f"node {args.node} up in {start_node(args.node):.0f} s")
+            services._log(f"node {args.node} up and normal in {rejoin(args.node):.0f} s")
         elif args.action == "repair":
             services._log(f"repair on node {args.node} took {repair(args.node, *args.args):.0f} s")
         else:

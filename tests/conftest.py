@@ -46,6 +46,7 @@ STALE_AFTER_SECONDS = 6 * 3600
 PG_SERVER = local_ports.PG_SERVER
 TEST_DB = f"quartet_test_{RUN_ID}"
 TEST_DATABASE_URL = f"postgresql+asyncpg://{PG_SERVER}/{TEST_DB}"
+CASSANDRA_RING_FLAG = "QUARTET_TEST_CASSANDRA_RING"
 
 
 def test_env() -> dict[str, str]:
@@ -64,6 +65,8 @@ def test_env() -> dict[str, str]:
         "RATE_LIMIT_PER_MINUTE": "100000",
         "AUTH_RATE_LIMIT_PER_MINUTE": "100000",
         "ERASURE_WORKER_ENABLED": "false",  # tests/erasure drive the worker's passes themselves
+        # `make test-cluster`: the same suites on the local three-node ring (RF 3, LOCAL_QUORUM)
+        **(local_ports.cassandra_ring_settings() if os.environ.get(CASSANDRA_RING_FLAG) else {}),
     }
 
 

@@ -59,3 +59,16 @@ CASSANDRA_RING_JMX_PORTS = tuple(
 )
 CLUSTER_PROXY_PORT = _port("QUARTET_CLUSTER_PROXY_PORT", 23000)
 CLUSTER_API_PORTS = tuple(_port(f"QUARTET_CLUSTER_API_PORT_{n}", 23000 + n) for n in (1, 2, 3))
+
+
+def cassandra_ring_settings() -> dict[str, str]:
+    """The app's Cassandra settings for the local ring (environment names and values): RF 3 in
+    `datacenter1`, LOCAL_QUORUM, every node a contact point, speculative reads after 100 ms."""
+    return {
+        "CASSANDRA_CONTACT_POINTS": ",".join(CASSANDRA_RING_HOSTS),
+        "CASSANDRA_PORT": str(CASSANDRA_RING_PORT),
+        "CASSANDRA_LOCAL_DC": "datacenter1",
+        "CASSANDRA_REPLICATION": '{"class": "NetworkTopologyStrategy", "datacenter1": 3}',
+        "CASSANDRA_CONSISTENCY": "LOCAL_QUORUM",
+        "CASSANDRA_SPECULATIVE_DELAY_MS": "100",
+    }
