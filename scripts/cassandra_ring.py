@@ -35,6 +35,7 @@ NATIVE_PORT = local_ports.CASSANDRA_RING_PORT
 STORAGE_PORT = local_ports.CASSANDRA_RING_STORAGE_PORT
 JMX_PORTS = local_ports.CASSANDRA_RING_JMX_PORTS
 SEED = HOSTS[0]
+RING_DELAY_MS = 15_000
 RING_TIMEOUT = float(os.environ.get("QUARTET_RING_TIMEOUT", "300"))
 
 
@@ -66,6 +67,14 @@ class RingNode(services.Cassandra):
     @property
     def jmx_port(self) -> int:
         return JMX_PORTS[self.n - 1]
+
+    def _java_command(self) -> list[str]:
+        """The single node's command with a ring delay: a node that restarts first has to hear
+        from a seed (gossip's shadow round), and gives up after this long (the single node skips
+        it with 0; on a loaded machine the seed's answer can take seconds). A later -D wins."""
+        cmd = super()._java_command()
+        at = cmd.index("-cp")
+        return [*cmd[:at], f"-Dcassandra.ring_delay_ms={RING_DELAY_MS}", *cmd[at:]]
 
     def topology(self) -> str:
         return f"""# Written by scripts/cassandra_ring.py: node {self.n} of the local ring.

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 import httpx
 import pytest
 from cassandra import ConsistencyLevel
-from cassandra.cluster import Cluster
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
 from cassandra.policies import WhiteListRoundRobinPolicy
 
 from quartet import local_ports
@@ -73,16 +73,19 @@ def missing_on_node(node: int, event_ids: Iterable[uuid.UUID]) -> list[uuid.UUID
     """The events node `node` alone cannot return (consistency ONE, only it asked)."""
     settings = cluster_settings()
     address = local_ports.CASSANDRA_RING_HOSTS[node - 1]
+    only_it = ExecutionProfile(
+        load_balancing_policy=WhiteListRoundRobinPolicy([address]),
+        consistency_level=ConsistencyLevel.ONE,
+    )
     cluster = Cluster(
         [address],
         port=settings.CASSANDRA_PORT,
-        load_balancing_policy=WhiteListRoundRobinPolicy([address]),
+        execution_profiles={EXEC_PROFILE_DEFAULT: only_it},
         protocol_version=5,
     )
     try:
         session = cluster.connect()
         statement = session.prepare(SELECT_EVENT.format(ks=settings.CASSANDRA_KEYSPACE))
-        statement.consistency_level = ConsistencyLevel.ONE
         return [e for e in event_ids if not session.execute(statement, (e,)).one()]
     finally:
         cluster.shutdown()
