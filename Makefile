@@ -175,6 +175,14 @@ drills-short: install ## the CI drills: each store stopped and frozen 6 s under 
 # CLUSTER_ARGS=--no-redis-cluster keeps the instances on the single local Redis.
 CLUSTER := $(BIN)/python scripts/cluster.py
 CLUSTER_SUITES ?= tests/events tests/erasure tests/dashboard tests/health
+# Not on the ring: the outage tests put tests/tcp_proxy.py before ONE node (the driver finds the
+# ring's other nodes by itself; tests/cluster drills a ring node instead), and the 200-request
+# burst is a capacity test that 3x replication outgrows on a 2-core machine.
+CLUSTER_DESELECT := \
+	tests/events/test_outage.py::test_a_running_app_recovers_when_cassandra_returns \
+	tests/events/test_outage.py::test_a_slow_cassandra_times_out_as_503_and_recovers \
+	tests/erasure/test_store_failures.py::test_a_store_down_mid_erasure_is_retried_until_nothing_is_left[cassandra] \
+	tests/events/test_logs_api.py::test_200_concurrent_writes_are_all_readable
 
 cluster-up: services-up ## Cassandra ring, Redis Cluster, 3 API instances behind nginx on :23000
 	$(CLUSTER) up $(CLUSTER_ARGS)
@@ -188,7 +196,7 @@ cluster-status: install ## each cluster process's state and the ring's nodetool 
 test-cluster: cluster-up ## the Cassandra suites on the ring, then node-loss drills under load; stops the cluster
 	@status=0; \
 	QUARTET_TEST_CASSANDRA_RING=1 $(BIN)/pytest $(CLUSTER_SUITES) -m "not restarts_services" -q \
-		$(PYTEST_ARGS) || status=1; \
+		$(addprefix --deselect ,$(CLUSTER_DESELECT)) $(PYTEST_ARGS) || status=1; \
 	$(BIN)/pytest tests/cluster -m cluster -q $(PYTEST_ARGS) || status=1; \
 	$(CLUSTER) down $(CLUSTER_ARGS) || status=1; \
 	exit $$status

@@ -83,6 +83,7 @@ class CassandraStore:
         self._cluster: Cluster | None = None
         self._session: Session | None = None
         self._prepared: dict[str, PreparedStatement] = {}
+        self._preparing: dict[str, asyncio.Task[PreparedStatement]] = {}
         self._connecting: asyncio.Task[Session] | None = None
 
     def _profile(self, speculative: bool) -> ExecutionProfile:
@@ -162,20 +163,39 @@ class CassandraStore:
         if self._connecting is not None:
             with contextlib.suppress(Exception):
                 await self._connecting
+        for pending in list(self._preparing.values()):
+            pending.cancel()
         cluster, self._cluster, self._session = self._cluster, None, None
         self._prepared.clear()
         if cluster is not None:
             await asyncio.get_running_loop().run_in_executor(None, cluster.shutdown)
 
     async def prepare(self, query: str) -> PreparedStatement:
+        """The statement prepared once: concurrent first uses share one preparation (on a ring
+        the driver prepares it on every node, a blocking call in a worker thread), each caller
+        waiting only as long as its own deadline allows."""
         statement = self._prepared.get(query)
-        if statement is None:
-            session = await self.session()
-            statement = await self._within_deadline(
-                asyncio.get_running_loop().run_in_executor(None, session.prepare, query)
-            )
-            self._prepared[query] = statement
+        if statement is not None:
+            return statement
+        pending = self._preparing.get(query)
+        if pending is None:
+            # a context of its own: no caller's deadline ends it for the others
+            pending = asyncio.create_task(self._prepare(query), context=contextvars.Context())
+            self._preparing[query] = pending
+            pending.add_done_callback(lambda task: self._prepared_done(query, task))
+        return await self._within_deadline(asyncio.shield(pending))
+
+    async def _prepare(self, query: str) -> PreparedStatement:
+        session = await self.session()
+        loop = asyncio.get_running_loop()
+        statement = await loop.run_in_executor(None, session.prepare, query)
+        self._prepared[query] = statement
         return statement
+
+    def _prepared_done(self, query: str, task: asyncio.Task[PreparedStatement]) -> None:
+        self._preparing.pop(query, None)
+        if not task.cancelled():
+            task.exception()  # a failure nobody waited for is not an error: the next use retries
 
     async def execute(
         self,
@@ -209,8 +229,9 @@ class CassandraStore:
         """Several prepared writes as one batch (logged: all tables of one entity or none)."""
         batch = BatchStatement(batch_type=BatchType.LOGGED if logged else BatchType.UNLOGGED)
         batch.is_idempotent = idempotent
-        for query, params in statements:
-            batch.add(await self.prepare(query), params)
+        prepared = await asyncio.gather(*(self.prepare(query) for query, _ in statements))
+        for statement, (_, params) in zip(prepared, statements, strict=True):
+            batch.add(statement, params)
         session = await self.session()
         label = "BATCH " + "; ".join(sorted({q for q, _ in statements}))
         await self._resolve(session.execute_async(batch, timeout=self._timeout()), label)
