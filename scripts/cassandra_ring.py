@@ -36,6 +36,7 @@ STORAGE_PORT = local_ports.CASSANDRA_RING_STORAGE_PORT
 JMX_PORTS = local_ports.CASSANDRA_RING_JMX_PORTS
 SEED = HOSTS[0]
 RING_DELAY_MS = 15_000
+WRITE_TIMEOUT_LINE = "write_request_timeout: 5000ms"
 RING_TIMEOUT = float(os.environ.get("QUARTET_RING_TIMEOUT", "300"))
 
 
@@ -75,6 +76,18 @@ class RingNode(services.Cassandra):
         cmd = super()._java_command()
         at = cmd.index("-cp")
         return [*cmd[:at], f"-Dcassandra.ring_delay_ms={RING_DELAY_MS}", *cmd[at:]]
+
+    def _write_config(self) -> None:
+        """The single node's settings but Cassandra's default 2 s write timeout: the single
+        node's 5 s equals the app's store deadline, which would leave no room for the retry
+        that a write timing out on a stopping replica needs (the driver retries a timed-out
+        batch log write once, the event service a timed-out event once)."""
+        super()._write_config()
+        config = self.dir / "cassandra.yaml"
+        text = config.read_text()
+        if WRITE_TIMEOUT_LINE not in text:
+            raise services.ServiceError(f"{config}: no `{WRITE_TIMEOUT_LINE}` to replace")
+        config.write_text(text.replace(WRITE_TIMEOUT_LINE, "write_request_timeout: 2000ms"))
 
     def topology(self) -> str:
         return f"""# Written by scripts/cassandra_ring.py: node {self.n} of the local ring.

@@ -37,17 +37,26 @@ API_HOLD = 10.0
 AFTER = 5.0
 NODE = 3
 INSTANCE = 2
+READY_WAIT = 120.0
+API_PORTS = local_ports.CLUSTER_API_PORTS
 SELECT_EVENT = "SELECT event_id FROM {ks}.events_by_id WHERE event_id = ?"
 
 
 @pytest.fixture(autouse=True)
 async def _cluster_ready() -> None:
+    """Every instance behind the proxy ready (the shared single stores may be restarting)."""
+    deadline = time.monotonic() + READY_WAIT
     async with httpx.AsyncClient(timeout=10) as http:
-        try:
-            answer = await http.get(f"{PROXY}/health/readiness")
-        except httpx.HTTPError as error:
-            pytest.fail(f"the cluster's proxy does not answer ({error}): run `make cluster-up`")
-    assert answer.status_code == 200, answer.text
+        while True:
+            try:
+                answers = [(await http.get(f"{PROXY}/health/readiness")) for _ in API_PORTS]
+            except httpx.HTTPError as error:
+                pytest.fail(f"the cluster's proxy does not answer ({error}): run `make cluster-up`")
+            if all(answer.status_code == 200 for answer in answers):
+                return
+            if time.monotonic() > deadline:
+                pytest.fail(f"the cluster is not ready: {[a.text for a in answers]}")
+            await asyncio.sleep(1)
 
 
 async def missing_at_quorum(event_ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:

@@ -271,7 +271,7 @@ class CassandraStore:
 
         def finish(error: BaseException | None) -> None:
             elapsed = time.perf_counter() - started
-            if future.cancelled():
+            if future.done():  # cancelled, or answered by another (speculative) execution
                 return
             if error is not None:
                 if self.monitor is not None:
