@@ -408,8 +408,36 @@ class Mongo(Service):
 
 
 class Cassandra(Service):
+    """The single local node; scripts/cassandra_ring.py derives the ring's nodes from it."""
+
+    heap = "1G"
+    young_heap = "256M"
+
     def __init__(self) -> None:
         super().__init__("cassandra", CASSANDRA_PORT)
+
+    @property
+    def address(self) -> str:
+        """The loopback address the node listens on (storage and native transport)."""
+        return HOST
+
+    @property
+    def jmx_port(self) -> int:
+        return CASSANDRA_JMX_PORT
+
+    def topology(self) -> str:
+        """cassandra.yaml's lines that place the node in its ring: here one node owning it all."""
+        return f"""# Written by scripts/services.py: a single local node for dev and tests.
+cluster_name: quartet-local
+num_tokens: 1
+initial_token: 0
+seed_provider:
+  - class_name: org.apache.cassandra.locator.SimpleSeedProvider
+    parameters:
+      - seeds: "{HOST}:{CASSANDRA_STORAGE_PORT}"
+storage_port: {CASSANDRA_STORAGE_PORT}
+native_transport_port: {CASSANDRA_PORT}
+"""
 
     @property
     def lib(self) -> Path:
@@ -448,20 +476,11 @@ class Cassandra(Service):
         for sub in ("data", "commitlog", "saved_caches", "hints", "cdc", "logs", "tmp", "triggers"):
             (d / sub).mkdir(exist_ok=True)
         (d / "cassandra.yaml").write_text(
-            f"""# Written by scripts/services.py: a single local node for dev and tests.
-cluster_name: quartet-local
-num_tokens: 1
-initial_token: 0
-partitioner: org.apache.cassandra.dht.Murmur3Partitioner
+            self.topology()
+            + f"""partitioner: org.apache.cassandra.dht.Murmur3Partitioner
 endpoint_snitch: SimpleSnitch
-seed_provider:
-  - class_name: org.apache.cassandra.locator.SimpleSeedProvider
-    parameters:
-      - seeds: "{HOST}:{CASSANDRA_STORAGE_PORT}"
-listen_address: {HOST}
-rpc_address: {HOST}
-storage_port: {CASSANDRA_STORAGE_PORT}
-native_transport_port: {CASSANDRA_PORT}
+listen_address: {self.address}
+rpc_address: {self.address}
 start_native_transport: true
 data_file_directories:
   - {d / "data"}
@@ -537,9 +556,9 @@ dynamic_snitch: false
         d = self.dir
         cmd = [
             java,
-            "-Xms1G",
-            "-Xmx1G",
-            "-Xmn256M",
+            f"-Xms{self.heap}",
+            f"-Xmx{self.heap}",
+            f"-Xmn{self.young_heap}",
             "-Xss256k",
             "-XX:+UseG1GC",
             "-XX:+ExitOnOutOfMemoryError",
@@ -553,7 +572,7 @@ dynamic_snitch: false
             f"-Dlogback.configurationFile=file://{d / 'logback.xml'}",
             "-Dcassandra-foreground=yes",
             "-Dcassandra.skip_wait_for_gossip_to_settle=0",
-            f"-Dcassandra.jmx.local.port={CASSANDRA_JMX_PORT}",
+            f"-Dcassandra.jmx.local.port={self.jmx_port}",
             "-Dchronicle.analytics.disable=true",
             "-Djava.net.preferIPv4Stack=true",
             f"-Djava.io.tmpdir={d / 'tmp'}",
@@ -593,7 +612,7 @@ dynamic_snitch: false
 
         def query() -> str:
             cluster = Cluster(
-                [HOST], port=CASSANDRA_PORT, connect_timeout=3, control_connection_timeout=3
+                [self.address], port=self.port, connect_timeout=3, control_connection_timeout=3
             )
             try:
                 session = cluster.connect()

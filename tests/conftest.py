@@ -46,6 +46,7 @@ STALE_AFTER_SECONDS = 6 * 3600
 PG_SERVER = local_ports.PG_SERVER
 TEST_DB = f"quartet_test_{RUN_ID}"
 TEST_DATABASE_URL = f"postgresql+asyncpg://{PG_SERVER}/{TEST_DB}"
+CASSANDRA_RING_FLAG = "QUARTET_TEST_CASSANDRA_RING"
 
 
 def test_env() -> dict[str, str]:
@@ -65,6 +66,8 @@ def test_env() -> dict[str, str]:
         "AUTH_RATE_LIMIT_PER_MINUTE": "100000",
         "ERASURE_WORKER_ENABLED": "false",  # tests/erasure drive the worker's passes themselves
         **(REDIS_CLUSTER_ENV if REDIS_CLUSTER else {}),
+        # `make test-cluster`: the same suites on the local three-node ring (RF 3, LOCAL_QUORUM)
+        **(local_ports.cassandra_ring_settings() if os.environ.get(CASSANDRA_RING_FLAG) else {}),
     }
 
 
@@ -102,13 +105,8 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests that stop and restart the local services run last; `cluster` drills only run
-    against the cluster (QUARTET_TEST_REDIS_CLUSTER=1)."""
-    if not REDIS_CLUSTER:
-        drills = [item for item in items if item.get_closest_marker("cluster") is not None]
-        if drills:
-            config.hook.pytest_deselected(items=drills)
-            items[:] = [item for item in items if item.get_closest_marker("cluster") is None]
+    """Tests that stop and restart the local services run last (the `cluster` drills are
+    deselected by tests/cluster/conftest.py unless `-m cluster` asks for them)."""
     items.sort(key=lambda item: item.get_closest_marker("restarts_services") is not None)
 
 

@@ -51,3 +51,29 @@ DRILL_APP_PORT = _port("QUARTET_DRILL_APP_PORT", 25800)
 REDIS_CLUSTER_PORT = _port("QUARTET_REDIS_CLUSTER_PORT", 21001)
 REDIS_CLUSTER_PORTS = tuple(range(REDIS_CLUSTER_PORT, REDIS_CLUSTER_PORT + 6))
 REDIS_CLUSTER_BUS_OFFSET = 10000
+# `make cluster-up` (scripts/cluster.py): a three-node Cassandra ring on loopback aliases (Linux
+# routes all of 127.0.0.0/8 to `lo`), the same native and storage port on each address and a JMX
+# port per node (JMX listens on 127.0.0.1); several API instances behind one nginx.
+CASSANDRA_RING_HOSTS = tuple(
+    os.environ.get("QUARTET_CASSANDRA_RING_HOSTS", "127.0.0.2,127.0.0.3,127.0.0.4").split(",")
+)
+CASSANDRA_RING_PORT = _port("QUARTET_CASSANDRA_RING_PORT", 20042)
+CASSANDRA_RING_STORAGE_PORT = _port("QUARTET_CASSANDRA_RING_STORAGE_PORT", 20070)
+CASSANDRA_RING_JMX_PORTS = tuple(
+    _port(f"QUARTET_CASSANDRA_RING_JMX_PORT_{n}", 20099 + 100 * n) for n in (1, 2, 3)
+)
+CLUSTER_PROXY_PORT = _port("QUARTET_CLUSTER_PROXY_PORT", 23000)
+CLUSTER_API_PORTS = tuple(_port(f"QUARTET_CLUSTER_API_PORT_{n}", 23000 + n) for n in (1, 2, 3))
+
+
+def cassandra_ring_settings() -> dict[str, str]:
+    """The app's Cassandra settings for the local ring (environment names and values): RF 3 in
+    `datacenter1`, LOCAL_QUORUM, every node a contact point, speculative reads after 100 ms."""
+    return {
+        "CASSANDRA_CONTACT_POINTS": ",".join(CASSANDRA_RING_HOSTS),
+        "CASSANDRA_PORT": str(CASSANDRA_RING_PORT),
+        "CASSANDRA_LOCAL_DC": "datacenter1",
+        "CASSANDRA_REPLICATION": '{"class": "NetworkTopologyStrategy", "datacenter1": 3}',
+        "CASSANDRA_CONSISTENCY": "LOCAL_QUORUM",
+        "CASSANDRA_SPECULATIVE_DELAY_MS": "100",
+    }

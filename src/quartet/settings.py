@@ -171,6 +171,10 @@ class Settings(BaseSettings):
     CASSANDRA_CONSISTENCY: str = "LOCAL_QUORUM"
     CASSANDRA_CONNECT_TIMEOUT: float = Field(default=5.0, gt=0)
     CASSANDRA_REQUEST_TIMEOUT: float = Field(default=10.0, gt=0)
+    # Reads not answered within this many ms go to another replica too, up to _MAX extra times
+    # (0: off; worth it on a ring, where a slow or dying node would otherwise set the p99)
+    CASSANDRA_SPECULATIVE_DELAY_MS: float = Field(default=0.0, ge=0, le=10_000)
+    CASSANDRA_SPECULATIVE_MAX: int = Field(default=1, ge=1, le=5)
     CASSANDRA_APPLY_SCHEMA_ON_START: bool = True
 
     # Event log (Cassandra) and the in-process activity writer

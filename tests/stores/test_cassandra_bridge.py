@@ -6,13 +6,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from cassandra import InvalidRequest
+from cassandra.cluster import EXEC_PROFILE_DEFAULT
 from fastapi import FastAPI
 
 from quartet.core.ids import uuid7
-from quartet.stores.cassandra import CassandraStore
+from quartet.stores.cassandra import READS, CassandraStore
 from quartet.stores.registry import Stores
 
 ROWS = 25
@@ -100,6 +102,31 @@ async def test_prepared_statements_are_cached(table: Table) -> None:
     page = await table.store.execute(query, ["paged", 3])
     assert page.rows == [{"note": "note 3"}]
     assert (await table.store.prepare(query)) is first  # execute used the cached statement
+
+
+async def test_concurrent_first_uses_share_one_preparation(table: Table) -> None:
+    query = f"SELECT seq FROM {table.name} WHERE bucket = ? AND seq = ?"  # new to the cache
+    statements = await asyncio.gather(*(table.store.prepare(query) for _ in range(20)))
+    assert all(statement is statements[0] for statement in statements)
+
+
+async def test_statements_are_idempotent_and_reads_use_the_reads_profile(table: Table) -> None:
+    """So the driver may retry a statement on another node, and speculate only on reads."""
+    session = await table.store.session()
+    sent = []
+    original = session.execute_async
+
+    def spy(statement: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append((statement.is_idempotent, kwargs.get("execution_profile")))
+        return original(statement, *args, **kwargs)
+
+    session.execute_async = spy
+    try:
+        await table.store.execute(table.insert(), ["idem", 1, "x"])
+        await table.store.execute(table.select(), ["idem"])
+    finally:
+        del session.execute_async
+    assert sent == [(True, EXEC_PROFILE_DEFAULT), (True, READS)]
 
 
 async def test_batch_writes_every_statement(table: Table) -> None:

@@ -6,6 +6,13 @@ cached; reads page with the driver's paging state (an opaque cursor for clients)
 connects lazily and reconnects by itself, so a Cassandra outage never stops the app starting.
 Inside a request, every call (connecting and preparing included) is bounded by what is left of
 the request's store deadline; past it the call raises `OperationTimedOut` (a 503).
+
+On a ring, requests go token-aware to a replica of the local DC at CASSANDRA_CONSISTENCY
+(LOCAL_QUORUM there). Every statement the app runs is idempotent by design (upserts keyed by ids
+the app makes, deletes, reads; no counters, lightweight transactions or list appends), so
+statements are marked idempotent unless a caller says otherwise: the driver may then retry one
+on another node when its coordinator drops the connection or times out, and may speculatively
+send a slow read to a second replica (CASSANDRA_SPECULATIVE_DELAY_MS).
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from cassandra.cluster import (
     Session,
 )
 from cassandra.policies import (
+    ConstantSpeculativeExecutionPolicy,
     DCAwareRoundRobinPolicy,
     ExponentialReconnectionPolicy,
     TokenAwarePolicy,
@@ -53,6 +61,8 @@ T = TypeVar("T")
 
 Row = dict[str, Any]
 _SAFE_OPTION = re.compile(r"^[A-Za-z0-9_.]+$")
+READS = "reads"
+"""The execution profile of SELECTs: the default one plus speculative execution when enabled."""
 
 
 @dataclass(frozen=True)
@@ -73,21 +83,35 @@ class CassandraStore:
         self._cluster: Cluster | None = None
         self._session: Session | None = None
         self._prepared: dict[str, PreparedStatement] = {}
+        self._preparing: dict[str, asyncio.Task[PreparedStatement]] = {}
         self._connecting: asyncio.Task[Session] | None = None
 
-    def _new_cluster(self) -> Cluster:
-        profile = ExecutionProfile(
+    def _profile(self, speculative: bool) -> ExecutionProfile:
+        delay_ms = self.settings.CASSANDRA_SPECULATIVE_DELAY_MS
+        return ExecutionProfile(
             load_balancing_policy=TokenAwarePolicy(
                 DCAwareRoundRobinPolicy(local_dc=self.settings.CASSANDRA_LOCAL_DC)
             ),
             consistency_level=ConsistencyLevel.name_to_value[self.settings.CASSANDRA_CONSISTENCY],
             request_timeout=self.settings.CASSANDRA_REQUEST_TIMEOUT,
             row_factory=dict_factory,
+            speculative_execution_policy=(
+                ConstantSpeculativeExecutionPolicy(
+                    delay_ms / 1000, self.settings.CASSANDRA_SPECULATIVE_MAX
+                )
+                if speculative and delay_ms > 0
+                else None
+            ),
         )
+
+    def _new_cluster(self) -> Cluster:
         return Cluster(
             contact_points=self.settings.CASSANDRA_CONTACT_POINTS,
             port=self.settings.CASSANDRA_PORT,
-            execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+            execution_profiles={
+                EXEC_PROFILE_DEFAULT: self._profile(speculative=False),
+                READS: self._profile(speculative=True),
+            },
             connect_timeout=self.settings.CASSANDRA_CONNECT_TIMEOUT,
             control_connection_timeout=self.settings.CASSANDRA_CONNECT_TIMEOUT,
             reconnection_policy=ExponentialReconnectionPolicy(base_delay=0.5, max_delay=10.0),
@@ -139,20 +163,39 @@ class CassandraStore:
         if self._connecting is not None:
             with contextlib.suppress(Exception):
                 await self._connecting
+        for pending in list(self._preparing.values()):
+            pending.cancel()
         cluster, self._cluster, self._session = self._cluster, None, None
         self._prepared.clear()
         if cluster is not None:
             await asyncio.get_running_loop().run_in_executor(None, cluster.shutdown)
 
     async def prepare(self, query: str) -> PreparedStatement:
+        """The statement prepared once: concurrent first uses share one preparation (on a ring
+        the driver prepares it on every node, a blocking call in a worker thread), each caller
+        waiting only as long as its own deadline allows."""
         statement = self._prepared.get(query)
-        if statement is None:
-            session = await self.session()
-            statement = await self._within_deadline(
-                asyncio.get_running_loop().run_in_executor(None, session.prepare, query)
-            )
-            self._prepared[query] = statement
+        if statement is not None:
+            return statement
+        pending = self._preparing.get(query)
+        if pending is None:
+            # a context of its own: no caller's deadline ends it for the others
+            pending = asyncio.create_task(self._prepare(query), context=contextvars.Context())
+            self._preparing[query] = pending
+            pending.add_done_callback(lambda task: self._prepared_done(query, task))
+        return await self._within_deadline(asyncio.shield(pending))
+
+    async def _prepare(self, query: str) -> PreparedStatement:
+        session = await self.session()
+        loop = asyncio.get_running_loop()
+        statement = await loop.run_in_executor(None, session.prepare, query)
+        self._prepared[query] = statement
         return statement
+
+    def _prepared_done(self, query: str, task: asyncio.Task[PreparedStatement]) -> None:
+        self._preparing.pop(query, None)
+        if not task.cancelled():
+            task.exception()  # a failure nobody waited for is not an error: the next use retries
 
     async def execute(
         self,
@@ -161,23 +204,34 @@ class CassandraStore:
         *,
         fetch_size: int | None = None,
         paging_state: bytes | None = None,
+        idempotent: bool = True,
     ) -> Page:
         """Run a prepared statement and return one page of rows."""
         statement = await self.prepare(query)
         bound = statement.bind(params)
+        bound.is_idempotent = idempotent
         if fetch_size is not None:
             bound.fetch_size = fetch_size
         session = await self.session()
-        response = session.execute_async(bound, paging_state=paging_state, timeout=self._timeout())
+        profile = READS if query.lstrip()[:6].upper() == "SELECT" else EXEC_PROFILE_DEFAULT
+        response = session.execute_async(
+            bound, paging_state=paging_state, timeout=self._timeout(), execution_profile=profile
+        )
         return await self._resolve(response, query)
 
     async def execute_batch(
-        self, statements: Sequence[tuple[str, Sequence[Any]]], *, logged: bool = True
+        self,
+        statements: Sequence[tuple[str, Sequence[Any]]],
+        *,
+        logged: bool = True,
+        idempotent: bool = True,
     ) -> None:
         """Several prepared writes as one batch (logged: all tables of one entity or none)."""
         batch = BatchStatement(batch_type=BatchType.LOGGED if logged else BatchType.UNLOGGED)
-        for query, params in statements:
-            batch.add(await self.prepare(query), params)
+        batch.is_idempotent = idempotent
+        prepared = await asyncio.gather(*(self.prepare(query) for query, _ in statements))
+        for statement, (_, params) in zip(prepared, statements, strict=True):
+            batch.add(statement, params)
         session = await self.session()
         label = "BATCH " + "; ".join(sorted({q for q, _ in statements}))
         await self._resolve(session.execute_async(batch, timeout=self._timeout()), label)
@@ -217,7 +271,7 @@ class CassandraStore:
 
         def finish(error: BaseException | None) -> None:
             elapsed = time.perf_counter() - started
-            if future.cancelled():
+            if future.done():  # cancelled, or answered by another (speculative) execution
                 return
             if error is not None:
                 if self.monitor is not None:
