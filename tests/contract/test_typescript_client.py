@@ -15,8 +15,14 @@ from tests.contract.conftest import TS_DIR
 TOOL_TIMEOUT_S = 300
 
 
-def _run(tool: Path, *args: str, cwd: Path) -> None:
-    done = subprocess.run(
+# Typed against the generated client, this must not compile: proof that the check has teeth.
+CONTROL = """import type { paths } from "./api";
+export const unknownRoute: keyof paths = "/api/v1/no-such-route";
+"""
+
+
+def _run(tool: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [str(tool), *args],
         cwd=cwd,
         capture_output=True,
@@ -24,6 +30,10 @@ def _run(tool: Path, *args: str, cwd: Path) -> None:
         timeout=TOOL_TIMEOUT_S,
         check=False,
     )
+
+
+def _passes(tool: Path, *args: str, cwd: Path) -> None:
+    done = _run(tool, *args, cwd=cwd)
     assert done.returncode == 0, f"{tool.name} failed:\n{done.stdout}{done.stderr}"
 
 
@@ -38,9 +48,14 @@ async def test_generated_client_type_checks(
     (tmp_path / "node_modules").symlink_to(node_modules)
     tools = node_modules / ".bin"
 
-    _run(tools / "openapi-typescript", "openapi.json", "--output", "api.d.ts", cwd=tmp_path)
+    _passes(tools / "openapi-typescript", "openapi.json", "--output", "api.d.ts", cwd=tmp_path)
     generated = (tmp_path / "api.d.ts").read_text()
     assert '"/api/v1/auth/login"' in generated
     assert '"/api/v1/orders/"' in generated
 
-    _run(tools / "tsc", "--noEmit", "--project", "tsconfig.json", cwd=tmp_path)
+    _passes(tools / "tsc", "--noEmit", "--project", "tsconfig.json", cwd=tmp_path)
+
+    (tmp_path / "control.ts").write_text(CONTROL)
+    refused = _run(tools / "tsc", "--noEmit", "--strict", "control.ts", "api.d.ts", cwd=tmp_path)
+    assert refused.returncode != 0
+    assert "TS2322" in refused.stdout, refused.stdout
