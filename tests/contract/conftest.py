@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import shutil
-import socket
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -25,7 +24,7 @@ from tests.apps import dedicated_app
 from tests.clients import http_for
 from tests.conftest import PG_SERVER, TEST_DB, _admin, run_cli
 from tests.contract.callers import Callers, secret_password
-from tests.servers import Server, uvicorn_server
+from tests.servers import Server, first_free_port, uvicorn_server
 
 TS_DIR = Path(__file__).parent / "ts"
 NPM_TIMEOUT_S = 600
@@ -96,17 +95,6 @@ def node_modules() -> Path:
     return installed
 
 
-def _free_port() -> int:
-    for port in CONTRACT_TEST_PORTS:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.fail(f"no free port in {CONTRACT_TEST_PORTS} for the app under test")
-
-
 @pytest.fixture(scope="session")
 async def contract_app(app: FastAPI) -> AsyncIterator[FastAPI]:
     """The stores of the server under test, as an app of the test process: a PostgreSQL
@@ -134,7 +122,7 @@ def live_api(contract_app: FastAPI, tmp_path_factory: pytest.TempPathFactory) ->
     settings: Settings = contract_app.state.settings
     log = tmp_path_factory.mktemp("contract") / "uvicorn.log"
     with uvicorn_server(
-        _free_port(),
+        first_free_port(CONTRACT_TEST_PORTS, "the app under test"),
         log,
         DATABASE_URL=settings.DATABASE_URL,
         REDIS_KEY_PREFIX=settings.REDIS_KEY_PREFIX,
