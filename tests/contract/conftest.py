@@ -17,6 +17,7 @@ from fastapi import FastAPI
 
 from quartet.local_ports import CONTRACT_TEST_PORTS
 from quartet.rbac.seed import seed_rbac
+from quartet.schema import apply_cassandra_schema
 from quartet.settings import Settings
 from quartet.stores.registry import Stores
 from tests.accounts import sign_up_superuser
@@ -98,20 +99,27 @@ def node_modules() -> Path:
 @pytest.fixture(scope="session")
 async def contract_app(app: FastAPI) -> AsyncIterator[FastAPI]:
     """The stores of the server under test, as an app of the test process: a PostgreSQL
-    database of its own (migrated, RBAC seeded), because generated requests change groups'
-    grants and other users, which the run's other tests rely on; the run's Cassandra keyspace
-    (the `app` fixture applied it) and Mongo database, and a Redis prefix of its own."""
+    database, a Cassandra keyspace, a Mongo database and a Redis prefix of its own (migrated,
+    schemas applied, RBAC seeded), because generated requests change groups' grants, other
+    users, old events and products, which the run's other tests rely on."""
     name = f"{TEST_DB}_contract"
     url = f"postgresql+asyncpg://{PG_SERVER}/{name}"
     await _admin([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'])
     try:
         migrated = await asyncio.to_thread(run_cli, "db", "upgrade", env={"DATABASE_URL": url})
         assert migrated.returncode == 0, f"{migrated.stdout}{migrated.stderr}"
-        async with dedicated_app(DATABASE_URL=url) as contract:
+        async with dedicated_app(
+            DATABASE_URL=url, CASSANDRA_KEYSPACE=name, MONGODB_DB=name
+        ) as contract:
             settings: Settings = contract.state.settings
             stores: Stores = contract.state.stores
+            await apply_cassandra_schema(stores.cassandra)
             await stores.transactions.run(lambda session: seed_rbac(session, settings))
-            yield contract
+            try:
+                yield contract
+            finally:
+                await stores.mongo_client.drop_database(name)
+                await stores.cassandra.drop_keyspace()
     finally:
         await _admin([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'])
 
@@ -125,6 +133,8 @@ def live_api(contract_app: FastAPI, tmp_path_factory: pytest.TempPathFactory) ->
         first_free_port(CONTRACT_TEST_PORTS, "the app under test"),
         log,
         DATABASE_URL=settings.DATABASE_URL,
+        CASSANDRA_KEYSPACE=settings.CASSANDRA_KEYSPACE,
+        MONGODB_DB=settings.MONGODB_DB,
         REDIS_KEY_PREFIX=settings.REDIS_KEY_PREFIX,
         **LIVE_SETTINGS,
     ) as server:
