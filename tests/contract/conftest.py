@@ -40,7 +40,7 @@ CHECKS = (
 # is repeatable, and only the four checks above.
 SCHEMATHESIS_CONFIG: dict[str, Any] = {
     "seed": 20261201,
-    "generation": {"mode": "all", "max-examples": 5, "database": "none"},
+    "generation": {"mode": "all", "max-examples": 10, "database": "none"},
     # Probing methods a path does not serve only feeds the `unsupported_method` check, not run.
     "phases": {"coverage": {"unexpected-methods": []}},
     "checks": {"enabled": False, **{name: {"enabled": True} for name in CHECKS}},
