@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -18,6 +19,18 @@ from tests.conftest import ROOT
 from tests.conftest import test_env as app_env
 
 START_TIMEOUT_S = 90.0  # generous: a loaded CI machine imports slowly
+
+
+def first_free_port(ports: range, what: str) -> int:
+    """The first port of `ports` nothing listens on (fixed ranges from quartet.local_ports)."""
+    for port in ports:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    pytest.fail(f"no free port in {ports} for {what}")
 
 
 @dataclass

@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import os
 import shutil
-import socket
 import subprocess
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -30,7 +29,7 @@ from fastapi import FastAPI
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from quartet.local_ports import BROWSER_TEST_PORTS
-from tests.servers import Server, uvicorn_server
+from tests.servers import Server, first_free_port, uvicorn_server
 
 PAGES = Path(__file__).parent / "pages"
 APT_TIMEOUT_S = 1200
@@ -70,17 +69,6 @@ def _pages_server() -> ThreadingHTTPServer:
     pytest.fail(f"no free port in {BROWSER_TEST_PORTS} for a page server")
 
 
-def free_browser_port() -> int:
-    for port in BROWSER_TEST_PORTS:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.fail(f"no free port in {BROWSER_TEST_PORTS} for the app")
-
-
 @dataclass(frozen=True)
 class Origins:
     spa: str
@@ -113,7 +101,10 @@ def api_server(
     the run's database, keyspace and prefix)."""
     log = tmp_path_factory.mktemp("browser") / "uvicorn.log"
     with uvicorn_server(
-        free_browser_port(), log, AUTH_TRANSPORT="cookie", BACKEND_CORS_ORIGINS=origins.spa
+        first_free_port(BROWSER_TEST_PORTS, "the app"),
+        log,
+        AUTH_TRANSPORT="cookie",
+        BACKEND_CORS_ORIGINS=origins.spa,
     ) as server:
         yield server
 

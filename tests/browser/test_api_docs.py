@@ -15,9 +15,9 @@ import pytest
 from fastapi import FastAPI
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Route
 
+from quartet.local_ports import BROWSER_TEST_PORTS
 from tests.accounts import PASSWORD, unique
-from tests.browser.conftest import free_browser_port
-from tests.servers import Server, uvicorn_server
+from tests.servers import Server, first_free_port, uvicorn_server
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 RENDER_TIMEOUT_MS = 60_000  # the bundles parse slowly on a loaded machine
@@ -51,7 +51,7 @@ _INJECT = """async ([scriptUrl, apiUrl]) => {
 def docs_server(app: FastAPI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The app with its default settings (tokens in the body, as Swagger's Authorize needs)."""
     log = tmp_path_factory.mktemp("docs") / "uvicorn.log"
-    with uvicorn_server(free_browser_port(), log) as server:
+    with uvicorn_server(first_free_port(BROWSER_TEST_PORTS, "the app"), log) as server:
         yield server
 
 

@@ -162,6 +162,17 @@ async def test_422_missing_body_and_bad_json(http: httpx.AsyncClient) -> None:
     assert body["fields"][0]["type"] == "json_invalid"
 
 
+async def test_422_for_a_json_body_that_is_not_utf8(http: httpx.AsyncClient) -> None:
+    """Not a 400 (FastAPI's answer when the bytes do not even decode): a malformed payload."""
+    garbled = await http.post(
+        "/_test/strict", content=b"\xff\xfe{", headers={"content-type": "application/json"}
+    )
+    body = assert_error(garbled, 422, "validation_error")
+    assert body["fields"] == [
+        {"loc": ["body"], "msg": "JSON body is not UTF-8", "type": "json_invalid"}
+    ]
+
+
 async def test_valid_payload_passes(http: httpx.AsyncClient) -> None:
     response = await http.post("/_test/strict", json={"name": "ok", "quantity": 2})
     assert response.status_code == 200

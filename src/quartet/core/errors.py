@@ -285,8 +285,13 @@ async def _app_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, exc.code, exc.message, headers=exc.headers, **exc.extra)
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc.__cause__, UnicodeDecodeError):
+        # FastAPI answers a body that is not JSON with a 422 but one that is not even UTF-8
+        # with a 400: both are a malformed payload, so both get the validation answer.
+        malformed = {"type": "json_invalid", "loc": ("body",), "msg": "JSON body is not UTF-8"}
+        return await _validation_error(request, RequestValidationError([malformed]))
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     detail = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
     return error_response(exc.status_code, code, detail, headers=exc.headers)
