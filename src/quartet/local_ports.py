@@ -77,6 +77,8 @@ def cassandra_ring_settings() -> dict[str, str]:
         "CASSANDRA_CONSISTENCY": "LOCAL_QUORUM",
         "CASSANDRA_SPECULATIVE_DELAY_MS": "100",
     }
+
+
 CONTRACT_TEST_PORT = _port("QUARTET_CONTRACT_TEST_PORT", 18480)
 CONTRACT_TEST_PORTS = range(CONTRACT_TEST_PORT, CONTRACT_TEST_PORT + 16)
 """The schemathesis contract test's uvicorn takes the first free port here."""
