@@ -7,6 +7,7 @@ import uuid
 import httpx
 import pytest
 
+from quartet import local_ports
 from quartet.settings import Settings
 from tests.accounts import SignedIn, sign_up_superuser
 from tests.apps import dedicated_app
@@ -169,7 +170,8 @@ async def test_status(client: httpx.AsyncClient, superuser: SignedIn) -> None:
 async def test_status_masks_url_passwords() -> None:
     async with (
         dedicated_app(
-            REDIS_URL="redis://:redis-pass-99@127.0.0.1:16379/0", METRICS_TOKEN="tok-77"
+            REDIS_URL=f"redis://:redis-pass-99@{local_ports.HOST}:{local_ports.REDIS_PORT}/0",
+            METRICS_TOKEN="tok-77",
         ) as app,
         http_for(app) as http,
     ):
