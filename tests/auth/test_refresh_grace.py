@@ -30,6 +30,7 @@ from tests.auth.flows import (
     sha256_hex,
 )
 from tests.events.helpers import drained
+from tests.query_counts import ran, snapshot
 
 GRACE = 10
 
@@ -187,19 +188,6 @@ async def test_a_spent_token_of_a_revoked_session_gets_no_grace(
     assert (await session_row(db, tokens["session_id"])).revoke_reason == "logout"
 
 
-def _statements(stores: Stores) -> dict[str, int]:
-    return {s["statement"]: s["count"] for s in stores.monitors["postgres"].stats()}
-
-
-def _ran(before: dict[str, int], after: dict[str, int]) -> list[str]:
-    """The statements run between two snapshots, as `<count> <first words>`."""
-    return sorted(
-        f"{after[s] - before.get(s, 0)} {' '.join(s.split()[:3])}"
-        for s in after
-        if after[s] != before.get(s, 0)
-    )
-
-
 async def test_a_refresh_costs_the_same_statements_with_or_without_the_window(
     raw_client: httpx.AsyncClient, api: str, stores: Stores
 ) -> None:
@@ -209,12 +197,12 @@ async def test_a_refresh_costs_the_same_statements_with_or_without_the_window(
     answered from the window swaps the first two for one SELECT."""
     tokens = await login(raw_client, api, await register(raw_client, api))
 
-    before = _statements(stores)
+    before = snapshot(stores)
     await _refreshed(raw_client, api, tokens["refresh_token"])
-    normal = _ran(before, _statements(stores))
-    before = _statements(stores)
+    normal = ran(before, snapshot(stores))
+    before = snapshot(stores)
     await _refreshed(raw_client, api, tokens["refresh_token"])
-    within_grace = _ran(before, _statements(stores))
+    within_grace = ran(before, snapshot(stores))
 
     assert normal == [
         "1 INSERT INTO audit_logs",

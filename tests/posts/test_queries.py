@@ -8,6 +8,7 @@ import httpx
 from quartet.stores.registry import Stores
 from tests.accounts import SignedIn
 from tests.posts.conftest import Register, create_post
+from tests.query_counts import snapshot, total
 
 PAGE_SIZES = (5, 50)
 
@@ -16,13 +17,12 @@ async def _statements_per_page_size(
     http: httpx.AsyncClient, stores: Stores, url: str, who: SignedIn
 ) -> dict[int, int]:
     """Statements run by one full page of each of PAGE_SIZES (each page checked to be full)."""
-    monitor = stores.monitors["postgres"]
     counts: dict[int, int] = {}
     for size in PAGE_SIZES:
-        before = monitor.total_count()
+        before = snapshot(stores)
         response = await http.get(url, params={"limit": size}, headers=who.headers)
         assert response.status_code == 200, response.text
-        counts[size] = monitor.total_count() - before
+        counts[size] = total(before, snapshot(stores))
         assert len(response.json()["items"]) == size
     return counts
 
