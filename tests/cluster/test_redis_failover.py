@@ -26,6 +26,7 @@ from scripts import redis_cluster
 from tests.accounts import Account, bearer, login, register
 from tests.apps import dedicated_app
 from tests.clients import http_for
+from tests.cluster.conftest import ROWS, DrillRow
 
 pytestmark = pytest.mark.cluster
 
@@ -226,15 +227,22 @@ async def test_a_master_fails_under_load_and_the_api_recovers_by_itself(api: str
             (o.started + o.seconds - failed_at for o in failures if o.kind != "logout"),
             default=0.0,
         )
-        print(
-            "\n| drill | requests | failed (503) | 500s/hangs | replica promoted | logins and "
-            "reads back | revocations back (old master rejoined) | slowest answer | "
-            "readiness (Redis) | acknowledged lost |\n"
-            f"| Redis master {victim} SIGKILL, replica {replica} promoted | {len(outcomes)} "
-            f"| {len(failures)} (login {by_kind['login']}, me {by_kind['me']}, "
-            f"logout {by_kind['logout']}) | 0 | {promoted_after:.1f} s | {reads_back:.1f} s "
-            f"| {recovered_after:.1f} s ({rejoined_after:.1f} s) | {slowest:.2f} s "
-            f"| not ready from {min(not_ready):.1f} s to {max(not_ready):.1f} s "
-            f"| 0 of {len(ledger.revoked)} revocations, 0 of {len(settled)} sessions "
-            f"({len(unconfirmed)} unconfirmed lost) |"
+        ROWS.append(
+            DrillRow(
+                stopped=f"redis master {victim}",
+                requests=len(outcomes),
+                failed=len(failures),
+                recover_seconds=recovered_after,
+                acked=len(ledger.revoked) + len(settled),
+                lost=0,
+                note=(
+                    f"the failures are the promised 503s (login {by_kind['login']}, "
+                    f"me {by_kind['me']}, logout {by_kind['logout']}), 0 500s or hangs, "
+                    f"slowest {slowest:.2f} s; replica promoted {promoted_after:.1f} s, logins "
+                    f"and reads back {reads_back:.1f} s, revocations back once the old master "
+                    f"rejoined ({rejoined_after:.1f} s); acked = {len(ledger.revoked)} "
+                    f"revocations + {len(settled)} sessions; readiness down "
+                    f"{min(not_ready):.1f}-{max(not_ready):.1f} s"
+                ),
+            )
         )
