@@ -31,6 +31,7 @@ from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bench.common import (
+    API,
     RESULT_HEADERS,
     BenchError,
     LoadResult,
@@ -51,7 +52,6 @@ from quartet.observability.middleware import MetricsMiddleware
 from quartet.settings import Settings
 
 NAME = "quartet_bench_auth"  # its database, Mongo database, keyspace and Redis prefix
-API = str(Settings.model_fields["API_V1_STR"].default)
 DEFAULT_BCRYPT_ROUNDS = int(Settings.model_fields["BCRYPT_ROUNDS"].default)
 LIVENESS_TARGET_MS = 25.0
 LIVENESS_INTERVAL = 0.010

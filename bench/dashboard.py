@@ -32,7 +32,9 @@ from pymongo import AsyncMongoClient
 from redis.asyncio import Redis
 
 from bench.common import (
+    API,
     REDIS_URL,
+    SUPERUSER,
     BenchError,
     bench_env,
     bench_stores,
@@ -46,8 +48,6 @@ from bench.wrk_runner import run_wrk
 from quartet.settings import DEV_SUPERUSER_PASSWORD, Settings
 
 NAME = "quartet_bench_dashboard"
-API = str(Settings.model_fields["API_V1_STR"].default)
-SUPERUSER = str(Settings.model_fields["FIRST_SUPERUSER_EMAIL"].default)
 PATH = f"{API}/dashboard/all-statistics"
 COUNTRIES = ["FR", "DE", "US", "JP", "BR", "GB", None]
 LANGUAGES = ["en", "fr", "de", "pt-BR", "es"]

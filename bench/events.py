@@ -44,6 +44,7 @@ from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, S
 from cassandra.query import BatchStatement, BatchType, PreparedStatement
 
 from bench.common import (
+    API,
     RESULT_HEADERS,
     BenchError,
     LoadResult,
@@ -71,7 +72,6 @@ from quartet.events.repository import (
 from quartet.settings import Settings
 
 NAME = "quartet_bench_events"
-API = str(Settings.model_fields["API_V1_STR"].default)
 CASSANDRA_PORT = int(Settings.model_fields["CASSANDRA_PORT"].default)
 CONSISTENCY = str(Settings.model_fields["CASSANDRA_CONSISTENCY"].default)
 METADATA = '{"order_id": "5f0c", "total": "42.50", "items": 3}'

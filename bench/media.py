@@ -39,6 +39,7 @@ import httpx
 from aiobotocore.session import get_session
 
 from bench.common import (
+    API,
     BenchError,
     Server,
     bench_env,
@@ -52,7 +53,6 @@ from quartet import local_ports
 
 FILE_BYTES = 10 * 1024 * 1024
 MB = 1024 * 1024
-API = "/api/v1"
 
 
 def make_file(directory: Path) -> Path:

@@ -35,6 +35,7 @@ import asyncpg
 import httpx
 
 from bench.common import (
+    API,
     RESULT_HEADERS,
     BenchError,
     bench_env,
@@ -48,10 +49,8 @@ from bench.common import (
 )
 from bench.posts_ceiling import QUERY as CEILING_QUERY
 from quartet.core.ids import uuid7
-from quartet.settings import Settings
 
 DB_NAME = "quartet_bench_posts"
-API = str(Settings.model_fields["API_V1_STR"].default)
 USERS = 1_000
 POSTS = 10_000
 LIKES_PER_USER = 100  # 1,000 users x 100 distinct posts = 100,000 likes

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import httpx
 
 from bench.common import (
+    API,
+    SUPERUSER,
     BenchError,
     Server,
     bench_env,
@@ -35,11 +37,9 @@ from bench.common import (
     run,
     uvicorn_server,
 )
-from quartet.settings import DEV_SUPERUSER_PASSWORD, Settings
+from quartet.settings import DEV_SUPERUSER_PASSWORD
 
 NAME = "quartet_bench_rbac"
-API = str(Settings.model_fields["API_V1_STR"].default)
-SUPERUSER = str(Settings.model_fields["FIRST_SUPERUSER_EMAIL"].default)
 _RATE = re.compile(r"Requests/sec:\s+([\d.]+)")
 _COUNT = re.compile(r"(\d+) requests in")
 _PERCENTILE = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)

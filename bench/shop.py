@@ -38,6 +38,7 @@ from bson.decimal128 import Decimal128
 from pymongo import AsyncMongoClient, ReturnDocument
 
 from bench.common import (
+    API,
     RESULT_HEADERS,
     BenchError,
     LoadResult,
@@ -62,7 +63,6 @@ from quartet.users.models import User
 from quartet.users.repository import UserRepository
 
 NAME = "quartet_bench_shop"  # its database, Mongo database, keyspace and Redis prefix
-API = str(Settings.model_fields["API_V1_STR"].default)
 PRODUCTS = 200
 CUSTOMERS = 1000
 BIG_CUSTOMER_ORDERS = 1_000

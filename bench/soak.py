@@ -18,14 +18,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import Server, bench_env, bench_stores, machine_note, run, uvicorn_server
+from bench.common import API, Server, bench_env, bench_stores, machine_note, run, uvicorn_server
 from bench.events import METADATA
 from bench.events import superuser_token as promoted_superuser
 from bench.posts_list import register_viewer
 from bench.wrk_runner import ANSWER_TIMEOUT_S, ensure_wrk, parse
 
 NAME = "quartet_bench_soak"
-API = "/api/v1"
 RSS_TARGET_MB = 250.0
 
 

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bench.common import (
+    API,
     BenchError,
     Server,
     bench_env,
@@ -43,7 +44,6 @@ from quartet.settings import Settings
 from quartet.stores import mongo
 
 NAME = "quartet_bench_table"
-API = str(Settings.model_fields["API_V1_STR"].default)
 ORDERS = 20_000
 CUSTOMER = "customer 0001"
 
