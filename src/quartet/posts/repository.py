@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import struct
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     Integer,
+    RowMapping,
     Uuid,
     bindparam,
     delete,
@@ -148,8 +150,8 @@ class PostRepository(PostgresRepository[Post]):
             given = {"viewer_id": viewer_id, "author_id": author_id, "before": before}
             params = {name: value for name, value in given.items() if value is not None}
             statement = _page_statement(viewer_id is not None, author_id is not None, bool(before))
-            rows = (await self.session.execute(statement, {**params, "limit": count})).all()
-            return [PostView(**row._mapping) for row in rows]
+            rows = await self._rows(statement, {**params, "limit": count})
+            return [PostView(**row) for row in rows]
 
         return await keyset_page(
             fetch, limit=limit, cursor=cursor, keys=UUID_KEYS, key_of=lambda view: view.id
@@ -158,8 +160,16 @@ class PostRepository(PostgresRepository[Post]):
     async def view(self, post_id: uuid.UUID, viewer_id: uuid.UUID | None) -> PostView | None:
         params = {"post_id": post_id, "viewer_id": viewer_id}
         statement = _view_statement(viewer_id is not None)
-        row = (await self.session.execute(statement, params)).first()
-        return PostView(**row._mapping) if row is not None else None
+        rows = await self._rows(statement, params)
+        return PostView(**rows[0]) if rows else None
+
+    async def _rows(self, statement: Select[Any], params: dict[str, Any]) -> Sequence[RowMapping]:
+        """A read of plain columns on the session's connection: SQLAlchemy Core, past the ORM's
+        per-statement bookkeeping (these statements load no entity)."""
+        connection = await self.session.connection()
+        result = await connection.execute(statement, params)
+        rows: Sequence[RowMapping] = result.mappings().all()
+        return rows
 
     async def add(self, author_id: uuid.UUID, content: str) -> Post:
         try:

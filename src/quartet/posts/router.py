@@ -9,7 +9,7 @@ from quartet.auth.dependencies import AUTHENTICATION_ERRORS, CurrentUser, Option
 from quartet.core.errors import ValidationFailedError, responses
 from quartet.core.pagination import Cursor, CursorPage, Limit
 from quartet.idempotency.dependencies import IDEMPOTENCY_ERRORS, Idempotent
-from quartet.posts.dependencies import PostServiceDep
+from quartet.posts.dependencies import PostReaderDep, PostServiceDep
 from quartet.posts.errors import NotPostAuthorError, PostNotFoundError
 from quartet.posts.schemas import LikerOut, PostIn, PostOut, PostUpdate
 
@@ -36,7 +36,7 @@ async def create_post(body: PostIn, user: CurrentUser, service: PostServiceDep) 
 )
 async def list_posts(
     viewer: OptionalUser,
-    service: PostServiceDep,
+    service: PostReaderDep,
     limit: Limit = 20,
     cursor: Cursor = None,
     author_id: Annotated[uuid.UUID | None, Query(description="only this author's posts")] = None,
@@ -52,7 +52,7 @@ async def list_posts(
     response_model=PostOut,
     responses=responses(*AUTHENTICATION_ERRORS, PostNotFoundError),
 )
-async def get_post(post_id: uuid.UUID, viewer: OptionalUser, service: PostServiceDep) -> PostOut:
+async def get_post(post_id: uuid.UUID, viewer: OptionalUser, service: PostReaderDep) -> PostOut:
     """One post with its like count; `liked_by_me` for a signed-in caller."""
     return PostOut.model_validate(await service.get(post_id, viewer))
 
@@ -112,7 +112,7 @@ async def unlike_post(post_id: uuid.UUID, user: CurrentUser, service: PostServic
 )
 async def list_likers(
     post_id: uuid.UUID,
-    service: PostServiceDep,
+    service: PostReaderDep,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> CursorPage[LikerOut]:

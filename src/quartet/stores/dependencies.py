@@ -30,6 +30,13 @@ async def get_db_session(stores: StoresDep) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def get_read_session(stores: StoresDep) -> AsyncIterator[AsyncSession]:
+    """A unit of work for a route that only reads (`Stores.read_sessionmaker`): no BEGIN, no
+    COMMIT, the same outage translation."""
+    async with unit_of_work(stores.read_sessionmaker) as session:
+        yield session
+
+
 async def get_transactions(stores: StoresDep) -> TransactionRunner:
     return stores.transactions
 
@@ -47,6 +54,7 @@ async def get_cassandra(stores: StoresDep) -> CassandraStore:
 
 
 DbSession = Annotated[AsyncSession, Depends(get_db_session, scope="function")]
+ReadSession = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 TransactionRunnerDep = Annotated[TransactionRunner, Depends(get_transactions)]
 RedisDep = Annotated[Redis, Depends(get_redis)]
 MongoDatabaseDep = Annotated[MongoDatabase, Depends(get_mongo)]

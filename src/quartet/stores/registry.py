@@ -41,6 +41,10 @@ class Stores:
         self.sessionmaker: async_sessionmaker[AsyncSession] = postgres.create_sessionmaker(
             self.engine
         )
+        self._made_sessionmaker = self.sessionmaker
+        self._autocommit_sessionmaker = postgres.create_sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         self.redis: Redis = redis.create_client(settings)
         self.rate_limiter = RateLimiter(settings.REDIS_KEY_PREFIX)
         self.mongo_pool = MongoPoolUsage()
@@ -49,6 +53,17 @@ class Stores:
         )
         self.mongo: mongo.MongoDatabase = mongo.database(self.mongo_client, settings.MONGODB_DB)
         self.cassandra = CassandraStore(settings, self.monitors["cassandra"])
+
+    @property
+    def read_sessionmaker(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions for work that only reads: autocommit, so a read costs its queries and no
+        BEGIN or COMMIT round trip. Under READ COMMITTED each statement takes its own snapshot
+        inside a transaction too, so nothing is lost. A sessionmaker put in place of the one
+        made here (tests bind one to an outer transaction) serves reads as well, so they see
+        what it wrote."""
+        if self.sessionmaker is self._made_sessionmaker:
+            return self._autocommit_sessionmaker
+        return self.sessionmaker
 
     @property
     def transactions(self) -> postgres.TransactionRunner:
