@@ -16,6 +16,7 @@ async def _server_sees_a_transaction(sessionmaker: async_sessionmaker[AsyncSessi
     async with unit_of_work(sessionmaker) as session:
         assert (await session.execute(text("SELECT 1"))).scalar_one() == 1
         raw = await (await session.connection()).get_raw_connection()
+        assert raw.driver_connection is not None
         in_transaction: bool = raw.driver_connection.is_in_transaction()
         return in_transaction
 
