@@ -7,6 +7,7 @@ defect each test introduces.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import time
@@ -97,6 +98,30 @@ async def test_an_expired_token_is_refused(
     claims = claims_of(tokens["access_token"], settings)
     expired = _sign(claims, settings, iat=now - 7200, exp=now - 60)
     assert_invalid_token(await me(client, api, expired))
+
+
+async def test_a_token_accepted_before_is_refused_once_it_expires(
+    client: httpx.AsyncClient, api: str, settings: Settings, tokens: dict[str, Any]
+) -> None:
+    """A worker remembers the tokens it verified (`TokenService.bearer`); expiry is still
+    checked on every request."""
+    claims = claims_of(tokens["access_token"], settings)
+    expires = int(time.time()) + 2
+    short_lived = _sign(claims, settings, exp=expires)
+    response = await me(client, api, short_lived)
+    assert response.status_code == 200, response.text
+    await asyncio.sleep(max(0.0, expires - time.time()) + 0.05)
+    assert_invalid_token(await me(client, api, short_lived))
+
+
+async def test_a_refused_token_is_not_remembered(
+    client: httpx.AsyncClient, api: str, settings: Settings, tokens: dict[str, Any]
+) -> None:
+    """The same forged string twice is verified (and refused) twice."""
+    header, payload, _ = tokens["access_token"].split(".")
+    forged = f"{header}.{payload}.{_b64({'not': 'a signature'})}"
+    for _ in range(2):
+        assert_invalid_token(await me(client, api, forged))
 
 
 @pytest.mark.parametrize(
