@@ -38,20 +38,22 @@ async def _timed(ping: Callable[[], Awaitable[str | None]], limit_s: float) -> S
 
 
 class HealthService:
-    """Built per request (or once by `quartet check`) over the app's stores."""
+    """One per app (or once by `quartet check`) over the app's stores."""
 
     def __init__(self, stores: Stores, database: DatabaseProbeRepository) -> None:
         self.stores = stores
         self.settings: Settings = stores.settings
         self.database_probe = database
-
-    def health(self) -> HealthOut:
-        return HealthOut(
+        self._health = HealthOut(
             status="ok",
             service=self.settings.PROJECT_NAME,
             version=__version__,
             environment=self.settings.ENVIRONMENT,
         )
+
+    def health(self) -> HealthOut:
+        """What the process says of itself: the same for its whole life."""
+        return self._health
 
     async def readiness(self) -> ReadinessOut:
         timeout = self.settings.HEALTH_CHECK_TIMEOUT
