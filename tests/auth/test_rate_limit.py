@@ -190,3 +190,16 @@ async def test_without_trusted_proxies_x_forwarded_for_is_ignored(
             assert response.status_code == 401  # counted before authentication
         refused = await http.get(f"{api}/auth/me", headers={"X-Forwarded-For": unique_ip()})
         _assert_limited(refused, GLOBAL_LIMIT)
+
+
+async def test_a_redis_that_lost_the_limiter_script_still_counts_every_hit(
+    auth_limited: FastAPI, api: str
+) -> None:
+    """The limiter sends only the script's SHA; a Redis that forgot the script (a restart, a
+    SCRIPT FLUSH) is taught it again and the hit is counted once, not lost or doubled."""
+    redis = auth_limited.state.stores.redis
+    async with http_for(auth_limited, unique_ip()) as http:
+        await redis.script_flush()
+        _assert_allowed(await _check(http, api), AUTH_LIMIT, AUTH_LIMIT - 1)
+        await redis.script_flush()
+        _assert_allowed(await _check(http, api), AUTH_LIMIT, AUTH_LIMIT - 2)

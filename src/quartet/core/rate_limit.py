@@ -16,6 +16,7 @@ hash tag, so the one script touches one Redis Cluster slot whatever the limits.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 import secrets
@@ -60,6 +61,7 @@ for i, key in ipairs(KEYS) do
 end
 return out
 """
+SLIDING_WINDOW_SHA = hashlib.sha1(SLIDING_WINDOW.encode()).hexdigest()  # noqa: S324 (Redis's name)
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,8 @@ class LimitHit:
 
 
 class RateLimiter:
-    """Queues hits into a pipeline and reads their verdicts (one EVALSHA for all of them)."""
+    """Queues hits into a pipeline and reads their verdicts (one EVALSHA for all of them: the
+    script's text goes to Redis once, by `load`, when Redis answers that it does not know it)."""
 
     def __init__(self, key_prefix: str) -> None:
         self.prefix = f"{key_prefix}ratelimit:"
@@ -115,14 +118,20 @@ class RateLimiter:
     def queue(self, pipe: Any, hits: Sequence[LimitHit]) -> None:
         nonce = f"{self._nonce}{next(self._calls)}"
         limits = [str(hit.limit) for hit in hits]
-        pipe.eval(
-            SLIDING_WINDOW,
+        pipe.evalsha(
+            SLIDING_WINDOW_SHA,
             len(hits),
             *(self.key(hit) for hit in hits),
             WINDOW_MS,
             nonce,
             *limits,
         )
+
+    @staticmethod
+    async def load(redis: Any) -> None:
+        """Teach Redis the script (after a restart or a SCRIPT FLUSH; every master of a
+        cluster)."""
+        await redis.script_load(SLIDING_WINDOW)
 
     @staticmethod
     def verdicts(hits: Sequence[LimitHit], result: Sequence[Sequence[int]]) -> dict[str, Verdict]:

@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.dependencies.models import Dependant
+from redis.exceptions import NoScriptError
 
 if TYPE_CHECKING:
-    from quartet.core.rate_limit import LimitSpec, Verdict
+    from quartet.core.rate_limit import LimitHit, LimitSpec, Verdict
 
 _TRIP = "quartet.request_trip"
 
@@ -133,12 +134,24 @@ async def _run(
     stores = request.app.state.stores
     settings = stores.settings
     hits = [spec.hit(request, settings) for spec in specs]
-    async with stores.redis.pipeline(transaction=False) as pipe:
-        stores.rate_limiter.queue(pipe, hits)
-        counts = [rider.queue(pipe) for rider in riders]
-        results = await pipe.execute()
+    try:
+        results, counts = await _execute(stores, hits, riders)
+    except NoScriptError:  # a Redis that lost its scripts: no hit was counted, so run it again
+        await stores.rate_limiter.load(stores.redis)
+        results, counts = await _execute(stores, hits, riders)
     offset = 1
     for rider, count in zip(riders, counts, strict=True):
         rider.take(results[offset : offset + count])
         offset += count
     return stores.rate_limiter.verdicts(hits, results[0]), riders
+
+
+async def _execute(
+    stores: Any, hits: Sequence[LimitHit], riders: list[Rider]
+) -> tuple[list[Any], list[int]]:
+    """The trip's one pipeline: the limits first, then each rider's commands."""
+    async with stores.redis.pipeline(transaction=False) as pipe:
+        stores.rate_limiter.queue(pipe, hits)
+        counts = [rider.queue(pipe) for rider in riders]
+        results: list[Any] = await pipe.execute()
+    return results, counts
