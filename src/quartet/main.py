@@ -170,6 +170,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=operation_id,
         docs_url=None,  # quartet.api_docs serves /docs and /redoc from the app's own files
         redoc_url=None,
+        # Tracing and metrics are quartet.observability's (opt-in OTLP tracing, Prometheus).
+        # FastAPI's own OpenTelemetry layer would trace every request a second time, and it
+        # looks up three global providers per request even when none is configured.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_openapi(app)
     app.state.settings = settings
