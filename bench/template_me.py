@@ -51,6 +51,7 @@ from starlette.middleware.cors import CORSMiddleware
 from quartet.settings import Settings, get_settings
 
 API_V1_STR = "/api/v1"
+HEALTH_CHECK = f"{API_V1_STR}/utils/health-check/"  # the template's unauthenticated route
 ALGORITHM = "HS256"
 ACCESS_TOKEN_EXPIRE = timedelta(days=8)  # the template's ACCESS_TOKEN_EXPIRE_MINUTES
 FRONTEND_HOST = "http://localhost:5173"  # the template's default CORS origin
