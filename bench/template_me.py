@@ -19,12 +19,15 @@ Reproduced per request, as in the template:
 - `core/security.py`: `create_access_token` (`sub` = the user id, `exp`), HS256.
 - `api/routes/utils.py`: the async `GET /api/v1/utils/health-check/` (the readiness probe here).
 
-Left out (none of it runs on this request): the other routes (login, items, the rest of users),
-Sentry (off unless `SENTRY_DSN` is set), the frontend's static files, the `Item` relationship,
+Left out (none of it runs on this request): the other routes (login, items, the rest of users;
+there Starlette tries about ten more route patterns before `/users/me`, microseconds), Sentry
+(off unless `SENTRY_DSN` is set), the frontend's static files, the `Item` relationship,
 password hashing (the stand-in's user has no password: the benchmark signs its token directly),
 Alembic (the table is created on startup). The template runs on Python 3.14 with
 `fastapi run --workers 4`; here it runs on the project's Python, one uvicorn worker, like every
-server `bench.table` compares.
+server `bench.table` compares. Its engine, secret and dependencies are built by `create_app`
+(closures instead of module globals, so a test can point it at its own database): the same
+work per request.
 
 Its own table, `template_user`, in the database named by the app's `DATABASE_URL` (created on
 startup with one active user, `BENCH_USER_ID`), so it does not depend on Quartet's schema. The
