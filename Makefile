@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
         lint fmt migrate revision seed db-reset schema check openapi clean backup bench-shop bench-posts \
         bench bench-quick bench-soak bench-all bench-auth bench-events bench-media bench-rbac \
         bench-dashboard lint-deploy drills drills-short cluster-up cluster-down cluster-status \
-        test-cluster
+        test-cluster bench-template
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -88,6 +88,9 @@ bench-all: services-up ## every benchmark script: each bench/*.py with a main, o
 
 bench-auth: services-up ## auth benchmark: GET /auth/me req/s vs a raw asyncpg ceiling, liveness p99 during bcrypt logins
 	$(BIN)/python -m bench.auth_me
+
+bench-template: services-up ## GET /auth/me beside full-stack-fastapi-template's /users/me stand-in (wrk, 3 rounds of 10 s)
+	$(BIN)/python -m bench.template_pair $(BENCH_ARGS)
 
 bench-shop: services-up ## shop benchmark: POST /orders/ rate, customer stats p50/p99 (100k orders)
 	$(BIN)/python -m bench.shop

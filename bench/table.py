@@ -5,7 +5,8 @@
    Redis) with 10,000 posts and 100,000 likes around it, a superuser for the logs and the shop,
    products and orders in MongoDB.
 2. ONE uvicorn worker each (uvloop, httptools): the app, the raw ceilings
-   (`bench.ceiling_apps`) and a bare FastAPI app (`bench.bare_fastapi`).
+   (`bench.ceiling_apps`), a bare FastAPI app (`bench.bare_fastapi`) and a stand-in for
+   full-stack-fastapi-template's `/users/me` (`bench.template_me`).
 3. Interleaved rounds: in each round every endpoint and then its ceiling (the order flips
    every round), wrk with one thread and fixed connections. The ratio app/ceiling is taken per
    round; the table gives its median and min-max, so load from other work on the machine
@@ -21,8 +22,10 @@ import json
 import statistics
 import sys
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
+from bench import template_me
 from bench.common import (
     API,
     BenchError,
@@ -172,8 +175,9 @@ async def measure(pairs: Sequence[Pair], options: Options) -> None:
 
 async def prepare(
     env: dict[str, str], dsn: str, app: Server
-) -> tuple[dict[str, str], dict[str, str], str, list[str]]:
-    """The viewer's and the superuser's bearer headers, the viewer's id, order bodies."""
+) -> tuple[dict[str, str], dict[str, str], str, list[str], dict[str, str]]:
+    """The viewer's and the superuser's bearer headers, the viewer's id, order bodies, the
+    template stand-in's bearer header."""
     viewer = await register_viewer(app.url)
     await seed_posts(dsn.replace("+asyncpg", "", 1), viewer.user_id)
     superuser = await promoted_superuser(app.url, dsn)
@@ -191,16 +195,36 @@ async def prepare(
         {"Authorization": f"Bearer {superuser}"},
         str(viewer.user_id),
         orders,
+        {"Authorization": f"Bearer {template_me.token(settings)}"},
     )
+
+
+def template_pair(
+    app: Server, template: Server, viewer: dict[str, str], template_user: dict[str, str]
+) -> Pair:
+    """/auth/me beside full-stack-fastapi-template's /users/me (its stand-in), same PostgreSQL."""
+    return Pair(
+        f"GET {API}/auth/me",
+        "full-stack-fastapi-template GET /users/me (bench.template_me)",
+        ">= 3x",
+        Target(app, f"{API}/auth/me", viewer),
+        Target(template, f"{template_me.API_V1_STR}/users/me", template_user),
+    )
+
+
+def template_server(env: dict[str, str]) -> AbstractAsyncContextManager[Server]:
+    """`bench.template_me` on one uvicorn worker, ready once its health check answers."""
+    return uvicorn_server("bench.template_me:app", env, template_me.HEALTH_CHECK)
 
 
 def build_pairs(
     app: Server,
     ceilings: Server,
     bare: Server,
-    prepared: tuple[dict[str, str], dict[str, str], str, list[str]],
+    template: Server,
+    prepared: tuple[dict[str, str], dict[str, str], str, list[str], dict[str, str]],
 ) -> list[Pair]:
-    viewer, superuser, viewer_id, orders = prepared
+    viewer, superuser, viewer_id, orders, template_user = prepared
     event = (json.dumps({"event_type": "bench.api", "metadata": METADATA}),)
     return [
         Pair(
@@ -224,6 +248,7 @@ def build_pairs(
             Target(app, f"{API}/auth/me", viewer),
             Target(ceilings, "/me", viewer),
         ),
+        template_pair(app, template, viewer, template_user),
         Pair(
             f"GET {API}/posts?limit={PAGE}",
             "raw posts page: Starlette + one asyncpg query",
@@ -264,10 +289,11 @@ async def main() -> int:
         uvicorn_server("quartet.main:app", env) as app,
         uvicorn_server("bench.ceiling_apps:app", env) as ceilings,
         uvicorn_server("bench.bare_fastapi:app", env) as bare,
+        template_server(env) as template,
     ):
         print("seeding posts, likes, products and orders ...", flush=True)
-        pairs = build_pairs(app, ceilings, bare, await prepare(env, dsn, app))
-        await _check_answers(pairs)
+        pairs = build_pairs(app, ceilings, bare, template, await prepare(env, dsn, app))
+        await check_answers(pairs)
         await measure(pairs, options)
     report(pairs, options)
     print(
@@ -280,7 +306,7 @@ async def main() -> int:
     return 0
 
 
-async def _check_answers(pairs: Sequence[Pair]) -> None:
+async def check_answers(pairs: Sequence[Pair]) -> None:
     """Every target answers 2xx once before anything is measured (a wrong token or body would
     otherwise be measured as a fast error)."""
     probe = Options(duration=1, rounds=1, connections=1)
