@@ -31,18 +31,24 @@ VERIFIED_BEARERS_KEPT = 4096
 
 
 @dataclass(frozen=True)
-class Principal:
-    """Who is calling and what they may do, from a verified bearer token (no database read)."""
+class TokenSubject:
+    """Whom a bearer token names, by which session and token type, with which roles."""
 
     user_id: uuid.UUID
     session_id: uuid.UUID
     token_type: str
     roles: tuple[str, ...]
-    permissions: frozenset[str] = frozenset()
 
     @property
     def is_superuser(self) -> bool:
         return SUPERUSER in self.roles
+
+
+@dataclass(frozen=True)
+class Principal(TokenSubject):
+    """Who is calling and what they may do, from a verified bearer token (no database read)."""
+
+    permissions: frozenset[str] = frozenset()
 
     def has(self, codename: str) -> bool:
         """Superusers hold every permission."""
@@ -54,21 +60,17 @@ class Principal:
 
 
 @dataclass(frozen=True)
-class BearerClaims:
+class BearerClaims(TokenSubject):
     """What a verified bearer token says."""
 
-    user_id: uuid.UUID
-    session_id: uuid.UUID
     version: int
-    roles: tuple[str, ...]
-    token_type: str
     carried: frozenset[str]
     """The permissions a session token carries (an access token's come from Redis)."""
 
     @property
     def permissions_cached(self) -> bool:
         """An access token of a non-superuser: its permission set is read from Redis."""
-        return self.token_type == ACCESS and SUPERUSER not in self.roles
+        return self.token_type == ACCESS and not self.is_superuser
 
 
 @dataclass(frozen=True)
