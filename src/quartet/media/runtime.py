@@ -8,6 +8,7 @@ import contextlib
 import logging
 
 from quartet import __version__
+from quartet.core.deadline import store_budget
 from quartet.media.addresses import AddressPolicy
 from quartet.media.fetch import UrlFetcher
 from quartet.media.images import ImageProcessor
@@ -32,7 +33,7 @@ class MediaRuntime:
             LinkSigner(settings.SECRET_KEY.get_secret_value(), settings.MEDIA_URL_EXPIRE_SECONDS),
             max_bytes=settings.MEDIA_MAX_BYTES,
             orphan_grace_s=settings.MEDIA_ORPHAN_GRACE_SECONDS,
-            store_deadline_s=settings.STORE_DEADLINE_SECONDS,
+            store_budget_s=store_budget(settings.STORE_DEADLINE_SECONDS),
         )
         self.fetcher = UrlFetcher(
             AddressPolicy(settings.MEDIA_FETCH_ALLOWED_NETWORKS),
