@@ -53,14 +53,15 @@ GroupDetail = tuple[Group, Sequence[Permission], int]
 class _Catalogue(Generic[E]):
     """What tells the two catalogues apart in the rules they share: a missing entry is a 404,
     an entry the code relies on (`protected`) can be neither renamed nor deleted, and deleting
-    one, or a change that `regrants` (alters what it gives), bumps its users (`affected`)."""
+    one, or changing its `regrants_on` field (what decides what it gives), bumps its users
+    (`affected`)."""
 
     repository: Callable[[AsyncSession], CatalogueRepository[E]]
     not_found: type[AppError]
     protected: Callable[[E], bool]
     protected_error: type[AppError]
     affected: Callable[[uuid.UUID], Select[uuid.UUID]]
-    regrants: Callable[[E, Mapping[str, Any]], bool]
+    regrants_on: str
 
 
 def _changed(entry: Permission | Group, changes: Mapping[str, Any], field: str) -> bool:
@@ -73,7 +74,7 @@ _PERMISSIONS = _Catalogue[Permission](
     lambda permission: is_declared(permission.codename),  # the code checks its codename
     errors.DeclaredPermissionError,
     PermissionRepository.holders,
-    lambda permission, changes: _changed(permission, changes, "codename"),
+    "codename",  # what a token carries
 )
 _GROUPS = _Catalogue[Group](
     GroupRepository,
@@ -81,7 +82,7 @@ _GROUPS = _Catalogue[Group](
     lambda group: group.is_system,
     errors.SystemGroupError,
     GroupRepository.members,
-    lambda group, changes: _changed(group, changes, "is_active"),
+    "is_active",
 )
 
 
@@ -123,8 +124,9 @@ class RbacService:
         changes: dict[str, Any],
         before_regrant: Callable[[AsyncSession, E], Awaitable[None]] | None = None,
     ) -> E:
-        """A new codename is refused for a protected entry or one in use; a change that
-        regrants bumps the entry's users (after `before_regrant`, which may refuse it)."""
+        """A new codename is refused for a protected entry or one in use; a change of its
+        `regrants_on` field bumps the entry's users (after `before_regrant`, which may refuse
+        it)."""
 
         async def work(session: AsyncSession) -> E:
             entries = catalogue.repository(session)
@@ -134,7 +136,7 @@ class RbacService:
                     raise catalogue.protected_error()
                 if await entries.codename_taken(changes["codename"], other_than=entry.id):
                     raise errors.CodenameTakenError()
-            if catalogue.regrants(entry, changes):
+            if _changed(entry, changes, catalogue.regrants_on):
                 if before_regrant is not None:
                     await before_regrant(session, entry)
                 await self._bump(session, catalogue.affected(entry.id))
