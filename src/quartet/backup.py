@@ -33,11 +33,9 @@ class BackupResult:
     seconds: float
 
     def summary(self) -> str:
-        documents = sum(c.documents for c in self.collections)
-        size = sum(c.bytes for c in self.collections)
+        size = _size(sum(c.bytes for c in self.collections))
         return (
-            f"mongo backup {self.path}: {len(self.collections)} collections, "
-            f"{documents} documents, {_size(size)} in {self.seconds:.1f}s; "
+            f"mongo backup {self.path}: {_copied(self.collections, size, self.seconds)}; "
             f"{self.kept} backups kept, {len(self.removed)} removed"
         )
 
@@ -50,13 +48,15 @@ class RestoreResult:
     seconds: float
 
     def summary(self) -> str:
-        documents = sum(c.documents for c in self.collections)
-        indexes = sum(c.indexes for c in self.collections)
-        return (
-            f"mongo restore {self.source} -> {self.database}: "
-            f"{len(self.collections)} collections, {documents} documents, {indexes} indexes "
-            f"in {self.seconds:.1f}s"
-        )
+        indexes = f"{sum(c.indexes for c in self.collections)} indexes"
+        copied = _copied(self.collections, indexes, self.seconds)
+        return f"mongo restore {self.source} -> {self.database}: {copied}"
+
+
+def _copied(collections: list[CollectionCopy], measure: str, seconds: float) -> str:
+    """What a backup or restore copied, with its own `measure` (size or indexes) last."""
+    documents = sum(c.documents for c in collections)
+    return f"{len(collections)} collections, {documents} documents, {measure} in {seconds:.1f}s"
 
 
 def _size(n: int) -> str:

@@ -201,14 +201,8 @@ async def test_every_change_is_audited_with_an_activity_event(
     assert [r.data["fields"] for r in rows.all()] == [["theme"]]
     events = EventRepository(stores.cassandra)
     for _ in range(50):
-        found, _ = await events.page_by_user(
-            str(user.id),
-            "settings.theme",
-            utcnow().date(),
-            utcnow() - timedelta(hours=1),
-            utcnow(),
-            10,
-            None,
+        found, _ = await events.pages_by_user(str(user.id), "settings.theme")(
+            utcnow().date(), utcnow() - timedelta(hours=1), utcnow(), 10, None
         )
         if found:
             break

@@ -40,9 +40,8 @@ class Traces:
 
 async def user_events(stores: Stores, user_id: uuid.UUID) -> list[Event]:
     now = utcnow()
-    found, _ = await EventRepository(stores.cassandra).page_by_user(
-        str(user_id), None, now.date(), now - timedelta(days=1), now, 500, None
-    )
+    pages = EventRepository(stores.cassandra).pages_by_user(str(user_id), None)
+    found, _ = await pages(now.date(), now - timedelta(days=1), now, 500, None)
     return found
 
 
@@ -148,7 +147,7 @@ async def assert_no_leftovers(stores: Stores, traces: Traces, erasure_id: uuid.U
     for event in traces.events:
         assert await events.get(event.event_id) is None
         now = utcnow()
-        same_type, _ = await events.page_by_type(
-            event.event_type, event.day, now - timedelta(days=1), now, 1000, None
+        same_type, _ = await events.pages_by_type(event.event_type)(
+            event.day, now - timedelta(days=1), now, 1000, None
         )
         assert event.event_id not in {e.event_id for e in same_type}

@@ -73,7 +73,7 @@ async def test_delete_old_removes_exactly_the_events_before_the_cutoff(
         for day in old_days:
             start = datetime.combine(day, datetime.min.time(), UTC)
             end = start + timedelta(days=1)
-            by_type, _ = await repository.page_by_type(kind, day, start, end, 100, None)
+            by_type, _ = await repository.pages_by_type(kind)(day, start, end, 100, None)
             assert [e.event_id for e in by_type] == [
                 uuid.UUID(e["event_id"])
                 for e in kept
@@ -84,7 +84,7 @@ async def test_delete_old_removes_exactly_the_events_before_the_cutoff(
         for day in old_days:
             start = datetime.combine(day, datetime.min.time(), UTC)
             end = start + timedelta(days=1)
-            by_user, _ = await repository.page_by_user(user_id, None, day, start, end, 100, None)
+            by_user, _ = await repository.pages_by_user(user_id, None)(day, start, end, 100, None)
             assert {e.event_id for e in by_user} <= kept_ids
     whole_days = {d for d in old_days if d < cutoff.date()}
     assert not whole_days & set(await repository.days_before(cutoff.date()))

@@ -27,9 +27,8 @@ async def feed_ids(repository: EventRepository, user_id: str) -> set[str]:
     for day in sorted({since.date(), now.date()}):
         state: bytes | None = None
         while True:
-            events, state = await repository.page_by_user(
-                user_id, None, day, since, now, 500, state
-            )
+            pages = repository.pages_by_user(user_id, None)
+            events, state = await pages(day, since, now, 500, state)
             found |= {e.metadata or "" for e in events}
             if state is None:
                 break

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from typing import TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +33,15 @@ from quartet.users.errors import IdentifierTakenError
 from quartet.users.models import User
 from quartet.users.permissions import USERS_READ
 from quartet.users.repository import UserRepository
+
+Answer = TypeVar("Answer", bound=BaseModel)
+
+
+def _answer(model: type[Answer], user: User, **worked_out: object) -> Answer:
+    """`model` read from the user's columns of the same names, but for the fields the service
+    `worked_out` (what the owner hides, what the row only implies)."""
+    stored = {name: getattr(user, name) for name in model.model_fields if name not in worked_out}
+    return model.model_validate({**stored, **worked_out})
 
 
 class ProfileService:
@@ -70,32 +81,19 @@ class ProfileService:
         )
         if user is None or hidden:
             raise UserNotFoundError()
-        return PublicProfileOut(
-            id=user.id,
-            username=user.username,
-            full_name=user.full_name,
-            bio=user.bio,
-            profile_picture_id=user.profile_picture_id,
+        return _answer(
+            PublicProfileOut,
+            user,
             country=user.country if privileged or user.show_country else None,
             email=user.email if privileged or user.show_email else None,
             phone=user.phone if privileged or user.show_phone else None,
-            created_at=user.created_at,
         )
 
     def settings_of(self, user: User) -> SettingsOut:
-        return SettingsOut(
-            language=user.language,
-            timezone=user.timezone,
-            theme=user.theme,
-            country=user.country,
-            profile_visibility=user.profile_visibility,
-            show_email=user.show_email,
-            show_phone=user.show_phone,
-            show_country=user.show_country,
-            auth_type=user.auth_type,
+        return _answer(
+            SettingsOut,
+            user,
             has_password=user.hashed_password is not None,
-            is_email_verified=user.is_email_verified,
-            is_phone_verified=user.is_phone_verified,
             supported_languages=sorted(self.languages.values()),
         )
 

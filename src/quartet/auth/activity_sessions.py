@@ -27,13 +27,10 @@ class ActivitySessions(Protocol):
         """Refresh a live session; None when there is none (or the auth session is not in it)."""
 
     def queue_touch(
-        self,
-        pipe: RedisClient,
-        user_id: uuid.UUID | str,
-        auth_session_id: uuid.UUID | str | None = None,
-        unless_exists: str | None = None,
+        self, pipe: RedisClient, user_id: str, auth_session_id: str | None, *, unless_exists: str
     ) -> None:
-        """`touch` on someone else's pipeline; its answer is read with `touched`."""
+        """`touch` on the token check's pipeline, skipped while the key `unless_exists` (the
+        token's revocation flag) exists; its answer is read with `touched`."""
 
     def touched(self, result: Sequence[str | None]) -> object | None:
         """The session a queued touch refreshed, or None."""

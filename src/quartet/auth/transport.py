@@ -45,12 +45,14 @@ class Credential:
 
 
 @dataclass(frozen=True)
-class PresentedRefresh:
-    token: str
-    in_body: bool
-    """Answer with tokens in the body: the refresh token came in the body, not a cookie."""
+class PresentedRefresh(Credential):
     csrf_session: uuid.UUID | None
     """The session a cookie refresh's CSRF token is bound to: only that one may be refreshed."""
+
+    @property
+    def in_body(self) -> bool:
+        """Answer with tokens in the body: the refresh token came in the body, not a cookie."""
+        return not self.from_cookie
 
 
 @dataclass(frozen=True)
@@ -153,10 +155,10 @@ class TokenDelivery:
         if credential is None:
             raise InvalidRefreshTokenError()
         if not credential.from_cookie:
-            return PresentedRefresh(credential.token, in_body=True, csrf_session=None)
+            return PresentedRefresh(credential.token, from_cookie=False, csrf_session=None)
         return PresentedRefresh(
             credential.token,
-            in_body=False,
+            from_cookie=True,
             csrf_session=self.transport.csrf.session_of(self.request),
         )
 

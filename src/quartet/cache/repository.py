@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from quartet.stores.redis import RedisClient
+from quartet.stores.keyed import KeyedRepository
 
 SCAN_BATCH = 500
 _GLOB_SPECIAL = "\\*?[]"
@@ -31,11 +31,12 @@ class ServerInfo:
     keyspace_misses: int
 
 
-class CacheAdminRepository:
-    def __init__(self, redis: RedisClient, namespace: str) -> None:
-        self.redis = redis
-        self.namespace = namespace
-        self.pattern = glob_escape(namespace) + "*"
+class CacheAdminRepository(KeyedRepository):
+    """Over the cache's namespace, given whole as the prefix."""
+
+    @property
+    def pattern(self) -> str:
+        return glob_escape(self.prefix) + "*"
 
     async def server_info(self) -> ServerInfo:
         info = await self.redis.info()  # server, memory and stats sections in one call

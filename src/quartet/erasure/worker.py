@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import suppress
 
+from quartet.core.background import BackgroundTask
 from quartet.erasure.service import ErasureService
 from quartet.settings import Settings
 
@@ -22,18 +22,14 @@ class ErasureWorker:
         self.service = service
         self.enabled = settings.ERASURE_WORKER_ENABLED
         self.poll = settings.ERASURE_POLL_SECONDS
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask("erasure-worker")
 
     def start(self) -> None:
-        if self.enabled and self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="erasure-worker")
+        if self.enabled:
+            self._task.start(self._loop)
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+        await self._task.stop()
 
     async def run_due(self) -> int:
         """One pass: run every due erasure; returns how many were attempted."""

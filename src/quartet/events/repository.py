@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 from quartet.events.models import SECONDS_PER_DAY, Event
@@ -67,6 +68,12 @@ DELETE_USER_PARTITION = "DELETE FROM {ks}.events_by_user WHERE user_id = ? AND d
 BEFORE = " AND timestamp < ?"
 DELETE_DAY_PARTITIONS = "DELETE FROM {ks}.event_partitions WHERE day = ?"
 DELETE_DAY = "DELETE FROM {ks}.event_days WHERE bucket = ? AND day = ?"
+
+
+PageFetch = Callable[
+    [date, datetime, datetime, int, bytes | None], Awaitable[tuple[list[Event], bytes | None]]
+]
+"""One page of one day partition: (day, since, until, page size, paging state)."""
 
 
 def _event(row: Row) -> Event:
@@ -129,9 +136,20 @@ class EventRepository:
         row = page.rows[0]
         return _event(row), int(row["ttl"] or 0)
 
-    async def page_by_type(
+    def pages_by_type(self, event_type: str) -> PageFetch:
+        return partial(self._page, SELECT_BY_TYPE, event_type, ())
+
+    def pages_by_user(self, user_id: str, event_type: str | None) -> PageFetch:
+        """One user's events; `event_type` filters inside each single-day partition."""
+        if event_type is None:
+            return partial(self._page, SELECT_BY_USER, user_id, ())
+        return partial(self._page, SELECT_BY_USER_AND_TYPE, user_id, (event_type,))
+
+    async def _page(
         self,
-        event_type: str,
+        query: str,
+        key: str,
+        filters: tuple[str, ...],
         day: date,
         since: datetime,
         until: datetime,
@@ -139,30 +157,10 @@ class EventRepository:
         paging_state: bytes | None,
     ) -> tuple[list[Event], bytes | None]:
         page = await self.store.execute(
-            self._cql(SELECT_BY_TYPE),
-            (event_type, day, since, until),
+            self._cql(query),
+            (key, day, since, until, *filters),
             fetch_size=limit,
             paging_state=paging_state,
-        )
-        return [_event(r) for r in page.rows], page.paging_state
-
-    async def page_by_user(
-        self,
-        user_id: str,
-        event_type: str | None,
-        day: date,
-        since: datetime,
-        until: datetime,
-        limit: int,
-        paging_state: bytes | None,
-    ) -> tuple[list[Event], bytes | None]:
-        """One user's events of one day; `event_type` filters inside that single partition."""
-        if event_type is None:
-            query, params = SELECT_BY_USER, [user_id, day, since, until]
-        else:
-            query, params = SELECT_BY_USER_AND_TYPE, [user_id, day, since, until, event_type]
-        page = await self.store.execute(
-            self._cql(query), params, fetch_size=limit, paging_state=paging_state
         )
         return [_event(r) for r in page.rows], page.paging_state
 

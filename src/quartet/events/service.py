@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import partial
 
 from quartet.auth.tokens import Principal
 from quartet.core.clock import to_millis, utcnow
@@ -24,7 +23,7 @@ from quartet.events.cursor import CursorCodec, WindowCursor
 from quartet.events.errors import EventIdTakenError
 from quartet.events.models import Event, remaining_ttl
 from quartet.events.permissions import EVENTS_ACTIVITY_READ_ANY, EVENTS_WRITE
-from quartet.events.repository import TYPE, USER, EventRepository
+from quartet.events.repository import TYPE, USER, EventRepository, PageFetch
 from quartet.events.schemas import EventIn
 from quartet.rbac.errors import PermissionDeniedError
 from quartet.settings import Settings
@@ -41,11 +40,6 @@ WRITE_RETRY_DELAY = 0.05
 MIN_RETRY_BUDGET = 0.25
 """Seconds of the request's store deadline a retried write needs to be worth starting."""
 DELETE_CHUNK = 500
-
-PageFetch = Callable[
-    [date, datetime, datetime, int, bytes | None], Awaitable[tuple[list[Event], bytes | None]]
-]
-"""One page of one day partition: (day, since, until, page size, paging state)."""
 
 
 @dataclass(frozen=True)
@@ -131,7 +125,7 @@ class EventService:
         self, event_type: str, hours: int, limit: int, cursor: str | None
     ) -> CursorPage[Event]:
         until = to_millis(utcnow())
-        fetch = partial(self.events.page_by_type, event_type)
+        fetch = self.events.pages_by_type(event_type)
         since = until - timedelta(hours=hours)
         return await self._window(f"logs:{event_type}", fetch, since, until, limit, cursor)
 
@@ -159,7 +153,7 @@ class EventService:
             raise ValidationFailedError("since must be before until")
         if until - since > ACTIVITY_MAX_SPAN:
             raise ValidationFailedError("the window may span at most 366 days")
-        fetch = partial(self.events.page_by_user, user_id, event_type)
+        fetch = self.events.pages_by_user(user_id, event_type)
         scope = f"activity:{user_id}:{event_type or ''}"
         return await self._window(scope, fetch, since, until, limit, cursor)
 

@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Mapping
 from contextlib import suppress
 
+from quartet.core.background import BackgroundTask
 from quartet.core.clock import to_millis, utcnow
 from quartet.core.errors import StoreUnavailableError
 from quartet.core.ids import uuid7
@@ -77,7 +78,7 @@ class ActivityWriter:
         self._last_drop_log = float("-inf")
         self._closing = False
         self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._drain = BackgroundTask("activity-writer")
 
     # -- producers -------------------------------------------------------------------------
 
@@ -116,26 +117,20 @@ class ActivityWriter:
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> None:
-        if self._task is None:
+        if not self._drain.running:
             self._closing = False
             self._stopping.clear()
-            self._task = asyncio.create_task(self._run(), name="activity-writer")
+            self._drain.start(self._run)
 
     async def stop(self) -> None:
         """Refuse new events, write what is held (within ACTIVITY_SHUTDOWN_TIMEOUT), and count
         what could not be written as dropped."""
-        task, self._task = self._task, None
-        if task is None:
+        if not self._drain.running:
             return
         self._closing = True
         self._queue.put_nowait(None)
         self._stopping.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(task), self.shutdown_timeout)
-        except TimeoutError:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+        await self._drain.stop(self.shutdown_timeout)
         while not self._queue.empty():
             self._queue.get_nowait()
         if self._held:

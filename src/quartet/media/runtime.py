@@ -4,10 +4,11 @@ and the periodic orphan sweep; opened and closed by the app's lifespan."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from quartet import __version__
+from quartet.core.background import BackgroundTask
+from quartet.core.deadline import store_budget
 from quartet.media.addresses import AddressPolicy
 from quartet.media.fetch import UrlFetcher
 from quartet.media.images import ImageProcessor
@@ -32,7 +33,7 @@ class MediaRuntime:
             LinkSigner(settings.SECRET_KEY.get_secret_value(), settings.MEDIA_URL_EXPIRE_SECONDS),
             max_bytes=settings.MEDIA_MAX_BYTES,
             orphan_grace_s=settings.MEDIA_ORPHAN_GRACE_SECONDS,
-            store_deadline_s=settings.STORE_DEADLINE_SECONDS,
+            store_budget_s=store_budget(settings.STORE_DEADLINE_SECONDS),
         )
         self.fetcher = UrlFetcher(
             AddressPolicy(settings.MEDIA_FETCH_ALLOWED_NETWORKS),
@@ -40,7 +41,7 @@ class MediaRuntime:
             max_redirects=settings.MEDIA_FETCH_MAX_REDIRECTS,
             user_agent=f"{settings.PROJECT_NAME}/{__version__} media-fetch",
         )
-        self._sweeper: asyncio.Task[None] | None = None
+        self._sweeper = BackgroundTask("media-orphan-sweep")
 
     async def open(self) -> None:
         try:
@@ -48,14 +49,10 @@ class MediaRuntime:
         except Exception as error:  # reported by /health/storage and as 503s, never fatal
             logger.warning("media storage (%s) did not open: %s", self.storage.backend, error)
         if self.settings.MEDIA_SWEEP_INTERVAL_SECONDS > 0:
-            self._sweeper = asyncio.create_task(self._sweep_forever(), name="media-orphan-sweep")
+            self._sweeper.start(self._sweep_forever)
 
     async def close(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
-            self._sweeper = None
+        await self._sweeper.stop()
         await self.storage.close()
         self.images.close()
 

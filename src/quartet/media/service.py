@@ -11,7 +11,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quartet.auth.errors import InvalidTokenError
 from quartet.auth.tokens import Principal
 from quartet.core.clock import utcnow
-from quartet.core.deadline import fresh_deadline, store_budget
+from quartet.core.deadline import fresh_deadline
 from quartet.core.errors import UnauthorizedError
 from quartet.core.ids import uuid7
 from quartet.core.pagination import CursorPage
@@ -75,23 +75,16 @@ def _visible(media: Media | None, caller: Principal, moderator: bool) -> Media:
     return media
 
 
+@dataclass
 class MediaService:
-    def __init__(
-        self,
-        storage: ObjectStorage,
-        images: ImageProcessor,
-        signer: LinkSigner,
-        *,
-        max_bytes: int,
-        orphan_grace_s: int,
-        store_deadline_s: float,
-    ) -> None:
-        self.storage = storage
-        self.images = images
-        self.signer = signer
-        self.max_bytes = max_bytes
-        self.orphan_grace_s = orphan_grace_s
-        self.store_budget_s = store_budget(store_deadline_s)
+    storage: ObjectStorage
+    images: ImageProcessor
+    signer: LinkSigner
+    _: KW_ONLY
+    max_bytes: int
+    orphan_grace_s: int
+    store_budget_s: float
+    """The store deadline's budget an upload's store work gets once its bytes are in."""
 
     def _staging(self) -> StagedFile:
         return StagedFile(self.storage.staging_dir, self.max_bytes)
@@ -207,17 +200,20 @@ class MediaService:
         """A signed, expiring URL to the content: the store's own presigned URL when it has
         one, else the app's content route with an HMAC signature."""
         now = utcnow()
-        ttl = self.signer.ttl_s
-        url = await self.storage.link(
-            media.storage_key,
-            content_type=media.content_type,
-            disposition=_disposition(media),
-            expires_s=ttl,
-        )
+        url = await self._presigned(media, _disposition(media))
         if url is None:
             expires, signature = self.signer.sign(media.id, now.timestamp())
             url = f"{content_url}?expires={expires}&signature={signature}"
-        return Link(url=url, expires_at=now + timedelta(seconds=ttl))
+        return Link(url=url, expires_at=now + timedelta(seconds=self.signer.ttl_s))
+
+    async def _presigned(self, media: Media, disposition: str) -> str | None:
+        """The store's own expiring URL to the content, if it has such URLs (S3)."""
+        return await self.storage.link(
+            media.storage_key,
+            content_type=media.content_type,
+            disposition=disposition,
+            expires_s=self.signer.ttl_s,
+        )
 
     async def content(
         self,
@@ -239,12 +235,7 @@ class MediaService:
             media = _visible(media, caller, moderator)
         assert media is not None
         disposition = _disposition(media)
-        url = await self.storage.link(
-            media.storage_key,
-            content_type=media.content_type,
-            disposition=disposition,
-            expires_s=self.signer.ttl_s,
-        )
+        url = await self._presigned(media, disposition)
         if url is not None:
             return url
         stored = await self.storage.stat(media.storage_key)

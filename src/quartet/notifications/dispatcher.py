@@ -14,11 +14,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections import Counter
 from contextlib import suppress
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from quartet.core.background import BackgroundTask
 from quartet.core.clock import utcnow
 from quartet.notifications.models import OutboxMessage
 from quartet.notifications.providers import DeliveryError, Providers
@@ -49,8 +51,8 @@ class NotificationDispatcher:
         self.grace = settings.NOTIFY_PROVIDER_TIMEOUT + 1.0
         self._wake = asyncio.Event()
         self._stopping = False
-        self._task: asyncio.Task[None] | None = None
-        self._sent = self._failed = self._retried = self._passes = 0
+        self._loop = BackgroundTask("notification-dispatcher")
+        self._totals = Counter(sent=0, failed=0, retried=0, passes=0)
 
     # -- control ---------------------------------------------------------------------------
 
@@ -59,33 +61,22 @@ class NotificationDispatcher:
         self._wake.set()
 
     def start(self) -> None:
-        if self.enabled and self._task is None:
+        if self.enabled and not self._loop.running:
             self._stopping = False
-            self._task = asyncio.create_task(self._run(), name="notification-dispatcher")
+            self._loop.start(self._run)
 
     async def stop(self) -> None:
         """Let the pass in flight finish (within the provider timeout), then stop. What is not
         settled stays pending in the outbox for the next start."""
-        task, self._task = self._task, None
-        if task is None:
+        if not self._loop.running:
             return
         self._stopping = True
         self._wake.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(task), self.grace)
-        except TimeoutError:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+        await self._loop.stop(self.grace)
 
     def stats(self) -> dict[str, int]:
         """This process's outcomes since start (no I/O)."""
-        return {
-            "sent": self._sent,
-            "failed": self._failed,
-            "retried": self._retried,
-            "passes": self._passes,
-        }
+        return dict(self._totals)
 
     async def pending(self) -> int:
         """Messages waiting in the whole outbox (the queue depth metrics sample)."""
@@ -129,13 +120,12 @@ class NotificationDispatcher:
             outbox = OutboxRepository(session)
             batch = await outbox.claim_due(self.batch_size, self.providers.by_channel)
             outcomes = await asyncio.gather(*(self._deliver(m) for m in batch))
-            counts = {"sent": 0, "failed": 0, "retried": 0}
-            for message, outcome in zip(batch, outcomes, strict=True):
-                counts[await self._settle(outbox, message, outcome)] += 1
-        self._sent += counts["sent"]
-        self._failed += counts["failed"]
-        self._retried += counts["retried"]
-        self._passes += 1
+            settled = [
+                await self._settle(outbox, message, outcome)
+                for message, outcome in zip(batch, outcomes, strict=True)
+            ]
+        self._totals.update(settled)  # counted once the pass committed
+        self._totals["passes"] += 1
         return len(batch)
 
     async def _deliver(self, message: OutboxMessage) -> str | DeliveryError | None:

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import cast
 
 from quartet.core.security import hash_token
-from quartet.stores.redis import RedisClient
+from quartet.stores.keyed import KeyedRepository
 
 
 @dataclass(frozen=True)
@@ -28,16 +28,14 @@ class PendingLogin:
     """The SPA URL the browser lands on at the end."""
 
 
-class OAuthStateRepository:
-    def __init__(self, redis: RedisClient, prefix: str) -> None:
-        self.redis = redis
-        self.prefix = prefix
+class OAuthStateRepository(KeyedRepository):
+    namespace = "oauth:"
 
     def _state(self, state: str) -> str:
-        return f"{self.prefix}oauth:state:{hash_token(state)}"
+        return f"{self.prefix}state:{hash_token(state)}"
 
     def _handoff(self, code: str) -> str:
-        return f"{self.prefix}oauth:handoff:{hash_token(code)}"
+        return f"{self.prefix}handoff:{hash_token(code)}"
 
     async def save_pending(self, state: str, pending: PendingLogin, ttl_seconds: int) -> None:
         await self.redis.set(self._state(state), json.dumps(asdict(pending)), ex=ttl_seconds)

@@ -16,13 +16,13 @@ from sqlmodel import col
 from quartet.core.ids import uuid7
 from quartet.core.pagination import CursorPage
 from quartet.rbac.models import Group, GroupPermission, Membership, Permission, UserGroup
-from quartet.stores.sql import PostgresRepository
+from quartet.stores.sql import PostgresRepository, delete_one
 from quartet.users.models import User
 
 C = TypeVar("C", Permission, Group)
 
 
-class _CatalogueRepository(PostgresRepository[C]):
+class CatalogueRepository(PostgresRepository[C]):
     """What permissions and groups share: lookups by id and by their unique codename."""
 
     async def by_ids(self, ids: Collection[uuid.UUID]) -> Sequence[C]:
@@ -40,7 +40,7 @@ class _CatalogueRepository(PostgresRepository[C]):
         return (await self.session.scalar(statement)) is not None
 
 
-class PermissionRepository(_CatalogueRepository[Permission]):
+class PermissionRepository(CatalogueRepository[Permission]):
     model = Permission
 
     async def page(
@@ -136,7 +136,7 @@ class PermissionRepository(_CatalogueRepository[Permission]):
         return (await self.session.scalars(statement)).all()
 
 
-class GroupRepository(_CatalogueRepository[Group]):
+class GroupRepository(CatalogueRepository[Group]):
     model = Group
 
     async def permissions_of(self, group_id: uuid.UUID) -> Sequence[Permission]:
@@ -166,15 +166,9 @@ class GroupRepository(_CatalogueRepository[Group]):
         return len((await self.session.scalars(statement)).all())
 
     async def revoke(self, group_id: uuid.UUID, permission_id: uuid.UUID) -> bool:
-        statement = (
-            delete(GroupPermission)
-            .where(
-                col(GroupPermission.group_id) == group_id,
-                col(GroupPermission.permission_id) == permission_id,
-            )
-            .returning(col(GroupPermission.id))
+        return await delete_one(
+            self.session, GroupPermission, group_id=group_id, permission_id=permission_id
         )
-        return (await self.session.scalar(statement)) is not None
 
     @staticmethod
     def members(group_id: uuid.UUID) -> Select[uuid.UUID]:
@@ -232,12 +226,7 @@ class MembershipRepository:
             await self.add(user_id, [group_id], None)
 
     async def remove(self, user_id: uuid.UUID, group_id: uuid.UUID) -> bool:
-        statement = (
-            delete(UserGroup)
-            .where(col(UserGroup.user_id) == user_id, col(UserGroup.group_id) == group_id)
-            .returning(col(UserGroup.id))
-        )
-        return (await self.session.scalar(statement)) is not None
+        return await delete_one(self.session, UserGroup, user_id=user_id, group_id=group_id)
 
     async def remove_all(self, user_id: uuid.UUID) -> int:
         statement = (

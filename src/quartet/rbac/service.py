@@ -15,8 +15,9 @@ request's session.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Collection, Sequence
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
@@ -24,21 +25,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quartet.auth.state_repository import AuthStateRepository
 from quartet.auth.tokens import Principal
-from quartet.core.errors import ValidationFailedError
+from quartet.core.errors import AppError, ValidationFailedError
 from quartet.core.pagination import CursorPage
-from quartet.rbac.errors import (
-    CodenameTakenError,
-    DeclaredPermissionError,
-    GroupNotFoundError,
-    PermissionDeniedError,
-    PermissionNotFoundError,
-    SystemGroupError,
-    UserNotFoundError,
-)
+from quartet.rbac import errors
 from quartet.rbac.models import Group, Membership, Permission
 from quartet.rbac.permissions import RBAC_READ
 from quartet.rbac.registry import category_of, is_declared
 from quartet.rbac.repository import (
+    CatalogueRepository,
     GroupRepository,
     MembershipRepository,
     PermissionRepository,
@@ -50,8 +44,46 @@ from quartet.users.models import User
 from quartet.users.repository import UserRepository
 
 T = TypeVar("T")
+E = TypeVar("E", Permission, Group)
 GroupDetail = tuple[Group, Sequence[Permission], int]
 """A group, its permissions and how many members it has."""
+
+
+@dataclass(frozen=True)
+class _Catalogue(Generic[E]):
+    """What tells the two catalogues apart in the rules they share: a missing entry is a 404,
+    an entry the code relies on (`protected`) can be neither renamed nor deleted, and deleting
+    one, or changing its `regrants_on` field (what decides what it gives), bumps its users
+    (`affected`)."""
+
+    repository: Callable[[AsyncSession], CatalogueRepository[E]]
+    not_found: type[AppError]
+    protected: Callable[[E], bool]
+    protected_error: type[AppError]
+    affected: Callable[[uuid.UUID], Select[uuid.UUID]]
+    regrants_on: str
+
+
+def _changed(entry: Permission | Group, changes: Mapping[str, Any], field: str) -> bool:
+    return bool(changes.get(field, getattr(entry, field)) != getattr(entry, field))
+
+
+_PERMISSIONS = _Catalogue[Permission](
+    PermissionRepository,
+    errors.PermissionNotFoundError,
+    lambda permission: is_declared(permission.codename),  # the code checks its codename
+    errors.DeclaredPermissionError,
+    PermissionRepository.holders,
+    "codename",  # what a token carries
+)
+_GROUPS = _Catalogue[Group](
+    GroupRepository,
+    errors.GroupNotFoundError,
+    lambda group: group.is_system,
+    errors.SystemGroupError,
+    GroupRepository.members,
+    "is_active",
+)
 
 
 class RbacService:
@@ -65,7 +97,7 @@ class RbacService:
         try:
             return await self.tx.run(work)
         except IntegrityError as error:
-            raise CodenameTakenError() from error
+            raise errors.CodenameTakenError() from error
 
     async def _bump(
         self, session: AsyncSession, users: Select[uuid.UUID] | Collection[uuid.UUID]
@@ -76,7 +108,54 @@ class RbacService:
     def _ensure_holds(caller: Principal, permissions: Sequence[Permission]) -> None:
         missing = caller.lacking(p.codename for p in permissions)
         if missing is not None:
-            raise PermissionDeniedError(missing)
+            raise errors.PermissionDeniedError(missing)
+
+    @staticmethod
+    async def _get(catalogue: _Catalogue[E], db: AsyncSession, entry_id: uuid.UUID) -> E:
+        entry = await catalogue.repository(db).get_or_none(entry_id)
+        if entry is None:
+            raise catalogue.not_found()
+        return entry
+
+    async def _update(
+        self,
+        catalogue: _Catalogue[E],
+        entry_id: uuid.UUID,
+        changes: dict[str, Any],
+        before_regrant: Callable[[AsyncSession, E], Awaitable[None]] | None = None,
+    ) -> E:
+        """A new codename is refused for a protected entry or one in use; a change of its
+        `regrants_on` field bumps the entry's users (after `before_regrant`, which may refuse
+        it)."""
+
+        async def work(session: AsyncSession) -> E:
+            entries = catalogue.repository(session)
+            entry = await self._get(catalogue, session, entry_id)
+            if _changed(entry, changes, "codename"):
+                if catalogue.protected(entry):
+                    raise catalogue.protected_error()
+                if await entries.codename_taken(changes["codename"], other_than=entry.id):
+                    raise errors.CodenameTakenError()
+            if _changed(entry, changes, catalogue.regrants_on):
+                if before_regrant is not None:
+                    await before_regrant(session, entry)
+                await self._bump(session, catalogue.affected(entry.id))
+            return await entries.update(entry, changes)
+
+        return await self._unique(work)
+
+    async def _delete(self, catalogue: _Catalogue[E], entry_id: uuid.UUID) -> None:
+        """Unless it is protected; the users it gave permissions to are bumped, and its
+        group_permissions and user_groups rows cascade."""
+
+        async def work(session: AsyncSession) -> None:
+            entry = await self._get(catalogue, session, entry_id)
+            if catalogue.protected(entry):
+                raise catalogue.protected_error()
+            await self._bump(session, catalogue.affected(entry.id))
+            await catalogue.repository(session).delete(entry)
+
+        await self.tx.run(work)
 
     # -- permissions -----------------------------------------------------------------------
 
@@ -86,16 +165,13 @@ class RbacService:
         return await PermissionRepository(db).page(category=category, limit=limit, cursor=cursor)
 
     async def get_permission(self, db: AsyncSession, permission_id: uuid.UUID) -> Permission:
-        permission = await PermissionRepository(db).get_or_none(permission_id)
-        if permission is None:
-            raise PermissionNotFoundError()
-        return permission
+        return await self._get(_PERMISSIONS, db, permission_id)
 
     async def create_permission(self, data: PermissionIn) -> Permission:
         async def work(session: AsyncSession) -> Permission:
             permissions = PermissionRepository(session)
             if await permissions.codename_taken(data.codename):
-                raise CodenameTakenError()
+                raise errors.CodenameTakenError()
             return await permissions.create(
                 Permission(
                     codename=data.codename,
@@ -112,32 +188,10 @@ class RbacService:
     ) -> Permission:
         """A new codename changes what its holders may do: they are bumped. A codename the
         code checks cannot change (the check would no longer find it)."""
-
-        async def work(session: AsyncSession) -> Permission:
-            permissions = PermissionRepository(session)
-            permission = await self.get_permission(session, permission_id)
-            changes = data.changes()
-            renamed = changes.get("codename", permission.codename) != permission.codename
-            if renamed:
-                if is_declared(permission.codename):
-                    raise DeclaredPermissionError()
-                if await permissions.codename_taken(changes["codename"], other_than=permission.id):
-                    raise CodenameTakenError()
-                await self._bump(session, permissions.holders(permission.id))
-            return await permissions.update(permission, changes)
-
-        return await self._unique(work)
+        return await self._update(_PERMISSIONS, permission_id, data.changes())
 
     async def delete_permission(self, permission_id: uuid.UUID) -> None:
-        async def work(session: AsyncSession) -> None:
-            permissions = PermissionRepository(session)
-            permission = await self.get_permission(session, permission_id)
-            if is_declared(permission.codename):
-                raise DeclaredPermissionError()
-            await self._bump(session, permissions.holders(permission.id))
-            await permissions.delete(permission)  # its group_permissions rows cascade
-
-        await self.tx.run(work)
+        await self._delete(_PERMISSIONS, permission_id)
 
     # -- groups ----------------------------------------------------------------------------
 
@@ -147,10 +201,7 @@ class RbacService:
         return await GroupRepository(db).paginate(limit=limit, cursor=cursor)
 
     async def get_group(self, db: AsyncSession, group_id: uuid.UUID) -> Group:
-        group = await GroupRepository(db).get_or_none(group_id)
-        if group is None:
-            raise GroupNotFoundError()
-        return group
+        return await self._get(_GROUPS, db, group_id)
 
     async def group_detail(self, db: AsyncSession, group_id: uuid.UUID) -> GroupDetail:
         group = await self.get_group(db, group_id)
@@ -161,7 +212,7 @@ class RbacService:
         async def work(session: AsyncSession) -> Group:
             groups = GroupRepository(session)
             if await groups.codename_taken(data.codename):
-                raise CodenameTakenError()
+                raise errors.CodenameTakenError()
             return await groups.create(Group(**data.model_dump()))
 
         return await self._unique(work)
@@ -169,35 +220,18 @@ class RbacService:
     async def update_group(
         self, caller: Principal, group_id: uuid.UUID, data: GroupUpdate
     ) -> Group:
-        async def work(session: AsyncSession) -> Group:
-            groups = GroupRepository(session)
-            group = await self.get_group(session, group_id)
-            changes = data.changes()
-            codename = changes.get("codename", group.codename)
-            if codename != group.codename:
-                if group.is_system:
-                    raise SystemGroupError()
-                if await groups.codename_taken(codename, other_than=group.id):
-                    raise CodenameTakenError()
-            active = changes.get("is_active", group.is_active)
-            if active != group.is_active:
-                if active:
-                    self._ensure_holds(caller, await groups.permissions_of(group.id))
-                await self._bump(session, groups.members(group.id))
-            return await groups.update(group, changes)
+        """(De)activating changes what its members may do: they are bumped. Activating it
+        needs every permission it grants."""
+        changes = data.changes()
 
-        return await self._unique(work)
+        async def may_activate(session: AsyncSession, group: Group) -> None:
+            if changes["is_active"]:
+                self._ensure_holds(caller, await GroupRepository(session).permissions_of(group.id))
+
+        return await self._update(_GROUPS, group_id, changes, may_activate)
 
     async def delete_group(self, group_id: uuid.UUID) -> None:
-        async def work(session: AsyncSession) -> None:
-            groups = GroupRepository(session)
-            group = await self.get_group(session, group_id)
-            if group.is_system:
-                raise SystemGroupError()
-            await self._bump(session, groups.members(group.id))
-            await groups.delete(group)  # user_groups and group_permissions rows cascade
-
-        await self.tx.run(work)
+        await self._delete(_GROUPS, group_id)
 
     async def grant(
         self, caller: Principal, group_id: uuid.UUID, permission_ids: Collection[uuid.UUID]
@@ -226,7 +260,7 @@ class RbacService:
             groups = GroupRepository(session)
             group = await self.get_group(session, group_id)
             if not await groups.revoke(group.id, permission_id):
-                raise PermissionNotFoundError("The group does not have that permission")
+                raise errors.PermissionNotFoundError("The group does not have that permission")
             await self._bump(session, groups.members(group.id))
 
         await self.tx.run(work)
@@ -238,10 +272,10 @@ class RbacService:
         """The user, if the caller may see their groups (themself, or with rbac.read); anyone
         else cannot tell another user from no user."""
         if caller.user_id != user_id and not caller.has(RBAC_READ):
-            raise UserNotFoundError()
+            raise errors.UserNotFoundError()
         user = await UserRepository(db).get_or_none(user_id)
         if user is None:
-            raise UserNotFoundError()
+            raise errors.UserNotFoundError()
         return user
 
     async def memberships(
@@ -267,7 +301,7 @@ class RbacService:
 
         async def work(session: AsyncSession) -> list[Membership]:
             if await UserRepository(session).get_or_none(user_id) is None:
-                raise UserNotFoundError()
+                raise errors.UserNotFoundError()
             groups = GroupRepository(session)
             wanted = set(group_ids)
             found = await groups.by_ids(wanted)
@@ -288,7 +322,7 @@ class RbacService:
     async def unassign(self, user_id: uuid.UUID, group_id: uuid.UUID) -> None:
         async def work(session: AsyncSession) -> None:
             if not await MembershipRepository(session).remove(user_id, group_id):
-                raise GroupNotFoundError("The user is not in that group")
+                raise errors.GroupNotFoundError("The user is not in that group")
             await self._bump(session, [user_id])
 
         await self.tx.run(work)

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from quartet.auth.activity_sessions import ActivitySessions
 from quartet.core.clock import utcnow
 from quartet.core.security import new_opaque_token
 from quartet.settings import Settings
@@ -64,8 +65,9 @@ def _member(auth_session_id: uuid.UUID | str | None) -> str:
     return f"sid:{auth_session_id}" if auth_session_id else ""
 
 
-class ActivitySessionRepository:
-    """Create, read, touch and delete activity sessions; Redis expires idle ones by itself."""
+class ActivitySessionRepository(ActivitySessions):
+    """Create, read, touch and delete activity sessions; Redis expires idle ones by itself.
+    Derives from auth's protocol so mypy checks it is what auth asks for."""
 
     def __init__(self, redis: RedisClient, key_prefix: str, ttl_seconds: int) -> None:
         self.redis = redis

@@ -53,8 +53,8 @@ from cassandra.query import BatchStatement, BatchType, PreparedStatement, dict_f
 
 from quartet.core.deadline import bounded
 from quartet.settings import Settings
-from quartet.stores.errors import StoreUnreachableError
 from quartet.stores.monitoring import QueryMonitor, normalise_sql
+from quartet.stores.outages import always_unreachable
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -329,8 +329,7 @@ class CassandraStore:
         await self.execute_ddl(f"DROP KEYSPACE IF EXISTS {self.keyspace}")
 
 
-def translate_error(_: Exception) -> StoreUnreachableError:
-    return StoreUnreachableError("cassandra")
+translate_error = always_unreachable("cassandra")
 
 
 UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (

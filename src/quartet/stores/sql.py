@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import DateTime, func, select
+from sqlalchemy import DateTime, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped
 from sqlalchemy.sql import ColumnElement, Select
@@ -114,3 +114,10 @@ class PostgresRepository(Generic[M]):
     async def delete(self, obj: M) -> None:
         await self.session.delete(obj)
         await self.session.flush()
+
+
+async def delete_one(session: AsyncSession, table: type[UUIDModel], **columns: object) -> bool:
+    """Delete the row whose `columns` have these values (a link table's pair); True only when
+    there was one."""
+    statement = delete(table).filter_by(**columns).returning(col(table.id))
+    return (await session.scalar(statement)) is not None

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from quartet.stores.redis import RedisClient
+from quartet.stores.keyed import KeyedRepository
 
 # KEYS: cooldown, identifier budget (one hash slot: `{id}` tags both). ARGV: cooldown s,
 # identifier max, window s. Returns {verdict, seconds}: ok (both taken), or why not and when.
@@ -77,10 +77,8 @@ class StoredCode:
     user_id: str
 
 
-class CodeRepository:
-    def __init__(self, redis: RedisClient, prefix: str) -> None:
-        self.redis = redis
-        self.prefix = f"{prefix}otp:"
+class CodeRepository(KeyedRepository):
+    namespace = "otp:"
 
     def _code(self, purpose: str, identifier: str) -> str:
         return f"{self.prefix}code:{purpose}:{digest(identifier)}"

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -61,20 +61,18 @@ class Proof:
     user_id: uuid.UUID | None
 
 
+@dataclass
 class OneTimeCodes:
-    def __init__(
-        self,
-        settings: Settings,
-        codes: CodeRepository,
-        notifier: Notifier,
-        domain_events: DomainEvents,
-    ) -> None:
-        self.settings = settings
-        self.codes = codes
-        self.throttle = SendThrottle(codes, settings)
-        self.notifier = notifier
-        self.domain_events = domain_events
-        self._key = settings.SECRET_KEY.get_secret_value().encode()
+    settings: Settings
+    codes: CodeRepository
+    notifier: Notifier
+    domain_events: DomainEvents
+    throttle: SendThrottle = field(init=False)
+    _key: bytes = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.throttle = SendThrottle(self.codes, self.settings)
+        self._key = self.settings.SECRET_KEY.get_secret_value().encode()
 
     def _digest(self, purpose: str, identifier: str, code: str) -> str:
         message = f"{purpose}\0{identifier}\0{code}".encode()
