@@ -31,6 +31,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from quartet.core.deadline import bounded
 from quartet.settings import Settings
 from quartet.stores.errors import StoreUnreachableError
+from quartet.stores.outages import always_unreachable
 from quartet.stores.redis_round_trips import count_round_trips, counting_class
 
 RedisClient = Redis
@@ -187,8 +188,7 @@ async def ping(client: Redis) -> None:
     await client.ping(target_nodes=RedisCluster.PRIMARIES)
 
 
-def translate_error(_: Exception) -> StoreUnreachableError:
-    return StoreUnreachableError("redis")
+translate_error = always_unreachable("redis")
 
 
 UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
