@@ -29,9 +29,7 @@ class PostIn(StrictInput):
     model_config = examples({"content": "Hello from Quartet!"})
 
 
-class PostUpdate(StrictInput):
-    content: Content
-
+class PostUpdate(PostIn):  # an edit: new content under the same rules
     model_config = examples({"content": "Hello again, edited."})
 
 
