@@ -52,6 +52,8 @@ class PermissionUpdate(_NamedUpdate):
 
 
 class _NamedOut(ResponseModel):
+    """What permissions and groups both show first."""
+
     id: uuid.UUID
     codename: str
     name: str

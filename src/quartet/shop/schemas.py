@@ -160,7 +160,7 @@ class OrderItemOut(ResponseModel):
     unit_price: Decimal
 
 
-class OrderOut(ResponseModel):
+class OrderOut(_StoredOut):
     model_config = examples(
         {
             "id": "0193c5b3-0a1f-7b2e-8c4d-5e6f7a8b9c0d",
@@ -180,7 +180,6 @@ class OrderOut(ResponseModel):
         }
     )
 
-    id: uuid.UUID
     customer_id: uuid.UUID
     customer_name: str
     items: list[OrderItemOut]
