@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DRILL_DIR = ROOT / ".drills"
 SERVICES_SCRIPT = ROOT / "scripts" / "services.py"
 HOST = local_ports.HOST
+STORES = local_ports.DRILL_STORES
 DEADLINE = 5.0
 TOLERANCE = 0.5  # scheduling slack on a loaded machine before a request counts as late
 RECOVERY_BAR = 10.0
@@ -57,17 +58,12 @@ def drill_env() -> dict[str, str]:
     return {
         **os.environ,
         "QUARTET_SERVICES_DIR": str(DRILL_DIR),
-        "QUARTET_PG_PORT": str(local_ports.DRILL_PG_PORT),
-        "QUARTET_REDIS_PORT": str(local_ports.DRILL_REDIS_PORT),
-        "QUARTET_MONGO_PORT": str(local_ports.DRILL_MONGO_PORT),
-        "QUARTET_CASSANDRA_PORT": str(local_ports.DRILL_CASSANDRA_PORT),
-        "QUARTET_CASSANDRA_STORAGE_PORT": str(local_ports.DRILL_CASSANDRA_STORAGE_PORT),
-        "QUARTET_CASSANDRA_JMX_PORT": str(local_ports.DRILL_CASSANDRA_JMX_PORT),
+        **STORES.environ(),
         "ENVIRONMENT": "dev",
-        "DATABASE_URL": f"postgresql+asyncpg://postgres@{HOST}:{local_ports.DRILL_PG_PORT}/quartet",
-        "REDIS_URL": f"redis://{HOST}:{local_ports.DRILL_REDIS_PORT}/0",
-        "MONGODB_URL": f"mongodb://{HOST}:{local_ports.DRILL_MONGO_PORT}/?directConnection=true",
-        "CASSANDRA_PORT": str(local_ports.DRILL_CASSANDRA_PORT),
+        "DATABASE_URL": f"postgresql+asyncpg://postgres@{HOST}:{STORES.pg}/quartet",
+        "REDIS_URL": f"redis://{HOST}:{STORES.redis}/0",
+        "MONGODB_URL": f"mongodb://{HOST}:{STORES.mongo}/?directConnection=true",
+        "CASSANDRA_PORT": str(STORES.cassandra),
         "CASSANDRA_CONSISTENCY": "ONE",
         "STORE_DEADLINE_SECONDS": str(DEADLINE),
         "HEALTH_CHECK_TIMEOUT": "2",
@@ -388,9 +384,8 @@ async def main_async(args: argparse.Namespace) -> int:
     services = services_module(env)
     stores = args.stores.split(",")
     print(
-        f"drill stores under {DRILL_DIR} (ports {local_ports.DRILL_PG_PORT}, "
-        f"{local_ports.DRILL_REDIS_PORT}, {local_ports.DRILL_MONGO_PORT}, "
-        f"{local_ports.DRILL_CASSANDRA_PORT}); starting them",
+        f"drill stores under {DRILL_DIR} (ports {STORES.pg}, {STORES.redis}, {STORES.mongo}, "
+        f"{STORES.cassandra}); starting them",
         flush=True,
     )
     t0 = time.monotonic()

@@ -9,6 +9,7 @@ script, the app's default URLs, the tests, the benchmarks and the drills all rea
 from __future__ import annotations
 
 import os
+from typing import NamedTuple
 
 HOST = "127.0.0.1"
 
@@ -17,12 +18,32 @@ def _port(name: str, default: int) -> int:
     return int(os.environ.get(name, str(default)))
 
 
-PG_PORT = _port("QUARTET_PG_PORT", 15432)
-REDIS_PORT = _port("QUARTET_REDIS_PORT", 16379)
-MONGO_PORT = _port("QUARTET_MONGO_PORT", 17017)
-CASSANDRA_PORT = _port("QUARTET_CASSANDRA_PORT", 19042)
-CASSANDRA_STORAGE_PORT = _port("QUARTET_CASSANDRA_STORAGE_PORT", 19070)
-CASSANDRA_JMX_PORT = _port("QUARTET_CASSANDRA_JMX_PORT", 19199)
+class StorePorts(NamedTuple):
+    """Where one set of the four stores listens (Cassandra on its native, storage and JMX
+    ports). With prefix `P`, `QUARTET_P<FIELD>_PORT` moves each: `QUARTET_PG_PORT`,
+    `QUARTET_DRILL_CASSANDRA_JMX_PORT`."""
+
+    pg: int
+    redis: int
+    mongo: int
+    cassandra: int
+    cassandra_storage: int
+    cassandra_jmx: int
+
+    @classmethod
+    def from_env(cls, prefix: str, *defaults: int) -> StorePorts:
+        names = (f"QUARTET_{prefix}{field.upper()}_PORT" for field in cls._fields)
+        return cls(*map(_port, names, defaults))
+
+    def environ(self) -> dict[str, str]:
+        """This set as the unprefixed variables, for the services script run on it."""
+        return {
+            f"QUARTET_{field.upper()}_PORT": str(port) for field, port in self._asdict().items()
+        }
+
+
+STORES = StorePorts.from_env("", 15432, 16379, 17017, 19042, 19070, 19199)
+PG_PORT, REDIS_PORT, MONGO_PORT, CASSANDRA_PORT, CASSANDRA_STORAGE_PORT, CASSANDRA_JMX_PORT = STORES
 S3_PORT = _port("QUARTET_S3_PORT", 19000)
 MAILPIT_SMTP_PORT = _port("QUARTET_MAILPIT_SMTP_PORT", 11025)
 MAILPIT_HTTP_PORT = _port("QUARTET_MAILPIT_HTTP_PORT", 18025)
@@ -39,12 +60,7 @@ S3_DEV_ACCESS_KEY = "quartet-dev"
 S3_DEV_SECRET_KEY = "quartet-dev-only-secret"  # noqa: S105 - the local test server's own root key
 # `make drills` (scripts/drills.py): a second set of stores and an app of its own, so stopping
 # and freezing them never touches the development stores above.
-DRILL_PG_PORT = _port("QUARTET_DRILL_PG_PORT", 25432)
-DRILL_REDIS_PORT = _port("QUARTET_DRILL_REDIS_PORT", 25379)
-DRILL_MONGO_PORT = _port("QUARTET_DRILL_MONGO_PORT", 25017)
-DRILL_CASSANDRA_PORT = _port("QUARTET_DRILL_CASSANDRA_PORT", 25042)
-DRILL_CASSANDRA_STORAGE_PORT = _port("QUARTET_DRILL_CASSANDRA_STORAGE_PORT", 25070)
-DRILL_CASSANDRA_JMX_PORT = _port("QUARTET_DRILL_CASSANDRA_JMX_PORT", 25199)
+DRILL_STORES = StorePorts.from_env("DRILL_", 25432, 25379, 25017, 25042, 25070, 25199)
 DRILL_APP_PORT = _port("QUARTET_DRILL_APP_PORT", 25800)
 # Redis Cluster (scripts/redis_cluster.py): three masters and three replicas on six ports; each
 # node's cluster bus listens REDIS_CLUSTER_BUS_OFFSET above its port (still below 32768).

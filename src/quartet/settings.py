@@ -13,7 +13,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -121,21 +132,21 @@ class Settings(BaseSettings):
 
     # PostgreSQL
     DATABASE_URL: str = f"postgresql+asyncpg://{local_ports.PG_SERVER}/quartet"
-    DB_POOL_SIZE: int = Field(default=20, ge=1)  # kept open: overflow ones are closed on return
-    DB_MAX_OVERFLOW: int = Field(default=10, ge=0)
-    DB_POOL_TIMEOUT: float = Field(default=10.0, gt=0)
+    DB_POOL_SIZE: PositiveInt = 20  # kept open: overflow ones are closed on return
+    DB_MAX_OVERFLOW: NonNegativeInt = 10
+    DB_POOL_TIMEOUT: PositiveFloat = 10.0
     DB_POOL_RECYCLE: int = 1800
     DB_QUERY_TIMEOUT: float = Field(default=30.0, gt=0, description="statement_timeout, seconds")
-    DB_CONNECT_TIMEOUT: float = Field(default=5.0, gt=0)
+    DB_CONNECT_TIMEOUT: PositiveFloat = 5.0
     DB_ECHO: bool = False
     DB_RETRY_MAX_ATTEMPTS: int = Field(default=4, ge=1, le=20)
-    DB_RETRY_BASE_DELAY: float = Field(default=0.05, ge=0)
-    DB_RETRY_MAX_DELAY: float = Field(default=2.0, ge=0)
+    DB_RETRY_BASE_DELAY: NonNegativeFloat = 0.05
+    DB_RETRY_MAX_DELAY: NonNegativeFloat = 2.0
 
     # Redis
     REDIS_URL: str = f"redis://{local_ports.HOST}:{local_ports.REDIS_PORT}/0"
-    REDIS_MAX_CONNECTIONS: int = Field(default=100, ge=1)
-    REDIS_TIMEOUT: float = Field(default=2.0, gt=0)
+    REDIS_MAX_CONNECTIONS: PositiveInt = 100
+    REDIS_TIMEOUT: PositiveFloat = 2.0
     REDIS_KEY_PREFIX: str = "quartet:"
     REDIS_CLUSTER_NODES: str = Field(
         default="",
@@ -146,7 +157,7 @@ class Settings(BaseSettings):
         ge=0,
         description="replicas that must confirm a revocation (WAIT) before it is acknowledged",
     )
-    REDIS_REVOCATION_WAIT_MS: int = Field(default=500, ge=1)
+    REDIS_REVOCATION_WAIT_MS: PositiveInt = 500
 
     # MongoDB
     MONGODB_URL: str = (
@@ -169,8 +180,8 @@ class Settings(BaseSettings):
     CASSANDRA_REPLICATION: dict[str, Any] = {"class": "SimpleStrategy", "replication_factor": 1}
     CASSANDRA_LOCAL_DC: str = "datacenter1"
     CASSANDRA_CONSISTENCY: str = "LOCAL_QUORUM"
-    CASSANDRA_CONNECT_TIMEOUT: float = Field(default=5.0, gt=0)
-    CASSANDRA_REQUEST_TIMEOUT: float = Field(default=10.0, gt=0)
+    CASSANDRA_CONNECT_TIMEOUT: PositiveFloat = 5.0
+    CASSANDRA_REQUEST_TIMEOUT: PositiveFloat = 10.0
     # Reads not answered within this many ms go to another replica too, up to _MAX extra times
     # (0: off; worth it on a ring, where a slow or dying node would otherwise set the p99)
     CASSANDRA_SPECULATIVE_DELAY_MS: float = Field(default=0.0, ge=0, le=10_000)
@@ -185,11 +196,11 @@ class Settings(BaseSettings):
     ACTIVITY_SHUTDOWN_TIMEOUT: float = Field(default=5.0, ge=0, le=300)
 
     # Monitoring, probes, limits
-    SLOW_QUERY_MS: float = Field(default=200.0, ge=0)
-    SLOW_QUERY_LOG_SIZE: int = Field(default=100, ge=1)
-    HEALTH_CHECK_TIMEOUT: float = Field(default=2.0, gt=0)
-    RATE_LIMIT_PER_MINUTE: int = Field(default=60, ge=1)
-    AUTH_RATE_LIMIT_PER_MINUTE: int = Field(default=20, ge=1)
+    SLOW_QUERY_MS: NonNegativeFloat = 200.0
+    SLOW_QUERY_LOG_SIZE: PositiveInt = 100
+    HEALTH_CHECK_TIMEOUT: PositiveFloat = 2.0
+    RATE_LIMIT_PER_MINUTE: PositiveInt = 60
+    AUTH_RATE_LIMIT_PER_MINUTE: PositiveInt = 20
 
     # Observability: /metrics (see README "Operating Quartet"), Sentry and OpenTelemetry opt-in
     METRICS_ENABLED: bool = True
@@ -209,9 +220,9 @@ class Settings(BaseSettings):
     JWT_ALGORITHM: Literal["HS256", "HS384", "HS512"] = "HS256"
     JWT_ISSUER: str = "quartet"
     JWT_AUDIENCE: str = "quartet-api"
-    ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=60, ge=1)
-    SESSION_TOKEN_EXPIRE_DAYS: int = Field(default=7, ge=1)
-    REFRESH_TOKEN_EXPIRE_DAYS: int = Field(default=30, ge=1)
+    ACCESS_TOKEN_EXPIRE_MINUTES: PositiveInt = 60
+    SESSION_TOKEN_EXPIRE_DAYS: PositiveInt = 7
+    REFRESH_TOKEN_EXPIRE_DAYS: PositiveInt = 30
     BCRYPT_ROUNDS: int = Field(default=12, ge=4, le=16)
     # One core is left to the event loop, so hashing never stalls other requests.
     PASSWORD_HASH_WORKERS: int = Field(
@@ -219,8 +230,8 @@ class Settings(BaseSettings):
     )
     PASSWORD_MIN_LENGTH: int = Field(default=8, ge=6)
     PASSWORD_MAX_LENGTH: int = Field(default=128, ge=16, le=1024)
-    ACCOUNT_LOCKOUT_THRESHOLD: int = Field(default=5, ge=1)
-    ACCOUNT_LOCKOUT_DURATION_MINUTES: int = Field(default=30, ge=1)
+    ACCOUNT_LOCKOUT_THRESHOLD: PositiveInt = 5
+    ACCOUNT_LOCKOUT_DURATION_MINUTES: PositiveInt = 30
 
     # SPA sessions: refresh reuse grace window, token transport and CSRF (README: Authentication)
     REFRESH_REUSE_GRACE_SECONDS: int = Field(default=10, ge=0, le=300, description="0: strict")
@@ -244,7 +255,7 @@ class Settings(BaseSettings):
     MEDIA_FETCH_MAX_REDIRECTS: int = Field(default=3, ge=0, le=10)
     MEDIA_FETCH_ALLOWED_NETWORKS: StrList = []
     MEDIA_SWEEP_INTERVAL_SECONDS: int = Field(default=3600, ge=0, description="0: no sweep")
-    MEDIA_ORPHAN_GRACE_SECONDS: int = Field(default=3600, ge=0)
+    MEDIA_ORPHAN_GRACE_SECONDS: NonNegativeInt = 3600
     MEDIA_S3_ENDPOINT_URL: str | None = None
     MEDIA_S3_BUCKET: str = Field(default="quartet-media", min_length=3, max_length=63)
     MEDIA_S3_REGION: str = "us-east-1"
@@ -260,8 +271,8 @@ class Settings(BaseSettings):
     OTP_TTL_SECONDS: int = Field(default=600, ge=30, le=3600)
     OTP_MAX_ATTEMPTS: int = Field(default=5, ge=1, le=20)
     OTP_RESEND_COOLDOWN_SECONDS: int = Field(default=60, ge=1, le=3600)
-    OTP_SENDS_PER_IDENTIFIER_PER_HOUR: int = Field(default=5, ge=1)
-    OTP_SENDS_PER_CLIENT_PER_HOUR: int = Field(default=20, ge=1)
+    OTP_SENDS_PER_IDENTIFIER_PER_HOUR: PositiveInt = 5
+    OTP_SENDS_PER_CLIENT_PER_HOUR: PositiveInt = 20
     OTP_PROOF_TTL_SECONDS: int = Field(default=600, ge=30, le=3600)
     EMAIL_BACKEND: Literal["smtp", "resend"] = "smtp"
     EMAIL_FROM: str = "Quartet <no-reply@example.com>"

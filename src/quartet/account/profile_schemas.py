@@ -11,14 +11,13 @@ import pycountry
 from pydantic import (
     AfterValidator,
     BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     model_validator,
 )
 
-from quartet.auth.schemas import MAX_PASSWORD_INPUT
-from quartet.core.schemas import PartialUpdate, ResponseModel, StrictInput
+from quartet.auth.schemas import OpaqueToken, PasswordInput
+from quartet.core.schemas import PartialUpdate, ResponseModel, StrictInput, examples
 from quartet.users.schemas import FullName, TimeZone, Username, UserPublic
 
 BIO_MAX = 500
@@ -57,21 +56,17 @@ class ProfileOut(UserPublic):
 class PublicProfileOut(BaseModel):
     """Another user's profile: contact fields only where its owner chose to show them."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "01938a52-7f00-7c8e-9d4e-0a1b2c3d4e5f",
-                    "username": "ada",
-                    "full_name": "Ada Lovelace",
-                    "bio": "Analyst",
-                    "profile_picture_id": None,
-                    "country": "GB",
-                    "email": None,
-                    "phone": None,
-                    "created_at": "2026-12-01T16:00:00Z",
-                }
-            ]
+    model_config = examples(
+        {
+            "id": "01938a52-7f00-7c8e-9d4e-0a1b2c3d4e5f",
+            "username": "ada",
+            "full_name": "Ada Lovelace",
+            "bio": "Analyst",
+            "profile_picture_id": None,
+            "country": "GB",
+            "email": None,
+            "phone": None,
+            "created_at": "2026-12-01T16:00:00Z",
         }
     )
 
@@ -89,26 +84,22 @@ class PublicProfileOut(BaseModel):
 class SettingsOut(ResponseModel):
     """All of the caller's settings in one answer."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "language": "fr",
-                    "timezone": "Europe/Paris",
-                    "theme": "dark",
-                    "country": "FR",
-                    "profile_visibility": "public",
-                    "show_email": False,
-                    "show_phone": False,
-                    "show_country": True,
-                    "auth_type": "password",
-                    "has_password": True,
-                    "is_email_verified": True,
-                    "is_phone_verified": False,
-                    "supported_languages": ["de", "en", "fr"],
-                }
-            ]
-        },
+    model_config = examples(
+        {
+            "language": "fr",
+            "timezone": "Europe/Paris",
+            "theme": "dark",
+            "country": "FR",
+            "profile_visibility": "public",
+            "show_email": False,
+            "show_phone": False,
+            "show_country": True,
+            "auth_type": "password",
+            "has_password": True,
+            "is_email_verified": True,
+            "is_phone_verified": False,
+            "supported_languages": ["de", "en", "fr"],
+        }
     )
 
     language: str
@@ -129,9 +120,7 @@ class SettingsOut(ResponseModel):
 class ProfileUpdate(PartialUpdate):
     """Only the fields given change; `null` clears one."""
 
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"full_name": "Ada Lovelace", "country": "GB"}]}
-    )
+    model_config = examples({"full_name": "Ada Lovelace", "country": "GB"})
 
     full_name: FullName | None = None
     username: Username | None = None
@@ -146,13 +135,11 @@ class PictureIn(StrictInput):
 
     media_id: uuid.UUID | None
 
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"media_id": "0193c5b4-4c2d-7a1b-9e3f-6d7c8b9a0e1f"}]}
-    )
+    model_config = examples({"media_id": "0193c5b4-4c2d-7a1b-9e3f-6d7c8b9a0e1f"})
 
 
 class AccessibilityIn(StrictInput):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"profile_visibility": "private"}]})
+    model_config = examples({"profile_visibility": "private"})
 
     profile_visibility: Visibility | None = None
     show_email: bool | None = None
@@ -170,7 +157,7 @@ class AccessibilityIn(StrictInput):
 
 
 class LanguageIn(StrictInput):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"language": "fr"}]})
+    model_config = examples({"language": "fr"})
 
     language: LanguageTag = Field(description="a BCP-47 tag among SUPPORTED_LANGUAGES")
 
@@ -178,11 +165,11 @@ class LanguageIn(StrictInput):
 class ThemeIn(StrictInput):
     theme: Theme
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"theme": "dark"}]})
+    model_config = examples({"theme": "dark"})
 
 
 class TimezoneIn(StrictInput):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"timezone": "Europe/Paris"}]})
+    model_config = examples({"timezone": "Europe/Paris"})
 
     timezone: TimeZone = Field(description="an IANA time zone name")
 
@@ -191,14 +178,10 @@ class ConfirmIn(StrictInput):
     """The account's password, or (for an account without one) the proof from verifying a
     `verify_contact` code sent to its own email or phone while signed in."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"password": "correct-horse-9"}, {"proof": "pr_9Xk2mQ7vL4sT8wZ1"}]
-        }
-    )
+    model_config = examples({"password": "correct-horse-9"}, {"proof": "pr_9Xk2mQ7vL4sT8wZ1"})
 
-    password: str | None = Field(default=None, min_length=1, max_length=MAX_PASSWORD_INPUT)
-    proof: str | None = Field(default=None, min_length=16, max_length=128)
+    password: PasswordInput | None = None
+    proof: OpaqueToken | None = None
 
     @model_validator(mode="after")
     def _one(self) -> Self:

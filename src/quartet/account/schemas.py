@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-from pydantic import ConfigDict, Field
-
-from quartet.core.schemas import StrictInput
+from quartet.auth.schemas import OpaqueToken
+from quartet.core.schemas import StrictInput, examples
 
 
 class ChangeContactIn(StrictInput):
     """The proof from verifying the code sent to the new contact."""
 
-    proof: str = Field(min_length=16, max_length=128)
+    proof: OpaqueToken
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"proof": "pr_9Xk2mQ7vL4sT8wZ1"}]})
+    model_config = examples({"proof": "pr_9Xk2mQ7vL4sT8wZ1"})

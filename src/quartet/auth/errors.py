@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from quartet.core.errors import RETRY_AFTER, AppError, UnauthorizedError
+from quartet.core.errors import AppError, RetryLaterError, UnauthorizedError
 
 
 class InvalidCredentialsError(UnauthorizedError):
@@ -23,13 +23,9 @@ class InvalidRefreshTokenError(UnauthorizedError):
     code, message = "invalid_refresh_token", "Invalid, expired or revoked refresh token"
 
 
-class AccountLockedError(AppError):
+class AccountLockedError(RetryLaterError):
     status_code, code = 423, "account_locked"
     message = "Too many failed login attempts; try again later"
-    documented_headers = RETRY_AFTER
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(headers={"Retry-After": str(max(retry_after, 1))})
 
 
 class WeakPasswordError(AppError):

@@ -2,34 +2,35 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, StringConstraints, model_validator
 
-from quartet.core.schemas import ResponseModel, StrictInput
+from quartet.core.schemas import ResponseModel, StrictInput, examples
 from quartet.users.repository import Identifier
 from quartet.users.schemas import Email, FullName, Phone, Username
 
 MAX_PASSWORD_INPUT = 1024  # hard cap before any hashing; the policy maximum is a setting
 
+PasswordInput = Annotated[str, StringConstraints(min_length=1, max_length=MAX_PASSWORD_INPUT)]
+"""A password as typed (the service checks the policy)."""
+OpaqueToken = Annotated[str, StringConstraints(min_length=16, max_length=128)]
+"""A refresh token, emailed link token or verification proof, as the client was given it."""
+
 
 class RegisterIn(StrictInput):
     email: Email
-    password: str = Field(min_length=1, max_length=MAX_PASSWORD_INPUT)
+    password: PasswordInput
     full_name: FullName | None = None
     username: Username | None = None
     phone: Phone | None = None
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "email": "ada@example.com",
-                    "password": "correct horse battery staple",
-                    "full_name": "Ada Lovelace",
-                    "username": "ada",
-                }
-            ]
+    model_config = examples(
+        {
+            "email": "ada@example.com",
+            "password": "correct horse battery staple",
+            "full_name": "Ada Lovelace",
+            "username": "ada",
         }
     )
 
@@ -58,36 +59,30 @@ class _OneIdentifier(StrictInput):
 
 
 class LoginIn(_OneIdentifier):
-    password: str = Field(min_length=1, max_length=MAX_PASSWORD_INPUT)
+    password: PasswordInput
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"email": "ada@example.com", "password": "correct horse battery staple"}]
-        }
+    model_config = examples(
+        {"email": "ada@example.com", "password": "correct horse battery staple"}
     )
 
 
 class AvailabilityIn(_OneIdentifier):
     pass
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"username": "ada"}]})
+    model_config = examples({"username": "ada"})
 
 
 class AvailabilityOut(BaseModel):
     field: Identifier
     available: bool
 
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"field": "username", "available": False}]}
-    )
+    model_config = examples({"field": "username", "available": False})
 
 
 class RefreshIn(StrictInput):
-    refresh_token: str = Field(min_length=16, max_length=128)
+    refresh_token: OpaqueToken
 
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"refresh_token": "rt_3q9ZkP0vB7xW2mL5nC8d"}]}
-    )
+    model_config = examples({"refresh_token": "rt_3q9ZkP0vB7xW2mL5nC8d"})
 
 
 class TokenResponse(BaseModel):
@@ -101,18 +96,14 @@ class TokenResponse(BaseModel):
     expires_in: int
     session_id: uuid.UUID
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.sig",
-                    "session_token": "st_7Hc2Vb9Kq1Lm4Np6",
-                    "refresh_token": "rt_3q9ZkP0vB7xW2mL5nC8d",
-                    "token_type": "bearer",
-                    "expires_in": 900,
-                    "session_id": "0193c5b3-0a1f-7b2e-8c4d-5e6f7a8b9c0d",
-                }
-            ]
+    model_config = examples(
+        {
+            "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.sig",
+            "session_token": "st_7Hc2Vb9Kq1Lm4Np6",
+            "refresh_token": "rt_3q9ZkP0vB7xW2mL5nC8d",
+            "token_type": "bearer",
+            "expires_in": 900,
+            "session_id": "0193c5b3-0a1f-7b2e-8c4d-5e6f7a8b9c0d",
         }
     )
 
@@ -130,4 +121,4 @@ class SessionOut(ResponseModel):
 class RevokedOut(BaseModel):
     revoked: int
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"revoked": 3}]})
+    model_config = examples({"revoked": 3})

@@ -1,9 +1,10 @@
 """Permissions the cache management routes check."""
 
-CACHE_READ = "cache.read"
-CACHE_CLEAR = "cache.clear"
+from __future__ import annotations
 
-PERMISSIONS: tuple[tuple[str, str], ...] = (
-    (CACHE_READ, "See the cache's status and statistics"),
-    (CACHE_CLEAR, "Clear the cache or remove one of its keys"),
-)
+from quartet.core.codenames import Permission, declare
+
+CACHE_READ = Permission("cache.read", "See the cache's status and statistics")
+CACHE_CLEAR = Permission("cache.clear", "Clear the cache or remove one of its keys")
+
+PERMISSIONS = declare(CACHE_READ, CACHE_CLEAR)

@@ -174,6 +174,16 @@ class RateLimitedError(AppError):
     documented_headers = RETRY_AFTER
 
 
+class RetryLaterError(AppError):
+    """Base of errors raised with the seconds the client must wait (`Retry-After`, at least 1);
+    put it before the base that gives the status (`class X(RetryLaterError, RateLimitedError)`)."""
+
+    documented_headers = RETRY_AFTER
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(headers={"Retry-After": str(max(retry_after, 1))})
+
+
 class StoreUnavailableError(AppError):
     """A datastore could not be reached: 503, naming the store, never a traceback."""
 

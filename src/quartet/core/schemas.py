@@ -1,6 +1,7 @@
 """The schema bases every domain builds on: `StrictInput` for request models (unknown fields
 refused, text capped, no text a store cannot keep), `PartialUpdate` for PATCH bodies and
-`ResponseModel` for answers read from rows, documents and views (`from_attributes`).
+`ResponseModel` for answers read from rows, documents and views (`from_attributes`), and
+`examples` for the bodies a model shows in OpenAPI.
 
 PostgreSQL refuses NUL (U+0000) in text and UTF-8 cannot encode an unpaired surrogate (JSON
 allows `"\\ud800"`), which Cassandra's and PostgreSQL's drivers then fail to send: either would
@@ -15,6 +16,7 @@ import re
 from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic.config import JsonDict, JsonValue
 
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 MAX_TEXT = 4096
@@ -72,3 +74,10 @@ class ResponseModel(BaseModel):
     row, a stored document, a view dataclass), reading its attributes."""
 
     model_config = ConfigDict(from_attributes=True)
+
+
+def examples(*bodies: JsonDict) -> ConfigDict:
+    """A `model_config` showing `bodies` as the model's examples in OpenAPI (pydantic merges it
+    with the base's config, so a `ResponseModel` keeps `from_attributes`)."""
+    shown: list[JsonValue] = [*bodies]
+    return ConfigDict(json_schema_extra={"examples": shown})

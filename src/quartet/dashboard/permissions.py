@@ -1,7 +1,11 @@
 """Permissions the dashboard routes check."""
 
-DASHBOARD_READ = "dashboard.read"
+from __future__ import annotations
 
-PERMISSIONS: tuple[tuple[str, str], ...] = (
-    (DASHBOARD_READ, "Read the dashboard's user, shop and activity statistics"),
+from quartet.core.codenames import Permission, declare
+
+DASHBOARD_READ = Permission(
+    "dashboard.read", "Read the dashboard's user, shop and activity statistics"
 )
+
+PERMISSIONS = declare(DASHBOARD_READ)

@@ -5,7 +5,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
+
+from quartet.core.schemas import examples
 
 Period = Literal["day", "week", "month"]
 
@@ -14,23 +16,19 @@ class Overview(BaseModel):
     """Totals across the stores; "today" starts at midnight in the caller's time zone, except
     `events_today` (the event log is bucketed by UTC day)."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "users": 1200,
-                    "active_users": 1150,
-                    "verified_users": 900,
-                    "new_today": 4,
-                    "new_7d": 40,
-                    "new_30d": 160,
-                    "live_sessions": 210,
-                    "posts": 5400,
-                    "orders": 830,
-                    "revenue": "41250.00",
-                    "events_today": 9100,
-                }
-            ]
+    model_config = examples(
+        {
+            "users": 1200,
+            "active_users": 1150,
+            "verified_users": 900,
+            "new_today": 4,
+            "new_7d": 40,
+            "new_30d": 160,
+            "live_sessions": 210,
+            "posts": 5400,
+            "orders": 830,
+            "revenue": "41250.00",
+            "events_today": 9100,
         }
     )
 
@@ -55,9 +53,7 @@ class Bucket(BaseModel):
 
 
 class Breakdown(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"items": [{"key": "active", "count": 1150}]}]}
-    )
+    model_config = examples({"items": [{"key": "active", "count": 1150}]})
 
     items: list[Bucket]
 
@@ -70,18 +66,14 @@ class GrowthPoint(BaseModel):
 class Growth(BaseModel):
     """New accounts per period in the caller's time zone, every period present (zeros too)."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "period": "day",
-                    "timezone": "Europe/Paris",
-                    "points": [
-                        {"start": "2026-11-30", "count": 3},
-                        {"start": "2026-12-01", "count": 0},
-                    ],
-                }
-            ]
+    model_config = examples(
+        {
+            "period": "day",
+            "timezone": "Europe/Paris",
+            "points": [
+                {"start": "2026-11-30", "count": 3},
+                {"start": "2026-12-01", "count": 0},
+            ],
         }
     )
 

@@ -1,7 +1,9 @@
 """Permissions the erasure routes check."""
 
-ERASURES_READ = "erasures.read"
+from __future__ import annotations
 
-PERMISSIONS: tuple[tuple[str, str], ...] = (
-    (ERASURES_READ, "List account erasures still pending in some store"),
-)
+from quartet.core.codenames import Permission, declare
+
+ERASURES_READ = Permission("erasures.read", "List account erasures still pending in some store")
+
+PERMISSIONS = declare(ERASURES_READ)

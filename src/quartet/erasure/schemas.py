@@ -3,30 +3,26 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
-from quartet.core.schemas import ResponseModel
+from quartet.core.schemas import ResponseModel, examples
 
 
 class ErasureOut(ResponseModel):
     """Where an account's erasure stands: the stores done and those still to clean."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "01938a52-7f00-7c8e-9d4e-0a1b2c3d4e5f",
-                    "user_id": None,
-                    "done": ["postgres", "redis", "mongodb", "cassandra"],
-                    "pending": [],
-                    "attempts": 0,
-                    "last_error": None,
-                    "next_attempt_at": "2026-12-01T16:00:00Z",
-                    "created_at": "2026-12-01T16:00:00Z",
-                    "completed_at": "2026-12-01T16:00:01Z",
-                }
-            ]
-        },
+    model_config = examples(
+        {
+            "id": "01938a52-7f00-7c8e-9d4e-0a1b2c3d4e5f",
+            "user_id": None,
+            "done": ["postgres", "redis", "mongodb", "cassandra"],
+            "pending": [],
+            "attempts": 0,
+            "last_error": None,
+            "next_attempt_at": "2026-12-01T16:00:00Z",
+            "created_at": "2026-12-01T16:00:00Z",
+            "completed_at": "2026-12-01T16:00:01Z",
+        }
     )
 
     id: uuid.UUID

@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Query
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
-from quartet.core.schemas import ResponseModel, StrictInput
+from quartet.core.schemas import ResponseModel, StrictInput, examples
 from quartet.events.models import METADATA_MAX_BYTES
 
 EVENT_TYPE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
@@ -55,19 +55,13 @@ class EventIn(StrictInput):
         default=None, description="default: now; a past time (backfill) needs events.write"
     )
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"event_type": "page.view", "metadata": '{"path": "/pricing"}'}]
-        }
-    )
+    model_config = examples({"event_type": "page.view", "metadata": '{"path": "/pricing"}'})
 
 
 class MetadataIn(StrictInput):
     metadata: Metadata | None
 
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"metadata": '{"path": "/pricing", "ref": "newsletter"}'}]}
-    )
+    model_config = examples({"metadata": '{"path": "/pricing", "ref": "newsletter"}'})
 
 
 class EventOut(ResponseModel):

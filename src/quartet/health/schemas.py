@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
+
+from quartet.core.schemas import examples
 
 
 class HealthOut(BaseModel):
@@ -11,12 +13,8 @@ class HealthOut(BaseModel):
     version: str
     environment: str
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {"status": "ok", "service": "Quartet", "version": "0.1.0", "environment": "local"}
-            ]
-        }
+    model_config = examples(
+        {"status": "ok", "service": "Quartet", "version": "0.1.0", "environment": "local"}
     )
 
 
@@ -32,15 +30,11 @@ class ReadinessOut(BaseModel):
     stores: dict[str, StoreStatus]
     failed: list[str]
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "status": "ok",
-                    "stores": {"redis": {"status": "ok", "latency_ms": 0.4, "version": "7.4.1"}},
-                    "failed": [],
-                }
-            ]
+    model_config = examples(
+        {
+            "status": "ok",
+            "stores": {"redis": {"status": "ok", "latency_ms": 0.4, "version": "7.4.1"}},
+            "failed": [],
         }
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
-MEDIA_MODERATE = "media.moderate"
+from quartet.core.codenames import Permission, declare
 
-PERMISSIONS: tuple[tuple[str, str], ...] = ((MEDIA_MODERATE, "Read and delete any user's media"),)
+MEDIA_MODERATE = Permission("media.moderate", "Read and delete any user's media")
+
+PERMISSIONS = declare(MEDIA_MODERATE)

@@ -4,9 +4,9 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from quartet.core.schemas import StrictInput
+from quartet.core.schemas import StrictInput, examples
 from quartet.media.kinds import Kind
 from quartet.media.models import SOURCE_URL_MAX_CHARS
 
@@ -44,8 +44,4 @@ class StorageHealthOut(BaseModel):
     latency_ms: float
     reason: str | None = Field(default=None, description="why it is unavailable")
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"status": "ok", "backend": "s3", "latency_ms": 4.7, "reason": None}]
-        }
-    )
+    model_config = examples({"status": "ok", "backend": "s3", "latency_ms": 4.7, "reason": None})

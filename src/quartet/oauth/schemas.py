@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from quartet.core.schemas import ResponseModel, StrictInput
+from quartet.core.schemas import ResponseModel, StrictInput, examples
 
 
 class ProviderOut(BaseModel):
@@ -15,7 +15,7 @@ class ProviderOut(BaseModel):
 
 
 class ExchangeIn(StrictInput):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"code": "oc_2Wq8Er5Ty1Ui3Op7"}]})
+    model_config = examples({"code": "oc_2Wq8Er5Ty1Ui3Op7"})
     code: str = Field(min_length=1, max_length=128)
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-MONITORING_READ = "monitoring.read"
-MONITORING_MANAGE = "monitoring.manage"
+from quartet.core.codenames import Permission, declare
 
-PERMISSIONS: tuple[tuple[str, str], ...] = (
-    (MONITORING_READ, "Read database metrics, query analytics, status and system health"),
-    (MONITORING_MANAGE, "Reset database metrics and trigger the Sentry test error"),
+MONITORING_READ = Permission(
+    "monitoring.read", "Read database metrics, query analytics, status and system health"
 )
+MONITORING_MANAGE = Permission(
+    "monitoring.manage", "Reset database metrics and trigger the Sentry test error"
+)
+
+PERMISSIONS = declare(MONITORING_READ, MONITORING_MANAGE)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from quartet.core.schemas import StrictInput
+from quartet.core.schemas import StrictInput, examples
 
 QueryStore = Literal["postgres", "mongodb", "cassandra"]
 QuerySort = Literal["total_ms", "count", "mean_ms", "max_ms", "p95_ms", "errors", "rows"]
@@ -100,7 +100,7 @@ class ResetIn(StrictInput):
         False, description="Also reset PostgreSQL's pg_stat_statements (the whole server's)"
     )
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"pg_stat_statements": False}]})
+    model_config = examples({"pg_stat_statements": False})
 
 
 class ResetOut(BaseModel):

@@ -1,5 +1,9 @@
 """Permissions the posts routes check."""
 
-POSTS_MODERATE = "posts.moderate"
+from __future__ import annotations
 
-PERMISSIONS: tuple[tuple[str, str], ...] = ((POSTS_MODERATE, "Edit and delete any user's posts"),)
+from quartet.core.codenames import Permission, declare
+
+POSTS_MODERATE = Permission("posts.moderate", "Edit and delete any user's posts")
+
+PERMISSIONS = declare(POSTS_MODERATE)

@@ -4,9 +4,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, Field
 
-from quartet.core.schemas import ResponseModel, StrictInput
+from quartet.core.schemas import ResponseModel, StrictInput, examples
 from quartet.posts.models import CONTENT_MAX_CHARS
 
 
@@ -26,13 +26,11 @@ Content = Annotated[
 class PostIn(StrictInput):
     content: Content
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"content": "Hello from Quartet!"}]})
+    model_config = examples({"content": "Hello from Quartet!"})
 
 
-class PostUpdate(StrictInput):
-    content: Content
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{"content": "Hello again, edited."}]})
+class PostUpdate(PostIn):  # an edit: new content under the same rules
+    model_config = examples({"content": "Hello again, edited."})
 
 
 class AuthorOut(ResponseModel):
@@ -51,22 +49,18 @@ class PostOut(ResponseModel):
     like_count: int
     liked_by_me: bool = Field(description="false for anonymous callers")
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "0193c5b4-4c2d-7a1b-9e3f-6d7c8b9a0e1f",
-                    "author": {
-                        "id": "0193c5b2-7e4a-7c3d-9f1e-2b6a8d4c1e07",
-                        "name": "Ada Lovelace",
-                    },
-                    "content": "Hello from Quartet!",
-                    "created_at": "2026-03-14T09:26:53Z",
-                    "updated_at": "2026-03-14T09:26:53Z",
-                    "like_count": 2,
-                    "liked_by_me": True,
-                }
-            ]
+    model_config = examples(
+        {
+            "id": "0193c5b4-4c2d-7a1b-9e3f-6d7c8b9a0e1f",
+            "author": {
+                "id": "0193c5b2-7e4a-7c3d-9f1e-2b6a8d4c1e07",
+                "name": "Ada Lovelace",
+            },
+            "content": "Hello from Quartet!",
+            "created_at": "2026-03-14T09:26:53Z",
+            "updated_at": "2026-03-14T09:26:53Z",
+            "like_count": 2,
+            "liked_by_me": True,
         }
     )
 

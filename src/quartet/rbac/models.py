@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Column, DateTime, ForeignKey, Index, UniqueConstraint, func
 from sqlmodel import Field
@@ -43,30 +44,27 @@ class Group(UUIDModel, table=True):
     is_active: bool = True
 
 
+def _joined(target: str, *, index: bool | None = None) -> Any:
+    """A join table's required foreign key to `target`: its row goes when that row does."""
+    return Field(
+        sa_column=Column(ForeignKey(target, ondelete="CASCADE"), nullable=False, index=index)
+    )
+
+
 class GroupPermission(UUIDModel, table=True):
     __tablename__ = "group_permissions"
     __table_args__ = (UniqueConstraint("group_id", "permission_id"),)
 
-    group_id: uuid.UUID = Field(
-        sa_column=Column(ForeignKey("groups.id", ondelete="CASCADE"), nullable=False)
-    )
-    permission_id: uuid.UUID = Field(
-        sa_column=Column(
-            ForeignKey("permissions.id", ondelete="CASCADE"), nullable=False, index=True
-        )
-    )
+    group_id: uuid.UUID = _joined("groups.id")
+    permission_id: uuid.UUID = _joined("permissions.id", index=True)
 
 
 class UserGroup(UUIDModel, table=True):
     __tablename__ = "user_groups"
     __table_args__ = (UniqueConstraint("user_id", "group_id"),)
 
-    user_id: uuid.UUID = Field(
-        sa_column=Column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
-    )
-    group_id: uuid.UUID = Field(
-        sa_column=Column(ForeignKey("groups.id", ondelete="CASCADE"), nullable=False, index=True)
-    )
+    user_id: uuid.UUID = _joined("users.id")
+    group_id: uuid.UUID = _joined("groups.id", index=True)
     assigned_at: datetime = Field(
         default_factory=utcnow,
         sa_column=Column(DateTime(timezone=True), server_default=func.now(), nullable=False),

@@ -1,8 +1,8 @@
 """Where permissions come from: each domain declares the codenames it checks in its own
-`quartet/<domain>/permissions.py` (`PERMISSIONS`, pairs of codename and description, plus a
-constant per codename); this module finds those modules by walking the `quartet` package, so a
-new domain needs no registration here. Also the system groups and what each is granted by
-default."""
+`quartet/<domain>/permissions.py` (`PERMISSIONS`, pairs of codename and description, built by
+`quartet.core.codenames.declare` from a `Permission` constant per codename); this module
+finds those modules by walking the `quartet` package, so a new domain needs no registration
+here. Also the system groups and what each is granted by default."""
 
 from __future__ import annotations
 

@@ -4,9 +4,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
-from quartet.core.schemas import PartialUpdate, ResponseModel, StrictInput
+from quartet.core.schemas import PartialUpdate, ResponseModel, StrictInput, examples
 from quartet.rbac.models import CATEGORY_MAX, CODENAME_MAX, DESCRIPTION_MAX, NAME_MAX
 from quartet.rbac.registry import CODENAME_PATTERN
 
@@ -27,34 +27,40 @@ class PermissionIn(StrictInput):
     description: Description = ""
     category: Category | None = Field(default=None, description="default: the codename's prefix")
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "codename": "reports.export",
-                    "name": "Export reports",
-                    "description": "Download reports as CSV",
-                    "category": "reports",
-                }
-            ]
+    model_config = examples(
+        {
+            "codename": "reports.export",
+            "name": "Export reports",
+            "description": "Download reports as CSV",
+            "category": "reports",
         }
     )
 
 
-class PermissionUpdate(PartialUpdate):
-    codename: PermissionCodename | None = None
+class _NamedUpdate(PartialUpdate):
+    """What permissions and groups both have: a display name and a description."""
+
     name: Name | None = None
     description: Description | None = None
+
+
+class PermissionUpdate(_NamedUpdate):
+    codename: PermissionCodename | None = None
     category: Category | None = None
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Export every report"}]})
+    model_config = examples({"name": "Export every report"})
 
 
-class PermissionOut(ResponseModel):
+class _NamedOut(ResponseModel):
+    """What permissions and groups both show first."""
+
     id: uuid.UUID
     codename: str
     name: str
     description: str
+
+
+class PermissionOut(_NamedOut):
     category: str
     created_at: datetime
     updated_at: datetime
@@ -66,36 +72,24 @@ class GroupIn(StrictInput):
     description: Description = ""
     is_active: bool = True
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "codename": "editors",
-                    "name": "Editors",
-                    "description": "Moderate posts",
-                    "is_active": True,
-                }
-            ]
+    model_config = examples(
+        {
+            "codename": "editors",
+            "name": "Editors",
+            "description": "Moderate posts",
+            "is_active": True,
         }
     )
 
 
-class GroupUpdate(PartialUpdate):
+class GroupUpdate(_NamedUpdate):
     codename: GroupCodename | None = None
-    name: Name | None = None
-    description: Description | None = None
     is_active: bool | None = None
 
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"description": "Moderate posts and media"}]}
-    )
+    model_config = examples({"description": "Moderate posts and media"})
 
 
-class GroupOut(ResponseModel):
-    id: uuid.UUID
-    codename: str
-    name: str
-    description: str
+class GroupOut(_NamedOut):
     is_system: bool
     is_active: bool
     created_at: datetime
@@ -110,19 +104,13 @@ class GroupDetailOut(GroupOut):
 class PermissionIdsIn(StrictInput):
     permission_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_IDS)
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"permission_ids": ["0193c5b4-4c2d-7a1b-9e3f-6d7c8b9a0e1f"]}]
-        }
-    )
+    model_config = examples({"permission_ids": ["0193c5b4-4c2d-7a1b-9e3f-6d7c8b9a0e1f"]})
 
 
 class GroupIdsIn(StrictInput):
     group_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_IDS)
 
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"group_ids": ["0193c5b3-0a1f-7b2e-8c4d-5e6f7a8b9c0d"]}]}
-    )
+    model_config = examples({"group_ids": ["0193c5b3-0a1f-7b2e-8c4d-5e6f7a8b9c0d"]})
 
 
 class MembershipOut(BaseModel):

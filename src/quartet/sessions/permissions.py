@@ -1,7 +1,11 @@
 """Permissions the activity-session routes check."""
 
-SESSIONS_MANAGE_ANY = "sessions.manage_any"
+from __future__ import annotations
 
-PERMISSIONS: tuple[tuple[str, str], ...] = (
-    (SESSIONS_MANAGE_ANY, "Create, read, refresh and end any user's activity session"),
+from quartet.core.codenames import Permission, declare
+
+SESSIONS_MANAGE_ANY = Permission(
+    "sessions.manage_any", "Create, read, refresh and end any user's activity session"
 )
+
+PERMISSIONS = declare(SESSIONS_MANAGE_ANY)

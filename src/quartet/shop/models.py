@@ -28,7 +28,9 @@ MAX_ORDER_ITEMS = 50
 OrderStatus = Literal["placed"]
 
 
-class Product(MongoModel):
+class ProductFields(BaseModel):
+    """A product's own fields, which the stored document and the API's answer both carry."""
+
     name: str
     description: str
     category: str
@@ -37,6 +39,10 @@ class Product(MongoModel):
     is_available: bool
     created_at: datetime
     updated_at: datetime
+
+
+class Product(ProductFields, MongoModel):
+    """A stored product: its fields under a UUIDv7 `_id`."""
 
 
 class OrderLine(BaseModel):

@@ -11,13 +11,12 @@ from typing import Annotated, Self
 from pydantic import (
     AfterValidator,
     BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     model_validator,
 )
 
-from quartet.core.schemas import PartialUpdate, ResponseModel, StrictInput
+from quartet.core.schemas import PartialUpdate, ResponseModel, StrictInput, examples
 from quartet.shop.models import (
     CATEGORY_MAX,
     CUSTOMER_NAME_MAX,
@@ -28,6 +27,7 @@ from quartet.shop.models import (
     MAX_STOCK,
     NAME_MAX,
     OrderStatus,
+    ProductFields,
 )
 
 CENT = Decimal("0.01")
@@ -67,18 +67,14 @@ class ProductCreate(StrictInput):
     stock: Stock = 0
     is_available: bool = True
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "name": "Espresso cup",
-                    "description": "Porcelain, 80 ml",
-                    "category": "kitchen",
-                    "price": "12.50",
-                    "stock": 40,
-                    "is_available": True,
-                }
-            ]
+    model_config = examples(
+        {
+            "name": "Espresso cup",
+            "description": "Porcelain, 80 ml",
+            "category": "kitchen",
+            "price": "12.50",
+            "stock": 40,
+            "is_available": True,
         }
     )
 
@@ -92,9 +88,7 @@ class ProductUpdate(PartialUpdate):
     price: Money | None = None
     is_available: bool | None = None
 
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"price": "11.90", "is_available": True}]}
-    )
+    model_config = examples({"price": "11.90", "is_available": True})
 
 
 class StockChange(StrictInput):
@@ -109,37 +103,29 @@ class StockChange(StrictInput):
             raise ValueError("give exactly one of stock or delta")
         return self
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"delta": -2}]})
+    model_config = examples({"delta": -2})
 
 
-class ProductOut(ResponseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "0193c5b4-4c2d-7a1b-9e3f-6d7c8b9a0e1f",
-                    "name": "Espresso cup",
-                    "description": "Porcelain, 80 ml",
-                    "category": "kitchen",
-                    "price": "12.50",
-                    "stock": 38,
-                    "is_available": True,
-                    "created_at": "2026-03-14T09:26:53Z",
-                    "updated_at": "2026-03-14T09:26:53Z",
-                }
-            ]
-        },
-    )
+class _StoredOut(ResponseModel):
+    """An answer about a stored document: its id comes first."""
 
     id: uuid.UUID
-    name: str
-    description: str
-    category: str
-    price: Decimal
-    stock: int
-    is_available: bool
-    created_at: datetime
-    updated_at: datetime
+
+
+class ProductOut(ProductFields, _StoredOut):
+    model_config = examples(
+        {
+            "id": "0193c5b4-4c2d-7a1b-9e3f-6d7c8b9a0e1f",
+            "name": "Espresso cup",
+            "description": "Porcelain, 80 ml",
+            "category": "kitchen",
+            "price": "12.50",
+            "stock": 38,
+            "is_available": True,
+            "created_at": "2026-03-14T09:26:53Z",
+            "updated_at": "2026-03-14T09:26:53Z",
+        }
+    )
 
 
 class DeletedOut(BaseModel):
@@ -162,12 +148,8 @@ class OrderCreate(StrictInput):
             raise ValueError("list each product once (with its total quantity)")
         return self
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {"items": [{"product_id": "0193c5b4-4c2d-7a1b-9e3f-6d7c8b9a0e1f", "quantity": 2}]}
-            ]
-        }
+    model_config = examples(
+        {"items": [{"product_id": "0193c5b4-4c2d-7a1b-9e3f-6d7c8b9a0e1f", "quantity": 2}]}
     )
 
 
@@ -178,31 +160,26 @@ class OrderItemOut(ResponseModel):
     unit_price: Decimal
 
 
-class OrderOut(ResponseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
+class OrderOut(_StoredOut):
+    model_config = examples(
+        {
+            "id": "0193c5b3-0a1f-7b2e-8c4d-5e6f7a8b9c0d",
+            "customer_id": "0193c5b2-7e4a-7c3d-9f1e-2b6a8d4c1e07",
+            "customer_name": "Ada Lovelace",
+            "items": [
                 {
-                    "id": "0193c5b3-0a1f-7b2e-8c4d-5e6f7a8b9c0d",
-                    "customer_id": "0193c5b2-7e4a-7c3d-9f1e-2b6a8d4c1e07",
-                    "customer_name": "Ada Lovelace",
-                    "items": [
-                        {
-                            "product_id": "0193c5b4-4c2d-7a1b-9e3f-6d7c8b9a0e1f",
-                            "name": "Espresso cup",
-                            "quantity": 2,
-                            "unit_price": "12.50",
-                        }
-                    ],
-                    "total": "25.00",
-                    "status": "placed",
-                    "created_at": "2026-03-14T09:26:53Z",
+                    "product_id": "0193c5b4-4c2d-7a1b-9e3f-6d7c8b9a0e1f",
+                    "name": "Espresso cup",
+                    "quantity": 2,
+                    "unit_price": "12.50",
                 }
-            ]
-        },
+            ],
+            "total": "25.00",
+            "status": "placed",
+            "created_at": "2026-03-14T09:26:53Z",
+        }
     )
 
-    id: uuid.UUID
     customer_id: uuid.UUID
     customer_name: str
     items: list[OrderItemOut]

@@ -1,11 +1,13 @@
 """Permissions the user administration routes check."""
 
-USERS_READ = "users.read"
-USERS_UPDATE = "users.update"
-USERS_DELETE = "users.delete"
+from __future__ import annotations
 
-PERMISSIONS: tuple[tuple[str, str], ...] = (
-    (USERS_READ, "List and read any user's account"),
-    (USERS_UPDATE, "Edit any user's account, including its status and whether it is active"),
-    (USERS_DELETE, "Delete (deactivate and anonymise) any user's account"),
+from quartet.core.codenames import Permission, declare
+
+USERS_READ = Permission("users.read", "List and read any user's account")
+USERS_UPDATE = Permission(
+    "users.update", "Edit any user's account, including its status and whether it is active"
 )
+USERS_DELETE = Permission("users.delete", "Delete (deactivate and anonymise) any user's account")
+
+PERMISSIONS = declare(USERS_READ, USERS_UPDATE, USERS_DELETE)

@@ -8,13 +8,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
-    ConfigDict,
     EmailStr,
     Field,
     StringConstraints,
 )
 
-from quartet.core.schemas import PartialUpdate, ResponseModel
+from quartet.core.schemas import PartialUpdate, ResponseModel, examples
 
 
 def _phone(value: str) -> str:
@@ -78,9 +77,7 @@ class UserUpdate(PartialUpdate):
     """Only the fields given change; `null` clears a nullable profile field."""
 
     nullable: ClassVar[frozenset[str]] = NULLABLE_FIELDS
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"full_name": "Ada King", "timezone": "Europe/London"}]},
-    )
+    model_config = examples({"full_name": "Ada King", "timezone": "Europe/London"})
 
     full_name: FullName | None = None
     username: Username | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quartet.core.errors import AppError, ConflictError, RateLimitedError
+from quartet.core.errors import AppError, ConflictError, RateLimitedError, RetryLaterError
 
 
 class InvalidLinkTokenError(AppError):
@@ -21,20 +21,14 @@ class InvalidProofError(AppError):
     message = "Invalid, expired or already used proof; verify a new code"
 
 
-class ResendCooldownError(RateLimitedError):
+class ResendCooldownError(RetryLaterError, RateLimitedError):
     code = "resend_cooldown"
     message = "A message was sent moments ago; wait before asking for another"
 
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(headers={"Retry-After": str(max(retry_after, 1))})
 
-
-class SendLimitError(RateLimitedError):
+class SendLimitError(RetryLaterError, RateLimitedError):
     code = "send_limit"
     message = "Too many messages requested; try again later"
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(headers={"Retry-After": str(max(retry_after, 1))})
 
 
 class ChannelUnavailableError(AppError):

@@ -7,7 +7,6 @@ from typing import Literal, Self
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     TypeAdapter,
     ValidationError,
@@ -15,16 +14,13 @@ from pydantic import (
     model_validator,
 )
 
-from quartet.auth.schemas import MAX_PASSWORD_INPUT
-from quartet.core.schemas import StrictInput
+from quartet.auth.schemas import OpaqueToken, PasswordInput
+from quartet.core.schemas import StrictInput, examples
 from quartet.notifications.models import Channel
 from quartet.users.schemas import Email, FullName, Phone, Username
 
 _EMAIL: TypeAdapter[str] = TypeAdapter(Email)
 _PHONE: TypeAdapter[str] = TypeAdapter(Phone)
-
-Password = Field(min_length=1, max_length=MAX_PASSWORD_INPUT)
-OpaqueToken = Field(min_length=16, max_length=128)
 
 
 class CodePurpose(StrEnum):
@@ -50,15 +46,15 @@ def normalise_identifier(value: str) -> tuple[ContactKind, str]:
 
 
 class TokenIn(StrictInput):
-    token: str = OpaqueToken
+    token: OpaqueToken
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"token": "lk_5Jd8Qw2Er4Ty6Ui8"}]})
+    model_config = examples({"token": "lk_5Jd8Qw2Er4Ty6Ui8"})
 
 
 class EmailIn(StrictInput):
     email: Email
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"email": "ada@example.com"}]})
+    model_config = examples({"email": "ada@example.com"})
 
 
 class ResendVerificationIn(StrictInput):
@@ -66,17 +62,14 @@ class ResendVerificationIn(StrictInput):
 
     email: Email | None = None
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"email": "ada@example.com"}]})
+    model_config = examples({"email": "ada@example.com"})
 
 
-class ResetPasswordIn(StrictInput):
-    token: str = OpaqueToken
-    new_password: str = Password
+class ResetPasswordIn(TokenIn):
+    new_password: PasswordInput
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"token": "lk_5Jd8Qw2Er4Ty6Ui8", "new_password": "a new long passphrase"}]
-        }
+    model_config = examples(
+        {"token": "lk_5Jd8Qw2Er4Ty6Ui8", "new_password": "a new long passphrase"}
     )
 
 
@@ -106,10 +99,8 @@ class SendCodeIn(StrictInput):
     def kind(self) -> ContactKind:
         return "email" if self.channel == Channel.EMAIL else "phone"
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"channel": "email", "identifier": "ada@example.com", "purpose": "login"}]
-        }
+    model_config = examples(
+        {"channel": "email", "identifier": "ada@example.com", "purpose": "login"}
     )
 
 
@@ -128,11 +119,7 @@ class VerifyCodeIn(StrictInput):
     def _normalise(cls, value: str) -> str:
         return normalise_identifier(value)[1]
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"identifier": "ada@example.com", "purpose": "login", "code": "123456"}]
-        }
-    )
+    model_config = examples({"identifier": "ada@example.com", "purpose": "login", "code": "123456"})
 
 
 class ProofOut(BaseModel):
@@ -142,43 +129,35 @@ class ProofOut(BaseModel):
 
 
 class ProofIn(StrictInput):
-    proof: str = OpaqueToken
+    proof: OpaqueToken
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"proof": "pr_9Xk2mQ7vL4sT8wZ1"}]})
+    model_config = examples({"proof": "pr_9Xk2mQ7vL4sT8wZ1"})
 
 
-class SignupIn(StrictInput):
+class SignupIn(ProofIn):
     """Sign-up by code: the proof's contact becomes the verified one. A phone sign-up still
     needs an email (every account has one); it gets a verification link."""
 
-    proof: str = OpaqueToken
     email: Email | None = None
     username: Username | None = None
     full_name: FullName | None = None
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {"proof": "pr_9Xk2mQ7vL4sT8wZ1", "username": "ada", "full_name": "Ada Lovelace"}
-            ]
-        }
+    model_config = examples(
+        {"proof": "pr_9Xk2mQ7vL4sT8wZ1", "username": "ada", "full_name": "Ada Lovelace"}
     )
 
 
-class ForgetPasswordIn(StrictInput):
-    proof: str = OpaqueToken
-    new_password: str = Password
+class ForgetPasswordIn(ProofIn):
+    new_password: PasswordInput
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"proof": "pr_9Xk2mQ7vL4sT8wZ1", "new_password": "a new long passphrase"}]
-        }
+    model_config = examples(
+        {"proof": "pr_9Xk2mQ7vL4sT8wZ1", "new_password": "a new long passphrase"}
     )
 
 
 class VerifyContactsIn(StrictInput):
-    email_proof: str | None = Field(default=None, min_length=16, max_length=128)
-    phone_proof: str | None = Field(default=None, min_length=16, max_length=128)
+    email_proof: OpaqueToken | None = None
+    phone_proof: OpaqueToken | None = None
 
     @model_validator(mode="after")
     def _at_least_one(self) -> Self:
@@ -186,30 +165,22 @@ class VerifyContactsIn(StrictInput):
             raise ValueError("give email_proof, phone_proof or both")
         return self
 
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"email_proof": "pr_9Xk2mQ7vL4sT8wZ1"}]}
-    )
+    model_config = examples({"email_proof": "pr_9Xk2mQ7vL4sT8wZ1"})
 
 
 class SetPasswordIn(StrictInput):
-    new_password: str = Password
+    new_password: PasswordInput
 
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"new_password": "a new long passphrase"}]}
-    )
+    model_config = examples({"new_password": "a new long passphrase"})
 
 
 class ChangePasswordIn(StrictInput):
-    current_password: str = Password
-    new_password: str = Password
+    current_password: PasswordInput
+    new_password: PasswordInput
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "current_password": "correct horse battery staple",
-                    "new_password": "a new long passphrase",
-                }
-            ]
+    model_config = examples(
+        {
+            "current_password": "correct horse battery staple",
+            "new_password": "a new long passphrase",
         }
     )
