@@ -132,8 +132,12 @@ class Settings(BaseSettings):
 
     # PostgreSQL
     DATABASE_URL: str = f"postgresql+asyncpg://{local_ports.PG_SERVER}/quartet"
-    DB_POOL_SIZE: PositiveInt = 20  # kept open: overflow ones are closed on return
-    DB_MAX_OVERFLOW: NonNegativeInt = 10
+    # Every connection is kept open: SQLAlchemy closes an overflow connection when it is given
+    # back to a full pool, so a worker whose concurrency hovers around the pool size opened a
+    # new connection (a new PostgreSQL backend) for a request in several. Past DB_POOL_SIZE
+    # busy connections a request waits DB_POOL_TIMEOUT at most, within its store deadline.
+    DB_POOL_SIZE: PositiveInt = 30
+    DB_MAX_OVERFLOW: NonNegativeInt = 0
     DB_POOL_TIMEOUT: PositiveFloat = 10.0
     DB_POOL_RECYCLE: int = 1800
     DB_QUERY_TIMEOUT: float = Field(default=30.0, gt=0, description="statement_timeout, seconds")
