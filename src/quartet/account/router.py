@@ -42,12 +42,7 @@ router = APIRouter(
 CHANGE_ERRORS = responses(InvalidProofError, ConflictError, RateLimitedError)
 
 
-@router.post(
-    "/change-email",
-    response_model=UserPublic,
-    responses=CHANGE_ERRORS,
-    dependencies=[AuthRateLimit],
-)
+@router.post("/change-email", responses=CHANGE_ERRORS, dependencies=[AuthRateLimit])
 async def change_email(
     body: ChangeContactIn,
     user: CurrentUser,
@@ -60,12 +55,7 @@ async def change_email(
     return await changes.change(tx, user, CodePurpose.CHANGE_EMAIL, body.proof, meta)
 
 
-@router.post(
-    "/change-phone",
-    response_model=UserPublic,
-    responses=CHANGE_ERRORS,
-    dependencies=[AuthRateLimit],
-)
+@router.post("/change-phone", responses=CHANGE_ERRORS, dependencies=[AuthRateLimit])
 async def change_phone(
     body: ChangeContactIn,
     user: CurrentUser,
@@ -83,13 +73,13 @@ async def change_phone(
 CHANGED = responses(UserNotFoundError)
 
 
-@router.get("", response_model=SettingsOut, responses=CHANGED, summary="All of my settings")
+@router.get("", responses=CHANGED, summary="All of my settings")
 async def my_settings(user: CurrentUser, profiles: ProfileServiceDep, db: DbSession) -> SettingsOut:
     """Profile, language, theme, time zone and privacy settings of the signed-in user."""
     return await profiles.settings(db, user)
 
 
-@router.get("/profile", response_model=ProfileOut, responses=CHANGED, summary="My profile")
+@router.get("/profile", responses=CHANGED, summary="My profile")
 async def my_profile(user: CurrentUser, profiles: ProfileServiceDep, db: DbSession) -> ProfileOut:
     """The signed-in user's full profile, private fields included."""
     return await profiles.own(db, user)
@@ -97,7 +87,6 @@ async def my_profile(user: CurrentUser, profiles: ProfileServiceDep, db: DbSessi
 
 @router.get(
     "/profile/{user_id}",
-    response_model=PublicProfileOut,
     responses=CHANGED,
     summary="Another user's public profile (private ones: 404, except with users.read)",
 )
@@ -111,7 +100,6 @@ async def public_profile(
 
 @router.put(
     "/profile",
-    response_model=ProfileOut,
     responses=responses(UserNotFoundError, IdentifierTakenError),
     summary="Update my name, username, bio or country",
 )
@@ -125,7 +113,6 @@ async def update_profile(
 
 @router.post(
     "/profile-picture",
-    response_model=ProfileOut,
     responses=responses(UserNotFoundError, PictureNotAllowedError),
     summary="Set my profile picture to an image I uploaded (POST /media), or remove it",
 )
@@ -140,7 +127,6 @@ async def set_profile_picture(
 
 @router.post(
     "/profile-accessibility",
-    response_model=ProfileOut,
     responses=CHANGED,
     summary="Public or private profile, and what others see of it",
 )
@@ -154,7 +140,6 @@ async def set_profile_accessibility(
 
 @router.post(
     "/profile-language",
-    response_model=SettingsOut,
     responses=responses(UserNotFoundError, UnsupportedLanguageError),
     summary="My language: a BCP-47 tag among SUPPORTED_LANGUAGES",
 )
@@ -167,9 +152,7 @@ async def set_language(
     return profiles.settings_of(await profiles.change(user, changes, "settings.language", meta))
 
 
-@router.post(
-    "/update-theme", response_model=SettingsOut, responses=CHANGED, summary="light, dark or system"
-)
+@router.post("/update-theme", responses=CHANGED, summary="light, dark or system")
 async def set_theme(
     body: ThemeIn, user: CurrentUser, profiles: ProfileServiceDep, meta: Meta
 ) -> SettingsOut:
@@ -180,7 +163,6 @@ async def set_theme(
 
 @router.post(
     "/update-timezone",
-    response_model=SettingsOut,
     responses=CHANGED,
     summary="My time zone (an IANA name; the dashboard's dates follow it)",
 )
@@ -197,7 +179,6 @@ CLOSE_ERRORS = responses(UserNotFoundError, ConfirmationFailedError, RateLimited
 
 @router.post(
     "/deactivate-account",
-    response_model=ProfileOut,
     responses=CLOSE_ERRORS,
     dependencies=[AuthRateLimit],
     summary="Deactivate my account: every session ends; login is refused until an "
@@ -216,7 +197,6 @@ async def deactivate_account(
 
 @router.post(
     "/delete-account",
-    response_model=ErasureOut,
     status_code=status.HTTP_202_ACCEPTED,
     responses=CLOSE_ERRORS,
     dependencies=[AuthRateLimit],

@@ -41,7 +41,6 @@ limited = APIRouter(dependencies=[AuthRateLimit], responses=responses(RateLimite
 @limited.post(
     "/register",
     status_code=status.HTTP_201_CREATED,
-    response_model=UserPublic,
     responses=responses(ConflictError, WeakPasswordError),
 )
 async def register(
@@ -54,7 +53,6 @@ async def register(
 
 @limited.post(
     "/login",
-    response_model=TokenResponse,
     responses=responses(InvalidCredentialsError, AccountLockedError, AccountDeactivatedError),
 )
 async def login(
@@ -73,7 +71,6 @@ async def login(
 
 @limited.post(
     "/token",
-    response_model=TokenResponse,
     responses=responses(InvalidCredentialsError, AccountLockedError, AccountDeactivatedError),
     summary="OAuth2 password form (Swagger's Authorize); username may be an email or phone",
 )
@@ -106,7 +103,6 @@ def _identifier_field(value: str) -> dict[str, str]:
 
 @limited.post(
     "/refresh",
-    response_model=TokenResponse,
     responses=responses(InvalidRefreshTokenError, CsrfError),
     summary="Rotate the refresh token given in the body, or else in the refresh_token cookie",
 )
@@ -125,7 +121,7 @@ async def refresh(
     return issue.send(tokens, in_body=presented.in_body)
 
 
-@limited.post("/check-availability", response_model=AvailabilityOut)
+@limited.post("/check-availability")
 async def check_availability(
     body: AvailabilityIn, service: AuthServiceDep, db: DbSession
 ) -> AvailabilityOut:
@@ -135,9 +131,7 @@ async def check_availability(
 
 
 @router.post(
-    "/logout",
-    status_code=status.HTTP_204_NO_CONTENT,
-    responses=responses(*AUTHENTICATION_ERRORS),
+    "/logout", status_code=status.HTTP_204_NO_CONTENT, responses=responses(*AUTHENTICATION_ERRORS)
 )
 async def logout(
     user: CurrentUser, service: AuthServiceDep, db: DbSession, meta: Meta, issue: TokenDeliveryDep
@@ -147,11 +141,7 @@ async def logout(
     issue.clear()
 
 
-@router.post(
-    "/logout-everywhere",
-    response_model=RevokedOut,
-    responses=responses(*AUTHENTICATION_ERRORS),
-)
+@router.post("/logout-everywhere", responses=responses(*AUTHENTICATION_ERRORS))
 async def logout_everywhere(
     user: CurrentUser, service: AuthServiceDep, db: DbSession, meta: Meta, issue: TokenDeliveryDep
 ) -> RevokedOut:
@@ -163,7 +153,6 @@ async def logout_everywhere(
 
 @router.get(
     "/me",
-    response_model=UserPublic,
     responses=responses(*AUTHENTICATION_ERRORS),
     dependencies=[CallerCache(ProfileCache.name)],  # the profile rides the token check's trip
 )
@@ -172,9 +161,7 @@ async def me(user: CurrentUser, service: AuthServiceDep, db: DbSession) -> UserP
     return await service.me(db, user)
 
 
-@router.get(
-    "/sessions", response_model=list[SessionOut], responses=responses(*AUTHENTICATION_ERRORS)
-)
+@router.get("/sessions", responses=responses(*AUTHENTICATION_ERRORS))
 async def sessions(user: CurrentUser, service: AuthServiceDep, db: DbSession) -> list[SessionOut]:
     """The caller's login sessions (device, IP, last use), newest first."""
     return await service.sessions(db, user)

@@ -23,7 +23,6 @@ router = APIRouter(
 
 @router.get(
     "/",
-    response_model=OffsetPage[ErasureOut],
     dependencies=[RequirePermission(ERASURES_READ)],
     summary="Pending account erasures, oldest first (erasures.read)",
 )

@@ -50,7 +50,6 @@ activity = APIRouter(
 @logs.post(
     "/",
     status_code=status.HTTP_201_CREATED,
-    response_model=EventOut,
     responses=responses(
         ValidationFailedError, PermissionDeniedError, EventIdTakenError, *IDEMPOTENCY_ERRORS
     ),
@@ -64,7 +63,6 @@ async def create_event(body: EventIn, user: CurrentUser, service: EventServiceDe
 
 @logs.get(
     "/",
-    response_model=CursorPage[EventOut],
     responses=responses(ValidationFailedError),
     dependencies=[RequirePermission(EVENTS_READ)],
     summary="One event type's events of the last `hours`, newest first (events.read)",
@@ -84,7 +82,6 @@ async def list_events(
 
 @logs.put(
     "/{event_id}",
-    response_model=EventOut,
     responses=responses(NotFoundError),
     dependencies=[RequirePermission(EVENTS_WRITE)],
     summary="Replace an event's metadata in every table holding it (events.write)",
@@ -96,7 +93,6 @@ async def update_event(event_id: uuid.UUID, body: MetadataIn, service: EventServ
 
 @logs.delete(
     "/old",
-    response_model=DeleteOldOut,
     dependencies=[RequirePermission(EVENTS_PURGE)],
     summary="Delete events older than `days` (events.purge)",
 )
@@ -110,7 +106,6 @@ async def delete_old_events(service: EventServiceDep, days: Days = 7) -> DeleteO
 
 @activity.get(
     "",
-    response_model=CursorPage[EventOut],
     responses=responses(PermissionDeniedError, ValidationFailedError),
     summary="The caller's activity, newest first (with events.activity_read_any, anyone's)",
 )
@@ -139,7 +134,6 @@ async def list_activity(
 
 @activity.get(
     "/{event_id}",
-    response_model=EventOut,
     responses=responses(NotFoundError),
     summary="One activity event (its owner, or events.activity_read_any; else 404)",
 )

@@ -105,7 +105,6 @@ async def _url_body(request: Request) -> MediaUrlIn:
 @router.post(
     "/media",
     status_code=status.HTTP_201_CREATED,
-    response_model=MediaOut,
     responses=responses(
         *AUTHENTICATION_ERRORS,
         MediaTooLargeError,
@@ -144,7 +143,6 @@ async def upload_media(
 
 @router.get(
     "/media",
-    response_model=CursorPage[MediaOut],
     responses=responses(*AUTHENTICATION_ERRORS, ValidationFailedError),
     summary="The caller's media, newest first",
 )
@@ -164,7 +162,6 @@ async def list_media(
 
 @router.get(
     "/media/{file_id}",
-    response_model=MediaOut,
     responses=responses(*AUTHENTICATION_ERRORS, MediaNotFoundError),
     summary="One media record (its owner, or media.moderate)",
 )

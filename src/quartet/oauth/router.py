@@ -46,7 +46,7 @@ def _no_store(response: RedirectResponse) -> RedirectResponse:
     return response
 
 
-@router.get("/providers", response_model=list[ProviderOut])
+@router.get("/providers")
 async def providers(service: OAuthServiceDep) -> list[ProviderOut]:
     """The configured providers only (client id and secret set)."""
     return service.list_providers()
@@ -117,9 +117,7 @@ async def callback(
     return response
 
 
-@limited.post(
-    "/exchange", response_model=TokenResponse, responses=responses(InvalidExchangeCodeError)
-)
+@limited.post("/exchange", responses=responses(InvalidExchangeCodeError))
 async def exchange(
     body: ExchangeIn,
     service: OAuthServiceDep,
@@ -132,7 +130,7 @@ async def exchange(
     return issue.send(await service.exchange(tx, body.code, meta))
 
 
-@identities_router.get("", response_model=list[IdentityOut])
+@identities_router.get("")
 async def identities(
     user: CurrentUser, service: OAuthServiceDep, db: DbSession
 ) -> list[IdentityOut]:

@@ -28,7 +28,6 @@ router = APIRouter(
 @router.post(
     "/{user_id}",
     status_code=status.HTTP_201_CREATED,
-    response_model=ActivitySessionOut,
     responses=responses(UserNotFoundError, ActivitySessionExistsError),
 )
 async def create_session(
@@ -38,11 +37,7 @@ async def create_session(
     return ActivitySessionOut.model_validate(await service.create(db, user, user_id))
 
 
-@router.get(
-    "/{user_id}",
-    response_model=ActivitySessionOut,
-    responses=responses(ActivitySessionNotFoundError),
-)
+@router.get("/{user_id}", responses=responses(ActivitySessionNotFoundError))
 async def get_session(
     user_id: uuid.UUID, user: CurrentUser, service: SessionServiceDep
 ) -> ActivitySessionOut:
@@ -52,7 +47,6 @@ async def get_session(
 
 @router.put(
     "/{user_id}",
-    response_model=ActivitySessionOut,
     responses=responses(ActivitySessionNotFoundError),
     summary="Refresh last_active and the TTL",
 )

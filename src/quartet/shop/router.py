@@ -49,7 +49,6 @@ STATS_READ = [RequirePermission(SHOP_STATS_READ)]
 @products.post(
     "/",
     status_code=status.HTTP_201_CREATED,
-    response_model=ProductOut,
     responses=responses(*WRITE_ERRORS, *IDEMPOTENCY_ERRORS),
     dependencies=[*PRODUCTS_WRITE, Idempotent],
 )
@@ -61,7 +60,6 @@ async def create_product(body: ProductCreate, service: ProductServiceDep) -> Pro
 @products.post(
     "/bulk",
     status_code=status.HTTP_201_CREATED,
-    response_model=list[ProductOut],
     responses=responses(*WRITE_ERRORS, *IDEMPOTENCY_ERRORS),
     summary="Create several products at once, all or nothing",
     dependencies=[*PRODUCTS_WRITE, Idempotent],
@@ -74,7 +72,7 @@ async def create_products_in_bulk(
     return [ProductOut.model_validate(p) for p in await service.create_many(body)]
 
 
-@products.get("/", response_model=CursorPage[ProductOut])
+@products.get("/")
 async def list_products(
     service: ProductServiceDep,
     limit: Limit = 20,
@@ -90,7 +88,6 @@ async def list_products(
 
 @products.delete(
     "/unavailable",
-    response_model=DeletedOut,
     responses=responses(*WRITE_ERRORS),
     dependencies=PRODUCTS_WRITE,
     summary="Delete every product marked unavailable",
@@ -100,17 +97,14 @@ async def delete_unavailable(service: ProductServiceDep) -> DeletedOut:
     return DeletedOut(deleted=await service.delete_unavailable())
 
 
-@products.get("/{product_id}", response_model=ProductOut, responses=responses(NotFoundError))
+@products.get("/{product_id}", responses=responses(NotFoundError))
 async def get_product(product_id: uuid.UUID, service: ProductServiceDep) -> ProductOut:
     """One product with its price and stock."""
     return ProductOut.model_validate(await service.get(product_id))
 
 
 @products.patch(
-    "/{product_id}",
-    response_model=ProductOut,
-    responses=responses(*WRITE_ERRORS, NotFoundError),
-    dependencies=PRODUCTS_WRITE,
+    "/{product_id}", responses=responses(*WRITE_ERRORS, NotFoundError), dependencies=PRODUCTS_WRITE
 )
 async def update_product(
     product_id: uuid.UUID, body: ProductUpdate, service: ProductServiceDep
@@ -121,7 +115,6 @@ async def update_product(
 
 @products.patch(
     "/{product_id}/stock",
-    response_model=ProductOut,
     responses=responses(*WRITE_ERRORS, NotFoundError, OutOfStockError, ConflictError),
     dependencies=PRODUCTS_WRITE,
     summary='Set the stock ({"stock": n}) or adjust it ({"delta": d}); never below zero',
@@ -137,7 +130,6 @@ async def change_stock(
 @orders.post(
     "/",
     status_code=status.HTTP_201_CREATED,
-    response_model=OrderOut,
     responses=responses(
         NotFoundError, OutOfStockError, ProductUnavailableError, *IDEMPOTENCY_ERRORS
     ),
@@ -154,7 +146,6 @@ async def place_order(
 
 @orders.get(
     "/recent",
-    response_model=list[OrderOut],
     summary="Orders of the last `days` days, newest first (everyone's with shop.orders_read_any)",
 )
 async def recent_orders(
@@ -168,7 +159,7 @@ async def recent_orders(
     return [OrderOut.model_validate(order) for order in found]
 
 
-@orders.get("/{order_id}", response_model=OrderOut, responses=responses(NotFoundError))
+@orders.get("/{order_id}", responses=responses(NotFoundError))
 async def get_order(order_id: uuid.UUID, user: CurrentUser, service: OrderServiceDep) -> OrderOut:
     """One order: the caller's own, or any with shop.orders_read_any; else a 404."""
     return OrderOut.model_validate(await service.get(user, order_id))
@@ -176,7 +167,6 @@ async def get_order(order_id: uuid.UUID, user: CurrentUser, service: OrderServic
 
 @stats.get(
     "/sold",
-    response_model=SoldOut,
     responses=responses(*WRITE_ERRORS, ValidationFailedError),
     dependencies=STATS_READ,
     summary="Units sold per product over orders created in [start, end)",
@@ -199,7 +189,6 @@ async def sold(
 
 @stats.get(
     "/customer/{name}",
-    response_model=CustomerStatsOut,
     responses=responses(*WRITE_ERRORS, NotFoundError),
     dependencies=STATS_READ,
     summary="Order count, total and average spent, first and last order of a customer name",

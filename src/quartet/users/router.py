@@ -28,10 +28,7 @@ router = APIRouter(
 
 
 @router.get(
-    "/",
-    response_model=OffsetPage[UserPublic],
-    dependencies=[RequirePermission(USERS_READ)],
-    summary="Search and list users (users.read)",
+    "/", dependencies=[RequirePermission(USERS_READ)], summary="Search and list users (users.read)"
 )
 async def list_users(
     service: UserAdminServiceDep,
@@ -64,7 +61,6 @@ async def list_users(
 
 @router.get(
     "/{user_id}",
-    response_model=UserPublic,
     responses=responses(UserNotFoundError),
     summary="One user (themself, or users.read; anyone else: 404)",
 )
@@ -77,7 +73,6 @@ async def get_user(
 
 @router.put(
     "/{user_id}",
-    response_model=UserPublic,
     responses=responses(UserNotFoundError, IdentifierTakenError, SuperuserOnlyError),
     summary="Update a user: themself their profile fields; users.update any field but "
     "is_superuser, which only a superuser changes",
