@@ -7,21 +7,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, status
 
-from quartet.auth.dependencies import AUTHENTICATION_ERRORS
 from quartet.cache.dependencies import CacheServiceDep
 from quartet.cache.permissions import CACHE_CLEAR, CACHE_READ
 from quartet.cache.schemas import CacheStatus, ClearedOut
 from quartet.core.errors import NotFoundError, ValidationFailedError, responses
-from quartet.rbac.dependencies import RequirePermission
-from quartet.rbac.errors import PermissionDeniedError
+from quartet.rbac.dependencies import PERMISSION_ERRORS, RequirePermission
 
 MAX_KEY_LENGTH = 512
 
-router = APIRouter(
-    prefix="/cache",
-    tags=["cache"],
-    responses=responses(*AUTHENTICATION_ERRORS, PermissionDeniedError),
-)
+router = APIRouter(prefix="/cache", tags=["cache"], responses=responses(*PERMISSION_ERRORS))
 
 
 @router.get("/status", dependencies=[RequirePermission(CACHE_READ)])

@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from quartet.auth.dependencies import AUTHENTICATION_ERRORS
 from quartet.auth.tokens import Principal
 from quartet.core.errors import (
     StoreUnavailableError,
@@ -26,8 +25,7 @@ from quartet.dashboard.schemas import (
     RoleStatistics,
 )
 from quartet.dashboard.service import DashboardService
-from quartet.rbac.dependencies import RequirePermission
-from quartet.rbac.errors import PermissionDeniedError
+from quartet.rbac.dependencies import PERMISSION_ERRORS, RequirePermission
 from quartet.users.cache import ProfileCache
 
 
@@ -42,7 +40,7 @@ Reader = Annotated[Principal, RequirePermission(DASHBOARD_READ)]
 router = APIRouter(
     prefix="/dashboard",
     tags=["dashboard"],
-    responses=responses(*AUTHENTICATION_ERRORS, PermissionDeniedError, StoreUnavailableError),
+    responses=responses(*PERMISSION_ERRORS, StoreUnavailableError),
 )
 
 

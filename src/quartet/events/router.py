@@ -32,13 +32,11 @@ from quartet.events.schemas import (
     UserKeyFilter,
 )
 from quartet.idempotency.dependencies import IDEMPOTENCY_ERRORS, Idempotent
-from quartet.rbac.dependencies import RequirePermission
+from quartet.rbac.dependencies import PERMISSION_ERRORS, RequirePermission
 from quartet.rbac.errors import PermissionDeniedError
 
 logs = APIRouter(
-    prefix="/logs",
-    tags=["events"],
-    responses=responses(*AUTHENTICATION_ERRORS, PermissionDeniedError, StoreUnavailableError),
+    prefix="/logs", tags=["events"], responses=responses(*PERMISSION_ERRORS, StoreUnavailableError)
 )
 activity = APIRouter(
     prefix="/activity",

@@ -12,7 +12,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from quartet.auth.dependencies import AUTHENTICATION_ERRORS
 from quartet.auth.tokens import Principal
 from quartet.core.errors import (
     InternalError,
@@ -36,11 +35,10 @@ from quartet.observability.schemas import (
     StatusOut,
     SystemOut,
 )
-from quartet.rbac.dependencies import RequirePermission
-from quartet.rbac.errors import PermissionDeniedError
+from quartet.rbac.dependencies import PERMISSION_ERRORS, RequirePermission
 from quartet.stores.dependencies import StoresDep
 
-_GUARDED = responses(*AUTHENTICATION_ERRORS, PermissionDeniedError, StoreUnavailableError)
+_GUARDED = responses(*PERMISSION_ERRORS, StoreUnavailableError)
 
 
 async def get_observability(request: Request) -> Observability:

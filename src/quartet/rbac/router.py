@@ -7,16 +7,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from quartet.auth.dependencies import AUTHENTICATION_ERRORS, CurrentUser
+from quartet.auth.dependencies import CurrentUser
 from quartet.auth.tokens import Principal
 from quartet.core.errors import ValidationFailedError, responses
 from quartet.core.pagination import Cursor, CursorPage, Limit
-from quartet.rbac.dependencies import RbacServiceDep, RequirePermission
+from quartet.rbac.dependencies import PERMISSION_ERRORS, RbacServiceDep, RequirePermission
 from quartet.rbac.errors import (
     CodenameTakenError,
     DeclaredPermissionError,
     GroupNotFoundError,
-    PermissionDeniedError,
     PermissionNotFoundError,
     SystemGroupError,
     UserNotFoundError,
@@ -44,7 +43,7 @@ Reader = Annotated[Principal, RequirePermission(RBAC_READ)]
 Manager = Annotated[Principal, RequirePermission(RBAC_MANAGE)]
 Assigner = Annotated[Principal, RequirePermission(RBAC_ASSIGN)]
 
-GUARDED = responses(*AUTHENTICATION_ERRORS, PermissionDeniedError)
+GUARDED = responses(*PERMISSION_ERRORS)
 
 permissions = APIRouter(prefix="/permissions", tags=["rbac: permissions"], responses=GUARDED)
 groups = APIRouter(prefix="/groups", tags=["rbac: groups"], responses=GUARDED)

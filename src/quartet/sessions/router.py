@@ -6,9 +6,9 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from quartet.auth.dependencies import AUTHENTICATION_ERRORS, CurrentUser
+from quartet.auth.dependencies import CurrentUser
 from quartet.core.errors import responses
-from quartet.rbac.errors import PermissionDeniedError
+from quartet.rbac.dependencies import PERMISSION_ERRORS
 from quartet.sessions.dependencies import SessionServiceDep
 from quartet.sessions.errors import (
     ActivitySessionExistsError,
@@ -18,11 +18,7 @@ from quartet.sessions.errors import (
 from quartet.sessions.schemas import ActivitySessionOut
 from quartet.stores.dependencies import DbSession
 
-router = APIRouter(
-    prefix="/session",
-    tags=["sessions"],
-    responses=responses(*AUTHENTICATION_ERRORS, PermissionDeniedError),
-)
+router = APIRouter(prefix="/session", tags=["sessions"], responses=responses(*PERMISSION_ERRORS))
 
 
 @router.post(

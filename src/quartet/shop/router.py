@@ -13,8 +13,7 @@ from quartet.auth.dependencies import AUTHENTICATION_ERRORS, CurrentUser
 from quartet.core.errors import ConflictError, NotFoundError, ValidationFailedError, responses
 from quartet.core.pagination import Cursor, CursorPage, Limit
 from quartet.idempotency.dependencies import IDEMPOTENCY_ERRORS, Idempotent
-from quartet.rbac.dependencies import RequirePermission
-from quartet.rbac.errors import PermissionDeniedError
+from quartet.rbac.dependencies import PERMISSION_ERRORS, RequirePermission
 from quartet.shop.dependencies import OrderServiceDep, ProductServiceDep, StatsServiceDep
 from quartet.shop.errors import OutOfStockError, ProductUnavailableError
 from quartet.shop.models import CUSTOMER_NAME_MAX
@@ -41,7 +40,6 @@ orders = APIRouter(
 )
 stats = APIRouter(prefix="/stats", tags=["shop: stats"])
 
-WRITE_ERRORS = (*AUTHENTICATION_ERRORS, PermissionDeniedError)
 PRODUCTS_WRITE = [RequirePermission(SHOP_PRODUCTS_WRITE)]
 STATS_READ = [RequirePermission(SHOP_STATS_READ)]
 
@@ -49,7 +47,7 @@ STATS_READ = [RequirePermission(SHOP_STATS_READ)]
 @products.post(
     "/",
     status_code=status.HTTP_201_CREATED,
-    responses=responses(*WRITE_ERRORS, *IDEMPOTENCY_ERRORS),
+    responses=responses(*PERMISSION_ERRORS, *IDEMPOTENCY_ERRORS),
     dependencies=[*PRODUCTS_WRITE, Idempotent],
 )
 async def create_product(body: ProductCreate, service: ProductServiceDep) -> ProductOut:
@@ -60,7 +58,7 @@ async def create_product(body: ProductCreate, service: ProductServiceDep) -> Pro
 @products.post(
     "/bulk",
     status_code=status.HTTP_201_CREATED,
-    responses=responses(*WRITE_ERRORS, *IDEMPOTENCY_ERRORS),
+    responses=responses(*PERMISSION_ERRORS, *IDEMPOTENCY_ERRORS),
     summary="Create several products at once, all or nothing",
     dependencies=[*PRODUCTS_WRITE, Idempotent],
 )
@@ -88,7 +86,7 @@ async def list_products(
 
 @products.delete(
     "/unavailable",
-    responses=responses(*WRITE_ERRORS),
+    responses=responses(*PERMISSION_ERRORS),
     dependencies=PRODUCTS_WRITE,
     summary="Delete every product marked unavailable",
 )
@@ -104,7 +102,9 @@ async def get_product(product_id: uuid.UUID, service: ProductServiceDep) -> Prod
 
 
 @products.patch(
-    "/{product_id}", responses=responses(*WRITE_ERRORS, NotFoundError), dependencies=PRODUCTS_WRITE
+    "/{product_id}",
+    responses=responses(*PERMISSION_ERRORS, NotFoundError),
+    dependencies=PRODUCTS_WRITE,
 )
 async def update_product(
     product_id: uuid.UUID, body: ProductUpdate, service: ProductServiceDep
@@ -115,7 +115,7 @@ async def update_product(
 
 @products.patch(
     "/{product_id}/stock",
-    responses=responses(*WRITE_ERRORS, NotFoundError, OutOfStockError, ConflictError),
+    responses=responses(*PERMISSION_ERRORS, NotFoundError, OutOfStockError, ConflictError),
     dependencies=PRODUCTS_WRITE,
     summary='Set the stock ({"stock": n}) or adjust it ({"delta": d}); never below zero',
 )
@@ -167,7 +167,7 @@ async def get_order(order_id: uuid.UUID, user: CurrentUser, service: OrderServic
 
 @stats.get(
     "/sold",
-    responses=responses(*WRITE_ERRORS, ValidationFailedError),
+    responses=responses(*PERMISSION_ERRORS, ValidationFailedError),
     dependencies=STATS_READ,
     summary="Units sold per product over orders created in [start, end)",
 )
@@ -189,7 +189,7 @@ async def sold(
 
 @stats.get(
     "/customer/{name}",
-    responses=responses(*WRITE_ERRORS, NotFoundError),
+    responses=responses(*PERMISSION_ERRORS, NotFoundError),
     dependencies=STATS_READ,
     summary="Order count, total and average spent, first and last order of a customer name",
 )

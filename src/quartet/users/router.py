@@ -7,12 +7,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 
-from quartet.auth.dependencies import AUTHENTICATION_ERRORS, CurrentUser
+from quartet.auth.dependencies import CurrentUser
 from quartet.core.errors import responses
 from quartet.core.pagination import Limit, Offset, OffsetPage
 from quartet.erasure.service import DELETED
-from quartet.rbac.dependencies import RequirePermission
-from quartet.rbac.errors import PermissionDeniedError, UserNotFoundError
+from quartet.rbac.dependencies import PERMISSION_ERRORS, RequirePermission
+from quartet.rbac.errors import UserNotFoundError
 from quartet.stores.dependencies import DbSession
 from quartet.users.dependencies import UserAdminServiceDep
 from quartet.users.errors import IdentifierTakenError, SuperuserOnlyError
@@ -20,11 +20,7 @@ from quartet.users.permissions import USERS_READ
 from quartet.users.queries import SortField, UserQuery
 from quartet.users.schemas import Status, UserPublic, UserUpdate
 
-router = APIRouter(
-    prefix="/users",
-    tags=["users"],
-    responses=responses(*AUTHENTICATION_ERRORS, PermissionDeniedError),
-)
+router = APIRouter(prefix="/users", tags=["users"], responses=responses(*PERMISSION_ERRORS))
 
 
 @router.get(
