@@ -107,8 +107,7 @@ async def update_profile(
     body: ProfileUpdate, user: CurrentUser, profiles: ProfileServiceDep, meta: Meta
 ) -> ProfileOut:
     """Changes only the fields given; a username already taken is a 409."""
-    changed = await profiles.change(user, body.changes(), "profile.updated", meta)
-    return ProfileOut.model_validate(changed)
+    return await profiles.change_profile(user, body.changes(), "profile.updated", meta)
 
 
 @router.post(
@@ -121,8 +120,7 @@ async def set_profile_picture(
 ) -> ProfileOut:
     """Points the profile at one of the caller's own uploaded images, or removes it with null."""
     changes = {"profile_picture_id": body.media_id}
-    changed = await profiles.change(user, changes, "profile.picture_changed", meta)
-    return ProfileOut.model_validate(changed)
+    return await profiles.change_profile(user, changes, "profile.picture_changed", meta)
 
 
 @router.post(
@@ -134,8 +132,8 @@ async def set_profile_accessibility(
     body: AccessibilityIn, user: CurrentUser, profiles: ProfileServiceDep, meta: Meta
 ) -> ProfileOut:
     """Makes the profile public or private and picks which fields others see."""
-    changed = await profiles.change(user, body.changes(), "profile.accessibility_changed", meta)
-    return ProfileOut.model_validate(changed)
+    changes = body.changes()
+    return await profiles.change_profile(user, changes, "profile.accessibility_changed", meta)
 
 
 @router.post(
@@ -149,7 +147,7 @@ async def set_language(
     """Sets the account's language; a tag outside SUPPORTED_LANGUAGES is a 422
     `unsupported_language`."""
     changes = {"language": profiles.language(body.language)}
-    return profiles.settings_of(await profiles.change(user, changes, "settings.language", meta))
+    return await profiles.change_settings(user, changes, "settings.language", meta)
 
 
 @router.post("/update-theme", responses=CHANGED, summary="light, dark or system")
@@ -157,8 +155,7 @@ async def set_theme(
     body: ThemeIn, user: CurrentUser, profiles: ProfileServiceDep, meta: Meta
 ) -> SettingsOut:
     """Sets the interface theme the SPA shows."""
-    changed = await profiles.change(user, {"theme": body.theme}, "settings.theme", meta)
-    return profiles.settings_of(changed)
+    return await profiles.change_settings(user, {"theme": body.theme}, "settings.theme", meta)
 
 
 @router.post(
@@ -171,7 +168,7 @@ async def set_timezone(
 ) -> SettingsOut:
     """Sets the IANA time zone dates are shown in; an unknown zone is a 422."""
     changes = {"timezone": body.timezone}
-    return profiles.settings_of(await profiles.change(user, changes, "settings.timezone", meta))
+    return await profiles.change_settings(user, changes, "settings.timezone", meta)
 
 
 CLOSE_ERRORS = responses(UserNotFoundError, ConfirmationFailedError, RateLimitedError)
