@@ -38,10 +38,14 @@ products = APIRouter(prefix="/products", tags=["shop: products"])
 orders = APIRouter(
     prefix="/orders", tags=["shop: orders"], responses=responses(*AUTHENTICATION_ERRORS)
 )
-stats = APIRouter(prefix="/stats", tags=["shop: stats"])
+stats = APIRouter(
+    prefix="/stats",
+    tags=["shop: stats"],
+    dependencies=[RequirePermission(SHOP_STATS_READ)],
+    responses=responses(*PERMISSION_ERRORS),
+)
 
 PRODUCTS_WRITE = [RequirePermission(SHOP_PRODUCTS_WRITE)]
-STATS_READ = [RequirePermission(SHOP_STATS_READ)]
 
 
 @products.post(
@@ -167,8 +171,7 @@ async def get_order(order_id: uuid.UUID, user: CurrentUser, service: OrderServic
 
 @stats.get(
     "/sold",
-    responses=responses(*PERMISSION_ERRORS, ValidationFailedError),
-    dependencies=STATS_READ,
+    responses=responses(ValidationFailedError),
     summary="Units sold per product over orders created in [start, end)",
 )
 async def sold(
@@ -189,8 +192,7 @@ async def sold(
 
 @stats.get(
     "/customer/{name}",
-    responses=responses(*PERMISSION_ERRORS, NotFoundError),
-    dependencies=STATS_READ,
+    responses=responses(NotFoundError),
     summary="Order count, total and average spent, first and last order of a customer name",
 )
 async def customer_stats(
