@@ -48,9 +48,7 @@ activity = APIRouter(
 @logs.post(
     "/",
     status_code=status.HTTP_201_CREATED,
-    responses=responses(
-        ValidationFailedError, PermissionDeniedError, EventIdTakenError, *IDEMPOTENCY_ERRORS
-    ),
+    responses=responses(ValidationFailedError, EventIdTakenError, *IDEMPOTENCY_ERRORS),
     summary="Log an event (for another user or in the past: events.write)",
     dependencies=[Idempotent],
 )
