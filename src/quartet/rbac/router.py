@@ -232,7 +232,7 @@ async def my_groups(
     user: CurrentUser, service: RbacServiceDep, db: DbSession
 ) -> list[MembershipOut]:
     """The groups the signed-in user belongs to."""
-    return [_membership(m) for m in await service.memberships(db, user, user.user_id)]
+    return await user_groups(user.user_id, user, service, db)
 
 
 @users.get("/me/permissions", summary="The caller's effective permissions")
