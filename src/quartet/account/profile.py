@@ -152,3 +152,17 @@ class ProfileService:
 
     async def invalidate(self, user_id: uuid.UUID) -> None:
         await ProfileCache(self.cache).invalidate(user_id)
+
+    # -- changes answered as the resource the route shows ----------------------------------
+
+    async def change_profile(
+        self, principal: Principal, changes: Mapping[str, object], action: str, meta: ClientMeta
+    ) -> ProfileOut:
+        """`change`, answered as the owner's full profile."""
+        return ProfileOut.model_validate(await self.change(principal, changes, action, meta))
+
+    async def change_settings(
+        self, principal: Principal, changes: Mapping[str, object], action: str, meta: ClientMeta
+    ) -> SettingsOut:
+        """`change`, answered as the owner's settings."""
+        return self.settings_of(await self.change(principal, changes, action, meta))

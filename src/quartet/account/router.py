@@ -42,12 +42,7 @@ router = APIRouter(
 CHANGE_ERRORS = responses(InvalidProofError, ConflictError, RateLimitedError)
 
 
-@router.post(
-    "/change-email",
-    response_model=UserPublic,
-    responses=CHANGE_ERRORS,
-    dependencies=[AuthRateLimit],
-)
+@router.post("/change-email", responses=CHANGE_ERRORS, dependencies=[AuthRateLimit])
 async def change_email(
     body: ChangeContactIn,
     user: CurrentUser,
@@ -60,12 +55,7 @@ async def change_email(
     return await changes.change(tx, user, CodePurpose.CHANGE_EMAIL, body.proof, meta)
 
 
-@router.post(
-    "/change-phone",
-    response_model=UserPublic,
-    responses=CHANGE_ERRORS,
-    dependencies=[AuthRateLimit],
-)
+@router.post("/change-phone", responses=CHANGE_ERRORS, dependencies=[AuthRateLimit])
 async def change_phone(
     body: ChangeContactIn,
     user: CurrentUser,
@@ -83,13 +73,13 @@ async def change_phone(
 CHANGED = responses(UserNotFoundError)
 
 
-@router.get("", response_model=SettingsOut, responses=CHANGED, summary="All of my settings")
+@router.get("", responses=CHANGED, summary="All of my settings")
 async def my_settings(user: CurrentUser, profiles: ProfileServiceDep, db: DbSession) -> SettingsOut:
     """Profile, language, theme, time zone and privacy settings of the signed-in user."""
     return await profiles.settings(db, user)
 
 
-@router.get("/profile", response_model=ProfileOut, responses=CHANGED, summary="My profile")
+@router.get("/profile", responses=CHANGED, summary="My profile")
 async def my_profile(user: CurrentUser, profiles: ProfileServiceDep, db: DbSession) -> ProfileOut:
     """The signed-in user's full profile, private fields included."""
     return await profiles.own(db, user)
@@ -97,7 +87,6 @@ async def my_profile(user: CurrentUser, profiles: ProfileServiceDep, db: DbSessi
 
 @router.get(
     "/profile/{user_id}",
-    response_model=PublicProfileOut,
     responses=CHANGED,
     summary="Another user's public profile (private ones: 404, except with users.read)",
 )
@@ -111,7 +100,6 @@ async def public_profile(
 
 @router.put(
     "/profile",
-    response_model=ProfileOut,
     responses=responses(UserNotFoundError, IdentifierTakenError),
     summary="Update my name, username, bio or country",
 )
@@ -119,13 +107,11 @@ async def update_profile(
     body: ProfileUpdate, user: CurrentUser, profiles: ProfileServiceDep, meta: Meta
 ) -> ProfileOut:
     """Changes only the fields given; a username already taken is a 409."""
-    changed = await profiles.change(user, body.changes(), "profile.updated", meta)
-    return ProfileOut.model_validate(changed)
+    return await profiles.change_profile(user, body.changes(), "profile.updated", meta)
 
 
 @router.post(
     "/profile-picture",
-    response_model=ProfileOut,
     responses=responses(UserNotFoundError, PictureNotAllowedError),
     summary="Set my profile picture to an image I uploaded (POST /media), or remove it",
 )
@@ -134,13 +120,11 @@ async def set_profile_picture(
 ) -> ProfileOut:
     """Points the profile at one of the caller's own uploaded images, or removes it with null."""
     changes = {"profile_picture_id": body.media_id}
-    changed = await profiles.change(user, changes, "profile.picture_changed", meta)
-    return ProfileOut.model_validate(changed)
+    return await profiles.change_profile(user, changes, "profile.picture_changed", meta)
 
 
 @router.post(
     "/profile-accessibility",
-    response_model=ProfileOut,
     responses=CHANGED,
     summary="Public or private profile, and what others see of it",
 )
@@ -148,13 +132,12 @@ async def set_profile_accessibility(
     body: AccessibilityIn, user: CurrentUser, profiles: ProfileServiceDep, meta: Meta
 ) -> ProfileOut:
     """Makes the profile public or private and picks which fields others see."""
-    changed = await profiles.change(user, body.changes(), "profile.accessibility_changed", meta)
-    return ProfileOut.model_validate(changed)
+    changes = body.changes()
+    return await profiles.change_profile(user, changes, "profile.accessibility_changed", meta)
 
 
 @router.post(
     "/profile-language",
-    response_model=SettingsOut,
     responses=responses(UserNotFoundError, UnsupportedLanguageError),
     summary="My language: a BCP-47 tag among SUPPORTED_LANGUAGES",
 )
@@ -164,23 +147,19 @@ async def set_language(
     """Sets the account's language; a tag outside SUPPORTED_LANGUAGES is a 422
     `unsupported_language`."""
     changes = {"language": profiles.language(body.language)}
-    return profiles.settings_of(await profiles.change(user, changes, "settings.language", meta))
+    return await profiles.change_settings(user, changes, "settings.language", meta)
 
 
-@router.post(
-    "/update-theme", response_model=SettingsOut, responses=CHANGED, summary="light, dark or system"
-)
+@router.post("/update-theme", responses=CHANGED, summary="light, dark or system")
 async def set_theme(
     body: ThemeIn, user: CurrentUser, profiles: ProfileServiceDep, meta: Meta
 ) -> SettingsOut:
     """Sets the interface theme the SPA shows."""
-    changed = await profiles.change(user, {"theme": body.theme}, "settings.theme", meta)
-    return profiles.settings_of(changed)
+    return await profiles.change_settings(user, {"theme": body.theme}, "settings.theme", meta)
 
 
 @router.post(
     "/update-timezone",
-    response_model=SettingsOut,
     responses=CHANGED,
     summary="My time zone (an IANA name; the dashboard's dates follow it)",
 )
@@ -189,7 +168,7 @@ async def set_timezone(
 ) -> SettingsOut:
     """Sets the IANA time zone dates are shown in; an unknown zone is a 422."""
     changes = {"timezone": body.timezone}
-    return profiles.settings_of(await profiles.change(user, changes, "settings.timezone", meta))
+    return await profiles.change_settings(user, changes, "settings.timezone", meta)
 
 
 CLOSE_ERRORS = responses(UserNotFoundError, ConfirmationFailedError, RateLimitedError)
@@ -197,7 +176,6 @@ CLOSE_ERRORS = responses(UserNotFoundError, ConfirmationFailedError, RateLimited
 
 @router.post(
     "/deactivate-account",
-    response_model=ProfileOut,
     responses=CLOSE_ERRORS,
     dependencies=[AuthRateLimit],
     summary="Deactivate my account: every session ends; login is refused until an "
@@ -216,7 +194,6 @@ async def deactivate_account(
 
 @router.post(
     "/delete-account",
-    response_model=ErasureOut,
     status_code=status.HTTP_202_ACCEPTED,
     responses=CLOSE_ERRORS,
     dependencies=[AuthRateLimit],

@@ -41,27 +41,37 @@ def _openapi_url(request: Request) -> str:
     return _url(request, request.app.openapi_url or "")
 
 
-@router.get("/docs")
-async def swagger_ui(request: Request) -> HTMLResponse:
+def _page(request: Request, tool: str, head: str, body: str, policy: str) -> HTMLResponse:
+    """The shell both pages share (title, the app's stylesheet and icon) around the tool's own
+    `head` and `body` elements, sent under the tool's Content-Security-Policy."""
     assets = _url(request, ASSETS_PATH)
     page = f"""<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<title>{escape(request.app.title)} - Swagger UI</title>
+<title>{escape(request.app.title)} - {tool}</title>
 <link rel="stylesheet" href="{assets}/docs.css">
-<link rel="stylesheet" href="{assets}/swagger-ui.css">
 <link rel="icon" type="image/png" href="{assets}/favicon.png">
+{head}
 </head>
 <body>
-<div id="swagger-ui" data-openapi-url="{_openapi_url(request)}"
-     data-oauth2-redirect-url="{_url(request, OAUTH2_REDIRECT_PATH)}"></div>
-<script src="{assets}/swagger-ui-bundle.js"></script>
-<script src="{assets}/swagger-init.js"></script>
+{body}
 </body>
 </html>
 """
-    return HTMLResponse(page, headers={"content-security-policy": SWAGGER_CSP})
+    return HTMLResponse(page, headers={"content-security-policy": policy})
+
+
+@router.get("/docs")
+async def swagger_ui(request: Request) -> HTMLResponse:
+    """Swagger UI's bundle, started by swagger-init.js on the `#swagger-ui` element."""
+    assets = _url(request, ASSETS_PATH)
+    head = f'<link rel="stylesheet" href="{assets}/swagger-ui.css">'
+    body = f"""<div id="swagger-ui" data-openapi-url="{_openapi_url(request)}"
+     data-oauth2-redirect-url="{_url(request, OAUTH2_REDIRECT_PATH)}"></div>
+<script src="{assets}/swagger-ui-bundle.js"></script>
+<script src="{assets}/swagger-init.js"></script>"""
+    return _page(request, "Swagger UI", head, body, SWAGGER_CSP)
 
 
 @router.get(OAUTH2_REDIRECT_PATH)
@@ -76,23 +86,10 @@ async def swagger_ui_oauth2_redirect() -> HTMLResponse:
 @router.get("/redoc")
 async def redoc(request: Request) -> HTMLResponse:
     """ReDoc's standalone build starts itself on the `<redoc spec-url>` element."""
-    assets = _url(request, ASSETS_PATH)
-    page = f"""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(request.app.title)} - ReDoc</title>
-<link rel="stylesheet" href="{assets}/docs.css">
-<link rel="icon" type="image/png" href="{assets}/favicon.png">
-</head>
-<body>
-<redoc spec-url="{_openapi_url(request)}"></redoc>
-<script src="{assets}/redoc.standalone.js"></script>
-</body>
-</html>
-"""
-    return HTMLResponse(page, headers={"content-security-policy": REDOC_CSP})
+    head = '<meta name="viewport" content="width=device-width, initial-scale=1">'
+    body = f"""<redoc spec-url="{_openapi_url(request)}"></redoc>
+<script src="{_url(request, ASSETS_PATH)}/redoc.standalone.js"></script>"""
+    return _page(request, "ReDoc", head, body, REDOC_CSP)
 
 
 @router.get("/redoc/logo-mini.svg")

@@ -36,12 +36,13 @@ from quartet.users.schemas import UserPublic
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 limited = APIRouter(dependencies=[AuthRateLimit], responses=responses(RateLimitedError))
+signed_in = APIRouter(responses=responses(*AUTHENTICATION_ERRORS))
+LOGIN_ERRORS = responses(InvalidCredentialsError, AccountLockedError, AccountDeactivatedError)
 
 
 @limited.post(
     "/register",
     status_code=status.HTTP_201_CREATED,
-    response_model=UserPublic,
     responses=responses(ConflictError, WeakPasswordError),
 )
 async def register(
@@ -52,11 +53,7 @@ async def register(
     return UserPublic.model_validate(await service.register(tx, body, meta))
 
 
-@limited.post(
-    "/login",
-    response_model=TokenResponse,
-    responses=responses(InvalidCredentialsError, AccountLockedError, AccountDeactivatedError),
-)
+@limited.post("/login", responses=LOGIN_ERRORS)
 async def login(
     body: LoginIn,
     service: AuthServiceDep,
@@ -73,8 +70,7 @@ async def login(
 
 @limited.post(
     "/token",
-    response_model=TokenResponse,
-    responses=responses(InvalidCredentialsError, AccountLockedError, AccountDeactivatedError),
+    responses=LOGIN_ERRORS,
     summary="OAuth2 password form (Swagger's Authorize); username may be an email or phone",
 )
 async def token(
@@ -92,8 +88,7 @@ async def token(
         )
     except ValidationError as error:  # a malformed identifier is just a failed login
         raise InvalidCredentialsError() from error
-    field, identifier = login_form.identifier
-    return issue.send(await service.login(tx, field, identifier, login_form.password, meta))
+    return await login(login_form, service, tx, meta, issue)
 
 
 def _identifier_field(value: str) -> dict[str, str]:
@@ -106,7 +101,6 @@ def _identifier_field(value: str) -> dict[str, str]:
 
 @limited.post(
     "/refresh",
-    response_model=TokenResponse,
     responses=responses(InvalidRefreshTokenError, CsrfError),
     summary="Rotate the refresh token given in the body, or else in the refresh_token cookie",
 )
@@ -125,7 +119,7 @@ async def refresh(
     return issue.send(tokens, in_body=presented.in_body)
 
 
-@limited.post("/check-availability", response_model=AvailabilityOut)
+@limited.post("/check-availability")
 async def check_availability(
     body: AvailabilityIn, service: AuthServiceDep, db: DbSession
 ) -> AvailabilityOut:
@@ -134,11 +128,7 @@ async def check_availability(
     return AvailabilityOut(field=field, available=await service.availability(db, field, value))
 
 
-@router.post(
-    "/logout",
-    status_code=status.HTTP_204_NO_CONTENT,
-    responses=responses(*AUTHENTICATION_ERRORS),
-)
+@signed_in.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
 async def logout(
     user: CurrentUser, service: AuthServiceDep, db: DbSession, meta: Meta, issue: TokenDeliveryDep
 ) -> None:
@@ -147,11 +137,7 @@ async def logout(
     issue.clear()
 
 
-@router.post(
-    "/logout-everywhere",
-    response_model=RevokedOut,
-    responses=responses(*AUTHENTICATION_ERRORS),
-)
+@signed_in.post("/logout-everywhere")
 async def logout_everywhere(
     user: CurrentUser, service: AuthServiceDep, db: DbSession, meta: Meta, issue: TokenDeliveryDep
 ) -> RevokedOut:
@@ -161,10 +147,8 @@ async def logout_everywhere(
     return RevokedOut(revoked=revoked)
 
 
-@router.get(
+@signed_in.get(
     "/me",
-    response_model=UserPublic,
-    responses=responses(*AUTHENTICATION_ERRORS),
     dependencies=[CallerCache(ProfileCache.name)],  # the profile rides the token check's trip
 )
 async def me(user: CurrentUser, service: AuthServiceDep, db: DbSession) -> UserPublic:
@@ -172,18 +156,16 @@ async def me(user: CurrentUser, service: AuthServiceDep, db: DbSession) -> UserP
     return await service.me(db, user)
 
 
-@router.get(
-    "/sessions", response_model=list[SessionOut], responses=responses(*AUTHENTICATION_ERRORS)
-)
+@signed_in.get("/sessions")
 async def sessions(user: CurrentUser, service: AuthServiceDep, db: DbSession) -> list[SessionOut]:
     """The caller's login sessions (device, IP, last use), newest first."""
     return await service.sessions(db, user)
 
 
-@router.delete(
+@signed_in.delete(
     "/sessions/{session_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=responses(*AUTHENTICATION_ERRORS, NotFoundError),
+    responses=responses(NotFoundError),
 )
 async def revoke_session(
     session_id: uuid.UUID, user: CurrentUser, service: AuthServiceDep, db: DbSession, meta: Meta
@@ -192,4 +174,5 @@ async def revoke_session(
     await service.revoke_session(db, user, session_id, meta)
 
 
+router.include_router(signed_in)
 router.include_router(limited)

@@ -7,24 +7,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, status
 
-from quartet.auth.dependencies import AUTHENTICATION_ERRORS
 from quartet.cache.dependencies import CacheServiceDep
 from quartet.cache.permissions import CACHE_CLEAR, CACHE_READ
 from quartet.cache.schemas import CacheStatus, ClearedOut
 from quartet.core.errors import NotFoundError, ValidationFailedError, responses
-from quartet.rbac.dependencies import RequirePermission
-from quartet.rbac.errors import PermissionDeniedError
+from quartet.rbac.dependencies import PERMISSION_ERRORS, RequirePermission
 
 MAX_KEY_LENGTH = 512
 
-router = APIRouter(
-    prefix="/cache",
-    tags=["cache"],
-    responses=responses(*AUTHENTICATION_ERRORS, PermissionDeniedError),
-)
+router = APIRouter(prefix="/cache", tags=["cache"], responses=responses(*PERMISSION_ERRORS))
 
 
-@router.get("/status", response_model=CacheStatus, dependencies=[RequirePermission(CACHE_READ)])
+@router.get("/status", dependencies=[RequirePermission(CACHE_READ)])
 async def cache_status(service: CacheServiceDep) -> CacheStatus:
     """Redis's version, uptime, memory use and server-wide hit and miss counts."""
     return await service.status()
@@ -32,7 +26,6 @@ async def cache_status(service: CacheServiceDep) -> CacheStatus:
 
 @router.post(
     "/clear",
-    response_model=ClearedOut,
     dependencies=[RequirePermission(CACHE_CLEAR)],
     summary="Remove every key of the cache only",
 )

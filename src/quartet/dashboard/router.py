@@ -6,15 +6,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 
-from quartet.auth.dependencies import AUTHENTICATION_ERRORS
-from quartet.auth.tokens import Principal
 from quartet.core.errors import (
     StoreUnavailableError,
     ValidationFailedError,
     responses,
 )
+from quartet.dashboard.dependencies import CallerTimezone, DashboardServiceDep
 from quartet.dashboard.permissions import DASHBOARD_READ
 from quartet.dashboard.schemas import (
     AllStatistics,
@@ -25,35 +24,24 @@ from quartet.dashboard.schemas import (
     RecentSignIns,
     RoleStatistics,
 )
-from quartet.dashboard.service import DashboardService
-from quartet.rbac.dependencies import RequirePermission
-from quartet.rbac.errors import PermissionDeniedError
-from quartet.users.cache import ProfileCache
-
-
-async def get_dashboard(request: Request) -> DashboardService:
-    state = request.app.state
-    return DashboardService(state.stores, state.dashboard_cache, ProfileCache(state.cache))
-
-
-DashboardServiceDep = Annotated[DashboardService, Depends(get_dashboard)]
-Reader = Annotated[Principal, RequirePermission(DASHBOARD_READ)]
+from quartet.rbac.dependencies import PERMISSION_ERRORS, RequirePermission
 
 router = APIRouter(
     prefix="/dashboard",
     tags=["dashboard"],
-    responses=responses(*AUTHENTICATION_ERRORS, PermissionDeniedError, StoreUnavailableError),
+    dependencies=[RequirePermission(DASHBOARD_READ)],
+    responses=responses(*PERMISSION_ERRORS, StoreUnavailableError),
 )
 
 
-@router.get("/overview", response_model=Overview, summary="Totals across the four stores")
-async def overview(caller: Reader, dashboard: DashboardServiceDep) -> Overview:
+@router.get("/overview", summary="Totals across the four stores")
+async def overview(tz: CallerTimezone, dashboard: DashboardServiceDep) -> Overview:
     """Totals of users, orders, revenue and events, with today's in the caller's time zone."""
-    return await dashboard.overview(await dashboard.timezone_of(caller.user_id))
+    return await dashboard.overview(tz)
 
 
 def _breakdown(kind: str, title: str) -> None:
-    async def endpoint(_: Reader, dashboard: DashboardServiceDep) -> Breakdown:
+    async def endpoint(dashboard: DashboardServiceDep) -> Breakdown:
         return await dashboard.breakdown(kind)
 
     path = f"/users-by-{kind.replace('_', '-')}"
@@ -61,7 +49,6 @@ def _breakdown(kind: str, title: str) -> None:
         path,
         endpoint,
         methods=["GET"],
-        response_model=Breakdown,
         summary=f"Users grouped by {title}",
         description=f"The number of users per {title}.",
         name=f"users_by_{kind}",
@@ -80,41 +67,36 @@ for _kind, _title in (
 
 @router.get(
     "/user-growth",
-    response_model=Growth,
     responses=responses(ValidationFailedError),
     summary="New accounts per day, week or month in my time zone, zero-filled",
 )
 async def user_growth(
-    caller: Reader,
+    tz: CallerTimezone,
     dashboard: DashboardServiceDep,
     period: Period = "day",
     start: Annotated[date | None, Query(alias="from", description="first day (local)")] = None,
     end: Annotated[date | None, Query(alias="to", description="last day (local)")] = None,
 ) -> Growth:
     """Buckets of new accounts for the chosen period and span."""
-    tz = await dashboard.timezone_of(caller.user_id)
     return await dashboard.growth(tz, period, start, end)
 
 
-@router.get("/role-statistics", response_model=RoleStatistics, summary="Members per group")
-async def role_statistics(_: Reader, dashboard: DashboardServiceDep) -> RoleStatistics:
+@router.get("/role-statistics", summary="Members per group")
+async def role_statistics(dashboard: DashboardServiceDep) -> RoleStatistics:
     """Each group with its member count."""
     return await dashboard.roles()
 
 
-@router.get(
-    "/recent-sign-ins", response_model=RecentSignIns, summary="The latest sign-ins (audit log)"
-)
-async def recent_sign_ins(_: Reader, dashboard: DashboardServiceDep) -> RecentSignIns:
+@router.get("/recent-sign-ins", summary="The latest sign-ins (audit log)")
+async def recent_sign_ins(dashboard: DashboardServiceDep) -> RecentSignIns:
     """The most recent logins from the audit log."""
     return await dashboard.recent_sign_ins()
 
 
 @router.get(
     "/all-statistics",
-    response_model=AllStatistics,
     summary="Every section above in one answer, computed concurrently across the stores",
 )
-async def all_statistics(caller: Reader, dashboard: DashboardServiceDep) -> AllStatistics:
+async def all_statistics(tz: CallerTimezone, dashboard: DashboardServiceDep) -> AllStatistics:
     """The sections of the other dashboard endpoints, fetched concurrently."""
-    return await dashboard.all_statistics(await dashboard.timezone_of(caller.user_id))
+    return await dashboard.all_statistics(tz)

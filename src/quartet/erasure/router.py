@@ -4,26 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from quartet.auth.dependencies import AUTHENTICATION_ERRORS
 from quartet.core.errors import responses
 from quartet.core.pagination import Limit, Offset, OffsetPage
 from quartet.erasure.dependencies import ErasureServiceDep
 from quartet.erasure.permissions import ERASURES_READ
 from quartet.erasure.schemas import ErasureOut
-from quartet.rbac.dependencies import RequirePermission
-from quartet.rbac.errors import PermissionDeniedError
+from quartet.rbac.dependencies import PERMISSION_ERRORS, RequirePermission
 from quartet.stores.dependencies import DbSession
 
-router = APIRouter(
-    prefix="/erasures",
-    tags=["users"],
-    responses=responses(*AUTHENTICATION_ERRORS, PermissionDeniedError),
-)
+router = APIRouter(prefix="/erasures", tags=["users"], responses=responses(*PERMISSION_ERRORS))
 
 
 @router.get(
     "/",
-    response_model=OffsetPage[ErasureOut],
     dependencies=[RequirePermission(ERASURES_READ)],
     summary="Pending account erasures, oldest first (erasures.read)",
 )

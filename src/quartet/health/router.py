@@ -12,13 +12,13 @@ from quartet.media.schemas import StorageHealthOut
 router = APIRouter(prefix="/health", tags=["health"])
 
 
-@router.get("", response_model=HealthOut, summary="Cheap health check (no store calls)")
+@router.get("", summary="Cheap health check (no store calls)")
 async def health(service: HealthServiceDep) -> HealthOut:
     """Answers from memory (no store is asked): the service name, version and environment."""
     return service.health()
 
 
-@router.get("/liveness", response_model=HealthOut, summary="Kubernetes liveness probe")
+@router.get("/liveness", summary="Kubernetes liveness probe")
 async def liveness(service: HealthServiceDep) -> HealthOut:
     """The process answers; a failing liveness probe makes Kubernetes restart the pod."""
     return service.health()
@@ -26,7 +26,6 @@ async def liveness(service: HealthServiceDep) -> HealthOut:
 
 @router.get(
     "/readiness",
-    response_model=ReadinessOut,
     summary="Kubernetes readiness probe: all four stores answer",
     responses=responses(NotReadyError),
 )
@@ -41,7 +40,6 @@ async def readiness(service: HealthServiceDep) -> ReadinessOut:
 
 @router.get(
     "/database",
-    response_model=DatabaseOut,
     responses=responses(StoreUnavailableError),
     summary="PostgreSQL version and connection pool state",
 )
@@ -52,7 +50,6 @@ async def database(service: HealthServiceDep) -> DatabaseOut:
 
 @router.get(
     "/storage",
-    response_model=StorageHealthOut,
     summary="Media object store: its backend (local or s3) and whether it answers",
     responses=responses(StorageUnavailableError),
 )

@@ -43,7 +43,7 @@ from quartet.media.schemas import JSON_BODY_MAX_BYTES, MediaOut, MediaUrlIn
 from quartet.media.service import LocalContent, MediaService
 from quartet.stores.dependencies import DbSession, TransactionRunnerDep
 
-router = APIRouter(prefix="/upload", tags=["media"])
+router = APIRouter(prefix="/upload", tags=["media"], responses=responses(*AUTHENTICATION_ERRORS))
 
 _UPLOAD_BODY: dict[str, Any] = {
     "requestBody": {
@@ -105,9 +105,7 @@ async def _url_body(request: Request) -> MediaUrlIn:
 @router.post(
     "/media",
     status_code=status.HTTP_201_CREATED,
-    response_model=MediaOut,
     responses=responses(
-        *AUTHENTICATION_ERRORS,
         MediaTooLargeError,
         UnsupportedMediaError,
         InvalidUploadError,
@@ -143,10 +141,7 @@ async def upload_media(
 
 
 @router.get(
-    "/media",
-    response_model=CursorPage[MediaOut],
-    responses=responses(*AUTHENTICATION_ERRORS, ValidationFailedError),
-    summary="The caller's media, newest first",
+    "/media", responses=responses(ValidationFailedError), summary="The caller's media, newest first"
 )
 async def list_media(
     request: Request,
@@ -164,8 +159,7 @@ async def list_media(
 
 @router.get(
     "/media/{file_id}",
-    response_model=MediaOut,
-    responses=responses(*AUTHENTICATION_ERRORS, MediaNotFoundError),
+    responses=responses(MediaNotFoundError),
     summary="One media record (its owner, or media.moderate)",
 )
 async def get_media(
@@ -187,7 +181,6 @@ async def get_media(
     responses={
         **_CONTENT_ANSWERS,
         **responses(
-            *AUTHENTICATION_ERRORS,
             InvalidLinkError,
             MediaNotFoundError,
             RangeNotSatisfiableError,
@@ -249,7 +242,7 @@ def _stream(service: MediaService, request: Request, content: LocalContent) -> R
 @router.delete(
     "/media/{file_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=responses(*AUTHENTICATION_ERRORS, MediaNotFoundError),
+    responses=responses(MediaNotFoundError),
     summary="Delete the record and its object (its owner, or media.moderate)",
 )
 async def delete_media(

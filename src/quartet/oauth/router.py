@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Cookie, Path, Query, Request, status
 from fastapi.responses import RedirectResponse
@@ -37,8 +37,10 @@ ProviderName = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]
 CallbackValue = Annotated[str | None, Query(max_length=2048)]
 
 
-def _cookie_path(settings: Settings) -> str:
-    return f"{settings.API_V1_STR}/oauth/"
+def _cookie_scope(settings: Settings) -> dict[str, Any]:
+    """Where the browser cookie is sent (the OAuth routes only) and how: setting and deleting it
+    must name the same, or the browser keeps the old one."""
+    return {"path": f"{settings.API_V1_STR}/oauth/", "httponly": True, "samesite": "lax"}
 
 
 def _no_store(response: RedirectResponse) -> RedirectResponse:
@@ -46,7 +48,7 @@ def _no_store(response: RedirectResponse) -> RedirectResponse:
     return response
 
 
-@router.get("/providers", response_model=list[ProviderOut])
+@router.get("/providers")
 async def providers(service: OAuthServiceDep) -> list[ProviderOut]:
     """The configured providers only (client id and secret set)."""
     return service.list_providers()
@@ -81,10 +83,8 @@ async def initiate(
             BROWSER_COOKIE,
             redirect.browser_secret,
             max_age=settings.OAUTH_STATE_TTL_SECONDS,
-            path=_cookie_path(settings),
-            httponly=True,
-            samesite="lax",
             secure=settings.ENVIRONMENT == "production",
+            **_cookie_scope(settings),
         )
     return response
 
@@ -111,15 +111,11 @@ async def callback(
     params = CallbackParams(code=code, state=state, error=error, issuer=iss)
     target = await service.callback(tx, provider, params, browser_secret, meta)
     response = _no_store(RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER))
-    response.delete_cookie(
-        BROWSER_COOKIE, path=_cookie_path(service.settings), httponly=True, samesite="lax"
-    )
+    response.delete_cookie(BROWSER_COOKIE, **_cookie_scope(service.settings))
     return response
 
 
-@limited.post(
-    "/exchange", response_model=TokenResponse, responses=responses(InvalidExchangeCodeError)
-)
+@limited.post("/exchange", responses=responses(InvalidExchangeCodeError))
 async def exchange(
     body: ExchangeIn,
     service: OAuthServiceDep,
@@ -132,7 +128,7 @@ async def exchange(
     return issue.send(await service.exchange(tx, body.code, meta))
 
 
-@identities_router.get("", response_model=list[IdentityOut])
+@identities_router.get("")
 async def identities(
     user: CurrentUser, service: OAuthServiceDep, db: DbSession
 ) -> list[IdentityOut]:

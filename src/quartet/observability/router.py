@@ -12,7 +12,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from quartet.auth.dependencies import AUTHENTICATION_ERRORS
 from quartet.auth.tokens import Principal
 from quartet.core.errors import (
     InternalError,
@@ -36,11 +35,10 @@ from quartet.observability.schemas import (
     StatusOut,
     SystemOut,
 )
-from quartet.rbac.dependencies import RequirePermission
-from quartet.rbac.errors import PermissionDeniedError
+from quartet.rbac.dependencies import PERMISSION_ERRORS, RequirePermission
 from quartet.stores.dependencies import StoresDep
 
-_GUARDED = responses(*AUTHENTICATION_ERRORS, PermissionDeniedError, StoreUnavailableError)
+_GUARDED = responses(*PERMISSION_ERRORS, StoreUnavailableError)
 
 
 async def get_observability(request: Request) -> Observability:
@@ -63,7 +61,6 @@ health_router = APIRouter(prefix="/health", tags=["health"], responses=_GUARDED)
 
 @router.get(
     "/metrics/database",
-    response_model=DatabaseMetricsOut,
     summary="Per store: pool state, statement totals, error rate, p50/p95/p99 (monitoring.read)",
 )
 async def database_metrics(_: Reader, stores: StoresDep) -> DatabaseMetricsOut:
@@ -73,7 +70,6 @@ async def database_metrics(_: Reader, stores: StoresDep) -> DatabaseMetricsOut:
 
 @router.get(
     "/metrics/database/queries",
-    response_model=QueriesOut,
     summary="Normalised statements with counts and timings, sortable (monitoring.read)",
 )
 async def database_queries(
@@ -85,7 +81,6 @@ async def database_queries(
 
 @router.get(
     "/metrics/database/slow-queries",
-    response_model=SlowQueriesOut,
     summary="Statements slower than SLOW_QUERY_MS, newest first (monitoring.read)",
 )
 async def slow_queries(
@@ -97,7 +92,6 @@ async def slow_queries(
 
 @router.post(
     "/metrics/database/reset",
-    response_model=ResetOut,
     summary="Reset this worker's query statistics, or also pg_stat_statements (monitoring.manage)",
 )
 async def reset_database_metrics(
@@ -109,7 +103,6 @@ async def reset_database_metrics(
 
 @router.get(
     "/status",
-    response_model=StatusOut,
     summary="Version, git sha, uptime, workers, masked settings, queue depths (monitoring.read)",
 )
 async def status(_: Reader, observability: ObservabilityDep) -> StatusOut:
@@ -119,7 +112,6 @@ async def status(_: Reader, observability: ObservabilityDep) -> StatusOut:
 
 @health_router.get(
     "/database/detailed",
-    response_model=DetailedHealthOut,
     summary="Every store: version, pool, replication or cluster state (monitoring.read)",
 )
 async def database_detailed(_: Reader, stores: StoresDep) -> DetailedHealthOut:
@@ -128,9 +120,7 @@ async def database_detailed(_: Reader, stores: StoresDep) -> DetailedHealthOut:
 
 
 @health_router.get(
-    "/system",
-    response_model=SystemOut,
-    summary="CPU, memory, disk, open files, threads, event-loop lag (monitoring.read)",
+    "/system", summary="CPU, memory, disk, open files, threads, event-loop lag (monitoring.read)"
 )
 async def system(_: Reader, observability: ObservabilityDep) -> SystemOut:
     """This host's and this process's resources."""

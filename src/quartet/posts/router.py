@@ -19,7 +19,6 @@ router = APIRouter(prefix="/posts", tags=["posts"])
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    response_model=PostOut,
     responses=responses(*AUTHENTICATION_ERRORS, *IDEMPOTENCY_ERRORS),
     dependencies=[Idempotent],
 )
@@ -30,7 +29,6 @@ async def create_post(body: PostIn, user: CurrentUser, service: PostServiceDep) 
 
 @router.get(
     "",
-    response_model=CursorPage[PostOut],
     responses=responses(*AUTHENTICATION_ERRORS, ValidationFailedError),
     summary="Posts newest first; anonymous callers allowed",
 )
@@ -47,11 +45,7 @@ async def list_posts(
     return CursorPage[PostOut].model_validate(page)
 
 
-@router.get(
-    "/{post_id}",
-    response_model=PostOut,
-    responses=responses(*AUTHENTICATION_ERRORS, PostNotFoundError),
-)
+@router.get("/{post_id}", responses=responses(*AUTHENTICATION_ERRORS, PostNotFoundError))
 async def get_post(post_id: uuid.UUID, viewer: OptionalUser, service: PostReaderDep) -> PostOut:
     """One post with its like count; `liked_by_me` for a signed-in caller."""
     return PostOut.model_validate(await service.get(post_id, viewer))
@@ -59,7 +53,6 @@ async def get_post(post_id: uuid.UUID, viewer: OptionalUser, service: PostReader
 
 @router.patch(
     "/{post_id}",
-    response_model=PostOut,
     responses=responses(*AUTHENTICATION_ERRORS, NotPostAuthorError, PostNotFoundError),
     summary="Edit a post (its author, or posts.moderate)",
 )
@@ -83,7 +76,6 @@ async def delete_post(post_id: uuid.UUID, user: CurrentUser, service: PostServic
 
 @router.post(
     "/{post_id}/like",
-    response_model=PostOut,
     responses=responses(*AUTHENTICATION_ERRORS, PostNotFoundError, *IDEMPOTENCY_ERRORS),
     summary="Like a post (idempotent)",
     dependencies=[Idempotent],
@@ -95,7 +87,6 @@ async def like_post(post_id: uuid.UUID, user: CurrentUser, service: PostServiceD
 
 @router.delete(
     "/{post_id}/like",
-    response_model=PostOut,
     responses=responses(*AUTHENTICATION_ERRORS, PostNotFoundError),
     summary="Take a like back (idempotent)",
 )
@@ -106,7 +97,6 @@ async def unlike_post(post_id: uuid.UUID, user: CurrentUser, service: PostServic
 
 @router.get(
     "/{post_id}/likes",
-    response_model=CursorPage[LikerOut],
     responses=responses(PostNotFoundError, ValidationFailedError),
     summary="Who liked a post, most recent first; anonymous callers allowed",
 )

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends
 
-from quartet.auth.dependencies import get_principal
+from quartet.auth.dependencies import AUTHENTICATION_ERRORS, get_principal
 from quartet.auth.state_repository import AuthStateRepository
 from quartet.auth.tokens import Principal
 from quartet.rbac.errors import PermissionDeniedError
@@ -32,6 +32,10 @@ def RequirePermission(*codenames: str) -> Any:
         return principal
 
     return Depends(require)
+
+
+PERMISSION_ERRORS = (*AUTHENTICATION_ERRORS, PermissionDeniedError)
+"""The errors a guarded route may answer before its own: no valid caller, or a missing codename."""
 
 
 async def get_rbac_service(stores: StoresDep) -> RbacService:

@@ -7,16 +7,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from quartet.auth.dependencies import AUTHENTICATION_ERRORS, CurrentUser
+from quartet.auth.dependencies import CurrentUser
 from quartet.auth.tokens import Principal
 from quartet.core.errors import ValidationFailedError, responses
 from quartet.core.pagination import Cursor, CursorPage, Limit
-from quartet.rbac.dependencies import RbacServiceDep, RequirePermission
+from quartet.rbac.dependencies import PERMISSION_ERRORS, RbacServiceDep, RequirePermission
 from quartet.rbac.errors import (
     CodenameTakenError,
     DeclaredPermissionError,
     GroupNotFoundError,
-    PermissionDeniedError,
     PermissionNotFoundError,
     SystemGroupError,
     UserNotFoundError,
@@ -44,7 +43,7 @@ Reader = Annotated[Principal, RequirePermission(RBAC_READ)]
 Manager = Annotated[Principal, RequirePermission(RBAC_MANAGE)]
 Assigner = Annotated[Principal, RequirePermission(RBAC_ASSIGN)]
 
-GUARDED = responses(*AUTHENTICATION_ERRORS, PermissionDeniedError)
+GUARDED = responses(*PERMISSION_ERRORS)
 
 permissions = APIRouter(prefix="/permissions", tags=["rbac: permissions"], responses=GUARDED)
 groups = APIRouter(prefix="/groups", tags=["rbac: groups"], responses=GUARDED)
@@ -62,7 +61,6 @@ def _membership(m: Membership) -> MembershipOut:
 
 @permissions.get(
     "",
-    response_model=CursorPage[PermissionOut],
     responses=responses(ValidationFailedError),
     summary="Permissions, newest first, optionally of one category (rbac.read)",
 )
@@ -81,7 +79,6 @@ async def list_permissions(
 
 @permissions.get(
     "/{permission_id}",
-    response_model=PermissionOut,
     responses=responses(PermissionNotFoundError),
     summary="One permission (rbac.read)",
 )
@@ -95,7 +92,6 @@ async def get_permission(
 @permissions.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    response_model=PermissionOut,
     responses=responses(CodenameTakenError),
     summary="A new permission, e.g. for a feature flag checked elsewhere (rbac.manage)",
 )
@@ -108,7 +104,6 @@ async def create_permission(
 
 @permissions.put(
     "/{permission_id}",
-    response_model=PermissionOut,
     responses=responses(PermissionNotFoundError, CodenameTakenError, DeclaredPermissionError),
     summary="Change a permission's name, description, category or (not for one the code "
     "checks) codename (rbac.manage)",
@@ -135,10 +130,7 @@ async def delete_permission(permission_id: uuid.UUID, _: Manager, service: RbacS
 
 
 @groups.get(
-    "",
-    response_model=CursorPage[GroupOut],
-    responses=responses(ValidationFailedError),
-    summary="Groups, newest first (rbac.read)",
+    "", responses=responses(ValidationFailedError), summary="Groups, newest first (rbac.read)"
 )
 async def list_groups(
     _: Reader, service: RbacServiceDep, db: DbSession, limit: Limit = 50, cursor: Cursor = None
@@ -151,7 +143,6 @@ async def list_groups(
 
 @groups.get(
     "/{group_id}",
-    response_model=GroupDetailOut,
     responses=responses(GroupNotFoundError),
     summary="One group with its permissions and member count (rbac.read)",
 )
@@ -174,7 +165,6 @@ def _detail(detail: GroupDetail) -> GroupDetailOut:
 @groups.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    response_model=GroupOut,
     responses=responses(CodenameTakenError),
     summary="A new group, without permissions (rbac.manage)",
 )
@@ -185,7 +175,6 @@ async def create_group(body: GroupIn, _: Manager, service: RbacServiceDep) -> Gr
 
 @groups.put(
     "/{group_id}",
-    response_model=GroupOut,
     responses=responses(GroupNotFoundError, CodenameTakenError, SystemGroupError),
     summary="Change a group's name, description, activity or (not a system group's) codename; "
     "an inactive group grants nothing (rbac.manage)",
@@ -211,7 +200,6 @@ async def delete_group(group_id: uuid.UUID, _: Manager, service: RbacServiceDep)
 
 @groups.post(
     "/{group_id}/permissions",
-    response_model=GroupDetailOut,
     responses=responses(GroupNotFoundError, ValidationFailedError),
     summary="Add permissions to a group (idempotent; you must hold them). To remove one: "
     "DELETE /groups/{group_id}/permissions/{permission_id} (rbac.manage)",
@@ -239,19 +227,15 @@ async def revoke_permission(
 # -- users and groups ----------------------------------------------------------------------
 
 
-@users.get("/me/groups", response_model=list[MembershipOut], summary="The caller's groups")
+@users.get("/me/groups", summary="The caller's groups")
 async def my_groups(
     user: CurrentUser, service: RbacServiceDep, db: DbSession
 ) -> list[MembershipOut]:
     """The groups the signed-in user belongs to."""
-    return [_membership(m) for m in await service.memberships(db, user, user.user_id)]
+    return await user_groups(user.user_id, user, service, db)
 
 
-@users.get(
-    "/me/permissions",
-    response_model=UserPermissionsOut,
-    summary="The caller's effective permissions",
-)
+@users.get("/me/permissions", summary="The caller's effective permissions")
 async def my_permissions(
     user: CurrentUser, service: RbacServiceDep, db: DbSession
 ) -> UserPermissionsOut:
@@ -261,7 +245,6 @@ async def my_permissions(
 
 @users.get(
     "/{user_id}/groups",
-    response_model=list[MembershipOut],
     responses=responses(UserNotFoundError),
     summary="A user's groups (themself, or rbac.read; anyone else: 404)",
 )
@@ -274,7 +257,6 @@ async def user_groups(
 
 @users.get(
     "/{user_id}/permissions",
-    response_model=UserPermissionsOut,
     responses=responses(UserNotFoundError),
     summary="A user's effective permissions (themself, or rbac.read; anyone else: 404)",
 )
@@ -292,7 +274,6 @@ async def user_permissions(
 
 @users.post(
     "/{user_id}/groups",
-    response_model=list[MembershipOut],
     responses=responses(UserNotFoundError, ValidationFailedError),
     summary="Add a user to groups (idempotent; you must hold what they grant). To remove: "
     "DELETE /users/{user_id}/groups/{group_id} (rbac.assign)",

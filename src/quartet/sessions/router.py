@@ -6,9 +6,9 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from quartet.auth.dependencies import AUTHENTICATION_ERRORS, CurrentUser
+from quartet.auth.dependencies import CurrentUser
 from quartet.core.errors import responses
-from quartet.rbac.errors import PermissionDeniedError
+from quartet.rbac.dependencies import PERMISSION_ERRORS
 from quartet.sessions.dependencies import SessionServiceDep
 from quartet.sessions.errors import (
     ActivitySessionExistsError,
@@ -18,17 +18,12 @@ from quartet.sessions.errors import (
 from quartet.sessions.schemas import ActivitySessionOut
 from quartet.stores.dependencies import DbSession
 
-router = APIRouter(
-    prefix="/session",
-    tags=["sessions"],
-    responses=responses(*AUTHENTICATION_ERRORS, PermissionDeniedError),
-)
+router = APIRouter(prefix="/session", tags=["sessions"], responses=responses(*PERMISSION_ERRORS))
 
 
 @router.post(
     "/{user_id}",
     status_code=status.HTTP_201_CREATED,
-    response_model=ActivitySessionOut,
     responses=responses(UserNotFoundError, ActivitySessionExistsError),
 )
 async def create_session(
@@ -38,11 +33,7 @@ async def create_session(
     return ActivitySessionOut.model_validate(await service.create(db, user, user_id))
 
 
-@router.get(
-    "/{user_id}",
-    response_model=ActivitySessionOut,
-    responses=responses(ActivitySessionNotFoundError),
-)
+@router.get("/{user_id}", responses=responses(ActivitySessionNotFoundError))
 async def get_session(
     user_id: uuid.UUID, user: CurrentUser, service: SessionServiceDep
 ) -> ActivitySessionOut:
@@ -52,7 +43,6 @@ async def get_session(
 
 @router.put(
     "/{user_id}",
-    response_model=ActivitySessionOut,
     responses=responses(ActivitySessionNotFoundError),
     summary="Refresh last_active and the TTL",
 )

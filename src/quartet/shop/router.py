@@ -13,8 +13,7 @@ from quartet.auth.dependencies import AUTHENTICATION_ERRORS, CurrentUser
 from quartet.core.errors import ConflictError, NotFoundError, ValidationFailedError, responses
 from quartet.core.pagination import Cursor, CursorPage, Limit
 from quartet.idempotency.dependencies import IDEMPOTENCY_ERRORS, Idempotent
-from quartet.rbac.dependencies import RequirePermission
-from quartet.rbac.errors import PermissionDeniedError
+from quartet.rbac.dependencies import PERMISSION_ERRORS, RequirePermission
 from quartet.shop.dependencies import OrderServiceDep, ProductServiceDep, StatsServiceDep
 from quartet.shop.errors import OutOfStockError, ProductUnavailableError
 from quartet.shop.models import CUSTOMER_NAME_MAX
@@ -39,18 +38,20 @@ products = APIRouter(prefix="/products", tags=["shop: products"])
 orders = APIRouter(
     prefix="/orders", tags=["shop: orders"], responses=responses(*AUTHENTICATION_ERRORS)
 )
-stats = APIRouter(prefix="/stats", tags=["shop: stats"])
+stats = APIRouter(
+    prefix="/stats",
+    tags=["shop: stats"],
+    dependencies=[RequirePermission(SHOP_STATS_READ)],
+    responses=responses(*PERMISSION_ERRORS),
+)
 
-WRITE_ERRORS = (*AUTHENTICATION_ERRORS, PermissionDeniedError)
 PRODUCTS_WRITE = [RequirePermission(SHOP_PRODUCTS_WRITE)]
-STATS_READ = [RequirePermission(SHOP_STATS_READ)]
 
 
 @products.post(
     "/",
     status_code=status.HTTP_201_CREATED,
-    response_model=ProductOut,
-    responses=responses(*WRITE_ERRORS, *IDEMPOTENCY_ERRORS),
+    responses=responses(*PERMISSION_ERRORS, *IDEMPOTENCY_ERRORS),
     dependencies=[*PRODUCTS_WRITE, Idempotent],
 )
 async def create_product(body: ProductCreate, service: ProductServiceDep) -> ProductOut:
@@ -61,8 +62,7 @@ async def create_product(body: ProductCreate, service: ProductServiceDep) -> Pro
 @products.post(
     "/bulk",
     status_code=status.HTTP_201_CREATED,
-    response_model=list[ProductOut],
-    responses=responses(*WRITE_ERRORS, *IDEMPOTENCY_ERRORS),
+    responses=responses(*PERMISSION_ERRORS, *IDEMPOTENCY_ERRORS),
     summary="Create several products at once, all or nothing",
     dependencies=[*PRODUCTS_WRITE, Idempotent],
 )
@@ -74,7 +74,7 @@ async def create_products_in_bulk(
     return [ProductOut.model_validate(p) for p in await service.create_many(body)]
 
 
-@products.get("/", response_model=CursorPage[ProductOut])
+@products.get("/")
 async def list_products(
     service: ProductServiceDep,
     limit: Limit = 20,
@@ -90,8 +90,7 @@ async def list_products(
 
 @products.delete(
     "/unavailable",
-    response_model=DeletedOut,
-    responses=responses(*WRITE_ERRORS),
+    responses=responses(*PERMISSION_ERRORS),
     dependencies=PRODUCTS_WRITE,
     summary="Delete every product marked unavailable",
 )
@@ -100,7 +99,7 @@ async def delete_unavailable(service: ProductServiceDep) -> DeletedOut:
     return DeletedOut(deleted=await service.delete_unavailable())
 
 
-@products.get("/{product_id}", response_model=ProductOut, responses=responses(NotFoundError))
+@products.get("/{product_id}", responses=responses(NotFoundError))
 async def get_product(product_id: uuid.UUID, service: ProductServiceDep) -> ProductOut:
     """One product with its price and stock."""
     return ProductOut.model_validate(await service.get(product_id))
@@ -108,8 +107,7 @@ async def get_product(product_id: uuid.UUID, service: ProductServiceDep) -> Prod
 
 @products.patch(
     "/{product_id}",
-    response_model=ProductOut,
-    responses=responses(*WRITE_ERRORS, NotFoundError),
+    responses=responses(*PERMISSION_ERRORS, NotFoundError),
     dependencies=PRODUCTS_WRITE,
 )
 async def update_product(
@@ -121,8 +119,7 @@ async def update_product(
 
 @products.patch(
     "/{product_id}/stock",
-    response_model=ProductOut,
-    responses=responses(*WRITE_ERRORS, NotFoundError, OutOfStockError, ConflictError),
+    responses=responses(*PERMISSION_ERRORS, NotFoundError, OutOfStockError, ConflictError),
     dependencies=PRODUCTS_WRITE,
     summary='Set the stock ({"stock": n}) or adjust it ({"delta": d}); never below zero',
 )
@@ -137,7 +134,6 @@ async def change_stock(
 @orders.post(
     "/",
     status_code=status.HTTP_201_CREATED,
-    response_model=OrderOut,
     responses=responses(
         NotFoundError, OutOfStockError, ProductUnavailableError, *IDEMPOTENCY_ERRORS
     ),
@@ -154,7 +150,6 @@ async def place_order(
 
 @orders.get(
     "/recent",
-    response_model=list[OrderOut],
     summary="Orders of the last `days` days, newest first (everyone's with shop.orders_read_any)",
 )
 async def recent_orders(
@@ -168,7 +163,7 @@ async def recent_orders(
     return [OrderOut.model_validate(order) for order in found]
 
 
-@orders.get("/{order_id}", response_model=OrderOut, responses=responses(NotFoundError))
+@orders.get("/{order_id}", responses=responses(NotFoundError))
 async def get_order(order_id: uuid.UUID, user: CurrentUser, service: OrderServiceDep) -> OrderOut:
     """One order: the caller's own, or any with shop.orders_read_any; else a 404."""
     return OrderOut.model_validate(await service.get(user, order_id))
@@ -176,9 +171,7 @@ async def get_order(order_id: uuid.UUID, user: CurrentUser, service: OrderServic
 
 @stats.get(
     "/sold",
-    response_model=SoldOut,
-    responses=responses(*WRITE_ERRORS, ValidationFailedError),
-    dependencies=STATS_READ,
+    responses=responses(ValidationFailedError),
     summary="Units sold per product over orders created in [start, end)",
 )
 async def sold(
@@ -199,9 +192,7 @@ async def sold(
 
 @stats.get(
     "/customer/{name}",
-    response_model=CustomerStatsOut,
-    responses=responses(*WRITE_ERRORS, NotFoundError),
-    dependencies=STATS_READ,
+    responses=responses(NotFoundError),
     summary="Order count, total and average spent, first and last order of a customer name",
 )
 async def customer_stats(

@@ -7,12 +7,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 
-from quartet.auth.dependencies import AUTHENTICATION_ERRORS, CurrentUser
+from quartet.auth.dependencies import CurrentUser
 from quartet.core.errors import responses
 from quartet.core.pagination import Limit, Offset, OffsetPage
 from quartet.erasure.service import DELETED
-from quartet.rbac.dependencies import RequirePermission
-from quartet.rbac.errors import PermissionDeniedError, UserNotFoundError
+from quartet.rbac.dependencies import PERMISSION_ERRORS, RequirePermission
+from quartet.rbac.errors import UserNotFoundError
 from quartet.stores.dependencies import DbSession
 from quartet.users.dependencies import UserAdminServiceDep
 from quartet.users.errors import IdentifierTakenError, SuperuserOnlyError
@@ -20,18 +20,11 @@ from quartet.users.permissions import USERS_READ
 from quartet.users.queries import SortField, UserQuery
 from quartet.users.schemas import Status, UserPublic, UserUpdate
 
-router = APIRouter(
-    prefix="/users",
-    tags=["users"],
-    responses=responses(*AUTHENTICATION_ERRORS, PermissionDeniedError),
-)
+router = APIRouter(prefix="/users", tags=["users"], responses=responses(*PERMISSION_ERRORS))
 
 
 @router.get(
-    "/",
-    response_model=OffsetPage[UserPublic],
-    dependencies=[RequirePermission(USERS_READ)],
-    summary="Search and list users (users.read)",
+    "/", dependencies=[RequirePermission(USERS_READ)], summary="Search and list users (users.read)"
 )
 async def list_users(
     service: UserAdminServiceDep,
@@ -64,7 +57,6 @@ async def list_users(
 
 @router.get(
     "/{user_id}",
-    response_model=UserPublic,
     responses=responses(UserNotFoundError),
     summary="One user (themself, or users.read; anyone else: 404)",
 )
@@ -77,7 +69,6 @@ async def get_user(
 
 @router.put(
     "/{user_id}",
-    response_model=UserPublic,
     responses=responses(UserNotFoundError, IdentifierTakenError, SuperuserOnlyError),
     summary="Update a user: themself their profile fields; users.update any field but "
     "is_superuser, which only a superuser changes",

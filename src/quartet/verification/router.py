@@ -80,7 +80,6 @@ async def verify_email(
 @router.post(
     "/resend-verification",
     status_code=ACCEPTED,
-    response_model=Accepted,
     responses=responses(*SEND_ERRORS, *AUTHENTICATION_ERRORS, ValidationFailedError),
 )
 async def resend_verification(
@@ -97,12 +96,7 @@ async def resend_verification(
     return Accepted()
 
 
-@router.post(
-    "/forgot-password",
-    status_code=ACCEPTED,
-    response_model=Accepted,
-    responses=responses(*SEND_ERRORS),
-)
+@router.post("/forgot-password", status_code=ACCEPTED, responses=responses(*SEND_ERRORS))
 async def forgot_password(
     body: EmailIn, flows: LinkFlowsDep, tx: TransactionRunnerDep, meta: Meta
 ) -> Accepted:
@@ -129,7 +123,6 @@ async def reset_password(
 @router.post(
     "/send-one-time-password",
     status_code=ACCEPTED,
-    response_model=CodeSent,
     responses=responses(*SEND_ERRORS, ChannelUnavailableError, *AUTHENTICATION_ERRORS),
 )
 async def send_one_time_password(
@@ -146,9 +139,7 @@ async def send_one_time_password(
     return CodeSent(expires_in=s.OTP_TTL_SECONDS, resend_after=s.OTP_RESEND_COOLDOWN_SECONDS)
 
 
-@router.post(
-    "/verify-one-time-password", response_model=ProofOut, responses=responses(InvalidCodeError)
-)
+@router.post("/verify-one-time-password", responses=responses(InvalidCodeError))
 async def verify_one_time_password(
     body: VerifyCodeIn, codes: OneTimeCodesDep, tx: TransactionRunnerDep, meta: Meta
 ) -> ProofOut:
@@ -156,9 +147,7 @@ async def verify_one_time_password(
     return await codes.verify(tx, body, meta)
 
 
-@router.post(
-    "/login-with-otp", response_model=TokenResponse, responses=responses(InvalidProofError)
-)
+@router.post("/login-with-otp", responses=responses(InvalidProofError))
 async def login_with_otp(
     body: ProofIn,
     flows: CodeFlowsDep,
@@ -173,7 +162,6 @@ async def login_with_otp(
 @router.post(
     "/verify",
     status_code=status.HTTP_201_CREATED,
-    response_model=TokenResponse,
     responses=responses(InvalidProofError, ConflictError, ValidationFailedError),
 )
 async def signup_with_code(
@@ -200,11 +188,7 @@ async def forget_password(
     await flows.reset_password(tx, body.proof, body.new_password, meta)
 
 
-@router.post(
-    "/verify-email-and-phone",
-    response_model=UserPublic,
-    responses=responses(InvalidProofError),
-)
+@router.post("/verify-email-and-phone", responses=responses(InvalidProofError))
 async def verify_email_and_phone(
     body: VerifyContactsIn, flows: CodeFlowsDep, tx: TransactionRunnerDep, meta: Meta
 ) -> UserPublic:
