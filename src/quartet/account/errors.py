@@ -8,7 +8,8 @@ from quartet.core.errors import ForbiddenError, ValidationFailedError
 class PictureNotAllowedError(ValidationFailedError):
     """The same answer for an unknown media id, another user's and one that is no image."""
 
-    code, message = "invalid_picture", "The profile picture must be an image you uploaded"
+    code = "invalid_picture"
+    message = "The profile picture must be an image you uploaded"
 
 
 class UnsupportedLanguageError(ValidationFailedError):
@@ -23,4 +24,5 @@ class UnsupportedLanguageError(ValidationFailedError):
 class ConfirmationFailedError(ForbiddenError):
     """A wrong password, or a proof that is not the caller's: the account stays as it is."""
 
-    code, message = "confirmation_failed", "Could not confirm it is you; nothing was changed"
+    code = "confirmation_failed"
+    message = "Could not confirm it is you; nothing was changed"

@@ -28,14 +28,14 @@ from quartet.auth.schemas import (
     TokenResponse,
 )
 from quartet.auth.transport import RefreshCookie, TokenDeliveryDep
-from quartet.core.errors import ConflictError, NotFoundError, RateLimitedError, responses
-from quartet.core.rate_limit import AuthRateLimit
+from quartet.core.errors import ConflictError, NotFoundError, responses
+from quartet.core.rate_limit import auth_limited_router
 from quartet.stores.dependencies import DbSession, TransactionRunnerDep
 from quartet.users.cache import ProfileCache
 from quartet.users.schemas import UserPublic
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-limited = APIRouter(dependencies=[AuthRateLimit], responses=responses(RateLimitedError))
+limited = auth_limited_router()
 signed_in = APIRouter(responses=responses(*AUTHENTICATION_ERRORS))
 LOGIN_ERRORS = responses(InvalidCredentialsError, AccountLockedError, AccountDeactivatedError)
 

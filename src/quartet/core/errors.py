@@ -129,18 +129,24 @@ _EXAMPLE_REQUEST_ID = "5f0c8a3e9b2d4e6f8a1c3b5d7e9f0a2b"
 
 
 class NotFoundError(AppError):
-    status_code, code, message = 404, "not_found", "Not found"
+    status_code = 404
+    code = "not_found"
+    message = "Not found"
 
 
 class ConflictError(AppError):
-    status_code, code, message = 409, "conflict", "Conflict"
+    status_code = 409
+    code = "conflict"
+    message = "Conflict"
 
 
 WWW_AUTHENTICATE = {"WWW-Authenticate": "The scheme to authenticate with: `Bearer`"}
 
 
 class UnauthorizedError(AppError):
-    status_code, code, message = 401, "unauthorized", "Not authenticated"
+    status_code = 401
+    code = "unauthorized"
+    message = "Not authenticated"
     documented_headers = WWW_AUTHENTICATE
 
     def __init__(self, message: str | None = None) -> None:
@@ -148,18 +154,24 @@ class UnauthorizedError(AppError):
 
 
 class ForbiddenError(AppError):
-    status_code, code, message = 403, "forbidden", "Not allowed"
+    status_code = 403
+    code = "forbidden"
+    message = "Not allowed"
 
 
 class PayloadTooLargeError(AppError):
-    status_code, code, message = 413, "payload_too_large", "Request body too large"
+    status_code = 413
+    code = "payload_too_large"
+    message = "Request body too large"
 
 
 class ValidationFailedError(AppError):
     """Invalid input: refused by the request model (the body lists `fields`), or by a service's
     own check (no `fields`)."""
 
-    status_code, code, message = 422, "validation_error", "Invalid input"
+    status_code = 422
+    code = "validation_error"
+    message = "Invalid input"
     body = FieldErrors
     body_example = MappingProxyType(
         {"fields": [{"loc": ["body", "email"], "msg": "Field required", "type": "missing"}]}
@@ -170,7 +182,9 @@ RETRY_AFTER = {"Retry-After": "Seconds to wait before trying again"}
 
 
 class RateLimitedError(AppError):
-    status_code, code, message = 429, "rate_limited", "Too many requests"
+    status_code = 429
+    code = "rate_limited"
+    message = "Too many requests"
     documented_headers = RETRY_AFTER
 
 
@@ -187,7 +201,8 @@ class RetryLaterError(AppError):
 class StoreUnavailableError(AppError):
     """A datastore could not be reached: 503, naming the store, never a traceback."""
 
-    status_code, code = 503, "store_unavailable"
+    status_code = 503
+    code = "store_unavailable"
     message = "A datastore is unavailable; try again shortly"
     documented_headers = RETRY_AFTER
 
@@ -318,7 +333,9 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 class InternalError(AppError):
     """A bug: rendered by `EdgeMiddleware` without the exception's text."""
 
-    status_code, code, message = 500, "internal_error", "An unexpected error occurred"
+    status_code = 500
+    code = "internal_error"
+    message = "An unexpected error occurred"
 
 
 def internal_error_response() -> JSONResponse:

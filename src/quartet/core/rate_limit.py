@@ -24,11 +24,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import Depends, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from quartet.core.client import client_ip
 from quartet.core.domain_events import domain_events_of
-from quartet.core.errors import RateLimitedError
+from quartet.core.errors import RateLimitedError, responses
 from quartet.core.request_trip import request_trip
 from quartet.settings import Settings
 
@@ -175,3 +175,9 @@ def RateLimit(scope: str, per_minute: Callable[[Settings], int]) -> Any:
 
 GlobalRateLimit = RateLimit("global", lambda s: s.RATE_LIMIT_PER_MINUTE)
 AuthRateLimit = RateLimit("auth", lambda s: s.AUTH_RATE_LIMIT_PER_MINUTE)
+
+
+def auth_limited_router(**options: Any) -> APIRouter:
+    """A router whose every route also spends the auth budget (login, registration, one-time
+    codes, social login) and declares its 429."""
+    return APIRouter(dependencies=[AuthRateLimit], responses=responses(RateLimitedError), **options)

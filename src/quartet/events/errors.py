@@ -6,4 +6,5 @@ from quartet.core.errors import ConflictError
 
 
 class EventIdTakenError(ConflictError):
-    code, message = "event_id_taken", "Another event already has this event_id"
+    code = "event_id_taken"
+    message = "Another event already has this event_id"

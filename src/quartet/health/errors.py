@@ -12,7 +12,9 @@ from quartet.media.schemas import StorageHealthOut
 class NotReadyError(AppError):
     """At least one store does not answer; the body lists each store's state."""
 
-    status_code, code, message = 503, "not_ready", "At least one store is unavailable"
+    status_code = 503
+    code = "not_ready"
+    message = "At least one store is unavailable"
     body = ReadinessOut
     body_example = MappingProxyType(
         {
@@ -33,7 +35,9 @@ class NotReadyError(AppError):
 class StorageUnavailableError(AppError):
     """The media object store does not answer; the body says which backend and why."""
 
-    status_code, code, message = 503, "storage_unavailable", "The object store does not answer"
+    status_code = 503
+    code = "storage_unavailable"
+    message = "The object store does not answer"
     body = StorageHealthOut
     body_example = MappingProxyType(
         {"status": "unavailable", "backend": "s3", "latency_ms": 2000.0, "reason": "timeout"}

@@ -15,7 +15,9 @@ class MediaTooLargeError(PayloadTooLargeError):
 class UnsupportedMediaError(AppError):
     """The bytes are not one of the allowed kinds, whatever the name or header claimed."""
 
-    status_code, code, message = 415, "unsupported_media_type", "This type of file is not accepted"
+    status_code = 415
+    code = "unsupported_media_type"
+    message = "This type of file is not accepted"
 
 
 class InvalidImageError(ValidationFailedError):
@@ -41,12 +43,18 @@ class UrlNotAllowedError(ValidationFailedError):
 
 
 class FetchFailedError(AppError):
-    status_code, code, message = 502, "fetch_failed", "The URL could not be fetched"
+    status_code = 502
+    code = "fetch_failed"
+    message = "The URL could not be fetched"
 
 
 class InvalidLinkError(AppError):
-    status_code, code, message = 403, "invalid_link", "The link is invalid or has expired"
+    status_code = 403
+    code = "invalid_link"
+    message = "The link is invalid or has expired"
 
 
 class RangeNotSatisfiableError(AppError):
-    status_code, code, message = 416, "range_not_satisfiable", "Requested range not satisfiable"
+    status_code = 416
+    code = "range_not_satisfiable"
+    message = "Requested range not satisfiable"

@@ -35,7 +35,8 @@ class OAuthFlowError(Exception):
 
 
 class UnknownProviderError(NotFoundError):
-    code, message = "unknown_provider", "No such login provider is configured"
+    code = "unknown_provider"
+    message = "No such login provider is configured"
 
 
 class RedirectNotAllowedError(ValidationFailedError):
@@ -44,7 +45,8 @@ class RedirectNotAllowedError(ValidationFailedError):
 
 
 class InvalidExchangeCodeError(UnauthorizedError):
-    code, message = "invalid_exchange_code", "Invalid, expired or used login code"
+    code = "invalid_exchange_code"
+    message = "Invalid, expired or used login code"
 
 
 class LastLoginMethodError(ConflictError):

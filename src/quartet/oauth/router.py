@@ -10,8 +10,8 @@ from fastapi.responses import RedirectResponse
 from quartet.auth.dependencies import AUTHENTICATION_ERRORS, CurrentUser, Meta
 from quartet.auth.schemas import TokenResponse
 from quartet.auth.transport import TokenDeliveryDep
-from quartet.core.errors import NotFoundError, RateLimitedError, responses
-from quartet.core.rate_limit import AuthRateLimit
+from quartet.core.errors import NotFoundError, responses
+from quartet.core.rate_limit import auth_limited_router
 from quartet.oauth.dependencies import OAuthServiceDep
 from quartet.oauth.errors import (
     InvalidExchangeCodeError,
@@ -25,7 +25,7 @@ from quartet.settings import Settings
 from quartet.stores.dependencies import DbSession, TransactionRunnerDep
 
 router = APIRouter(prefix="/oauth", tags=["oauth"])
-limited = APIRouter(dependencies=[AuthRateLimit], responses=responses(RateLimitedError))
+limited = auth_limited_router()
 identities_router = APIRouter(
     prefix="/auth/identities", tags=["auth"], responses=responses(*AUTHENTICATION_ERRORS)
 )

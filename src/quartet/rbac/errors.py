@@ -6,7 +6,8 @@ from quartet.core.errors import ConflictError, ForbiddenError, NotFoundError
 class PermissionDeniedError(ForbiddenError):
     """403 naming the permission the caller lacks."""
 
-    code, message = "permission_denied", "A permission this action requires is missing"
+    code = "permission_denied"
+    message = "A permission this action requires is missing"
 
     def __init__(self, codename: str | None = None) -> None:
         super().__init__(f"Requires the permission {codename}" if codename else None)
@@ -27,7 +28,8 @@ class UserNotFoundError(NotFoundError):
 
 
 class SystemGroupError(ConflictError):
-    code, message = "system_group", "System groups cannot be deleted or renamed"
+    code = "system_group"
+    message = "System groups cannot be deleted or renamed"
 
 
 class DeclaredPermissionError(ConflictError):
@@ -36,4 +38,5 @@ class DeclaredPermissionError(ConflictError):
 
 
 class CodenameTakenError(ConflictError):
-    code, message = "codename_taken", "That codename is already in use"
+    code = "codename_taken"
+    message = "That codename is already in use"

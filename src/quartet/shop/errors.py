@@ -8,8 +8,10 @@ from quartet.core.errors import ConflictError
 class OutOfStockError(ConflictError):
     """Not enough stock for an order item, or a stock change that would go below zero."""
 
-    code, message = "out_of_stock", "Not enough stock"
+    code = "out_of_stock"
+    message = "Not enough stock"
 
 
 class ProductUnavailableError(ConflictError):
-    code, message = "product_unavailable", "Product is not available for sale"
+    code = "product_unavailable"
+    message = "Product is not available for sale"

@@ -16,15 +16,6 @@ from pydantic import BaseModel
 
 from quartet.stores.mongo_repository import MongoModel
 
-NAME_MAX = 200
-DESCRIPTION_MAX = 2000
-CATEGORY_MAX = 64
-CUSTOMER_NAME_MAX = 200
-MAX_PRICE = Decimal("1000000000")
-MAX_STOCK = 1_000_000_000
-MAX_QUANTITY = 1000
-MAX_ORDER_ITEMS = 50
-
 OrderStatus = Literal["placed"]
 
 

@@ -16,15 +16,8 @@ from typing import Any
 
 from quartet.core.clock import to_millis, utcnow
 from quartet.core.pagination import CursorPage
+from quartet.shop import limits
 from quartet.shop.models import (
-    CATEGORY_MAX,
-    CUSTOMER_NAME_MAX,
-    DESCRIPTION_MAX,
-    MAX_ORDER_ITEMS,
-    MAX_PRICE,
-    MAX_QUANTITY,
-    MAX_STOCK,
-    NAME_MAX,
     CustomerTotals,
     Order,
     Product,
@@ -66,17 +59,17 @@ PRODUCTS = CollectionSpec(
         "$jsonSchema": _object(
             {
                 "_id": _UUID,
-                "name": _text(1, NAME_MAX),
-                "description": _text(0, DESCRIPTION_MAX),
-                "category": _text(1, CATEGORY_MAX),
+                "name": _text(1, limits.NAME_MAX),
+                "description": _text(0, limits.DESCRIPTION_MAX),
+                "category": _text(1, limits.CATEGORY_MAX),
                 "price": _MONEY,
-                "stock": {**_INT, "minimum": 0, "maximum": MAX_STOCK},
+                "stock": {**_INT, "minimum": 0, "maximum": limits.MAX_STOCK},
                 "is_available": {"bsonType": "bool"},
                 "created_at": _DATE,
                 "updated_at": _DATE,
             }
         ),
-        "price": {"$gte": 0, "$lte": MAX_PRICE},
+        "price": {"$gte": 0, "$lte": limits.MAX_PRICE},
     },
     # The category filter's index; its `_id` suffix gives each category newest first (mongod
     # reads a page straight from it, SecantusDB sorts the category's entries).
@@ -94,16 +87,16 @@ ORDERS = CollectionSpec(
             {
                 "_id": _UUID,
                 "customer_id": _UUID,
-                "customer_name": _text(1, CUSTOMER_NAME_MAX),
+                "customer_name": _text(1, limits.CUSTOMER_NAME_MAX),
                 "items": {
                     "bsonType": "array",
                     "minItems": 1,
-                    "maxItems": MAX_ORDER_ITEMS,
+                    "maxItems": limits.MAX_ORDER_ITEMS,
                     "items": _object(
                         {
                             "product_id": _UUID,
-                            "name": _text(1, NAME_MAX),
-                            "quantity": {**_INT, "minimum": 1, "maximum": MAX_QUANTITY},
+                            "name": _text(1, limits.NAME_MAX),
+                            "quantity": {**_INT, "minimum": 1, "maximum": limits.MAX_QUANTITY},
                             "unit_price": _MONEY,
                         }
                     ),
@@ -161,7 +154,7 @@ class ProductRepository(MongoRepository[Product]):
 
     async def adjust_stock(self, id_: uuid.UUID, delta: int) -> Product | None:
         """Add `delta` (negative removes) unless that would leave the stock out of bounds."""
-        guard = {"$gte": -delta} if delta < 0 else {"$lte": MAX_STOCK - delta}
+        guard = {"$gte": -delta} if delta < 0 else {"$lte": limits.MAX_STOCK - delta}
         return await self.update(
             {"_id": id_, "stock": guard},
             {"$inc": {"stock": delta}, "$set": {"updated_at": to_millis(utcnow())}},

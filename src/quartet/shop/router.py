@@ -16,7 +16,7 @@ from quartet.idempotency.dependencies import IDEMPOTENCY_ERRORS, Idempotent
 from quartet.rbac.dependencies import PERMISSION_ERRORS, RequirePermission
 from quartet.shop.dependencies import OrderServiceDep, ProductServiceDep, StatsServiceDep
 from quartet.shop.errors import OutOfStockError, ProductUnavailableError
-from quartet.shop.models import CUSTOMER_NAME_MAX
+from quartet.shop.limits import CUSTOMER_NAME_MAX
 from quartet.shop.permissions import SHOP_PRODUCTS_WRITE, SHOP_STATS_READ
 from quartet.shop.schemas import (
     MAX_BULK,

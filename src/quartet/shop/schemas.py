@@ -17,7 +17,7 @@ from pydantic import (
 )
 
 from quartet.core.schemas import PartialUpdate, ResponseModel, StrictInput, examples
-from quartet.shop.models import (
+from quartet.shop.limits import (
     CATEGORY_MAX,
     CUSTOMER_NAME_MAX,
     DESCRIPTION_MAX,
@@ -26,9 +26,8 @@ from quartet.shop.models import (
     MAX_QUANTITY,
     MAX_STOCK,
     NAME_MAX,
-    OrderStatus,
-    ProductFields,
 )
+from quartet.shop.models import OrderStatus, ProductFields
 
 CENT = Decimal("0.01")
 MAX_BULK = 1000

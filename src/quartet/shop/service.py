@@ -24,7 +24,8 @@ from quartet.core.errors import (
 )
 from quartet.core.pagination import CursorPage
 from quartet.shop.errors import OutOfStockError, ProductUnavailableError
-from quartet.shop.models import MAX_STOCK, CustomerTotals, Order, OrderLine, Product, SoldLine
+from quartet.shop.limits import MAX_STOCK
+from quartet.shop.models import CustomerTotals, Order, OrderLine, Product, SoldLine
 from quartet.shop.permissions import SHOP_ORDERS_READ_ANY
 from quartet.shop.repository import OrderRepository, ProductRepository
 from quartet.shop.schemas import (

@@ -11,4 +11,5 @@ class IdentifierTakenError(ConflictError):
 
 
 class SuperuserOnlyError(ForbiddenError):
-    code, message = "superuser_only", "Only a superuser may do this to a superuser's account"
+    code = "superuser_only"
+    message = "Only a superuser may do this to a superuser's account"

@@ -6,18 +6,22 @@ from quartet.core.errors import AppError, ConflictError, RateLimitedError, Retry
 
 
 class InvalidLinkTokenError(AppError):
-    status_code, code = 400, "invalid_link_token"
+    status_code = 400
+    code = "invalid_link_token"
     message = "This link is invalid, expired or already used"
 
 
 class InvalidCodeError(AppError):
     """Same answer for a wrong, expired, burnt or never-sent code."""
 
-    status_code, code, message = 400, "invalid_code", "Invalid or expired code"
+    status_code = 400
+    code = "invalid_code"
+    message = "Invalid or expired code"
 
 
 class InvalidProofError(AppError):
-    status_code, code = 400, "invalid_proof"
+    status_code = 400
+    code = "invalid_proof"
     message = "Invalid, expired or already used proof; verify a new code"
 
 
@@ -32,12 +36,15 @@ class SendLimitError(RetryLaterError, RateLimitedError):
 
 
 class ChannelUnavailableError(AppError):
-    status_code, code = 422, "channel_unavailable"
+    status_code = 422
+    code = "channel_unavailable"
     message = "That delivery channel is not configured on this server"
 
 
 class WrongPasswordError(AppError):
-    status_code, code, message = 400, "invalid_current_password", "Current password is incorrect"
+    status_code = 400
+    code = "invalid_current_password"
+    message = "Current password is incorrect"
 
 
 class PasswordAlreadySetError(ConflictError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, status
+from fastapi import Body, status
 
 from quartet.auth.dependencies import AUTHENTICATION_ERRORS, CurrentUser, Meta, OptionalUser
 from quartet.auth.errors import WeakPasswordError
@@ -17,11 +17,10 @@ from quartet.auth.schemas import TokenResponse
 from quartet.auth.transport import TokenDeliveryDep
 from quartet.core.errors import (
     ConflictError,
-    RateLimitedError,
     ValidationFailedError,
     responses,
 )
-from quartet.core.rate_limit import AuthRateLimit
+from quartet.core.rate_limit import auth_limited_router
 from quartet.stores.dependencies import TransactionRunnerDep
 from quartet.users.schemas import UserPublic
 from quartet.verification.dependencies import (
@@ -57,12 +56,7 @@ from quartet.verification.schemas import (
 )
 from quartet.verification.throttle import SEND_ERRORS
 
-router = APIRouter(
-    prefix="/auth",
-    tags=["auth"],
-    dependencies=[AuthRateLimit],
-    responses=responses(RateLimitedError),
-)
+router = auth_limited_router(prefix="/auth", tags=["auth"])
 NO_CONTENT = status.HTTP_204_NO_CONTENT
 ACCEPTED = status.HTTP_202_ACCEPTED
 
