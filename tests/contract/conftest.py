@@ -96,7 +96,7 @@ def node_modules() -> Path:
     return installed
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def contract_app(app: FastAPI) -> AsyncIterator[FastAPI]:
     """The stores of the server under test, as an app of the test process: a PostgreSQL
     database, a Cassandra keyspace, a Mongo database and a Redis prefix of its own (migrated,
@@ -124,7 +124,7 @@ async def contract_app(app: FastAPI) -> AsyncIterator[FastAPI]:
         await _admin([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_api(contract_app: FastAPI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A uvicorn of the app over `contract_app`'s stores."""
     settings: Settings = contract_app.state.settings
@@ -141,7 +141,7 @@ def live_api(contract_app: FastAPI, tmp_path_factory: pytest.TempPathFactory) ->
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def callers(live_api: Server, contract_app: FastAPI) -> Iterator[Callers]:
     with httpx.Client(base_url=live_api.base_url, timeout=30) as http:
         yield Callers(http, contract_app.state.settings.API_V1_STR)
