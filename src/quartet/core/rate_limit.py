@@ -118,7 +118,10 @@ class RateLimiter:
     def queue(self, pipe: Any, hits: Sequence[LimitHit]) -> None:
         nonce = f"{self._nonce}{next(self._calls)}"
         limits = [str(hit.limit) for hit in hits]
-        pipe.evalsha(
+        # As a plain command: redis-py refuses `evalsha` on a cluster pipeline (it cannot load a
+        # missing script there); the trip loads it itself (`load`) on NOSCRIPT.
+        pipe.execute_command(
+            "EVALSHA",
             SLIDING_WINDOW_SHA,
             len(hits),
             *(self.key(hit) for hit in hits),
