@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from pymongo import AsyncMongoClient
 from redis.asyncio import Redis
@@ -110,7 +110,10 @@ def error_translations() -> Mapping[type[Exception], Translation]:
     store is unreachable" is a 503 naming the store (each store module's `translate_error`
     decides which are, and re-raises the rest), a missing record a 404. Stores raise only
     store-level errors (`quartet.stores.errors`); this table is where they meet the HTTP ones."""
-    table: dict[type[Exception], Translation] = {RecordNotFoundError: _not_found}
+    table: dict[type[Exception], Translation] = {
+        RecordNotFoundError: _not_found,
+        StoreUnreachableError: _unreachable,
+    }
     for module in (postgres, redis, mongo, cassandra):
         for exc_type in module.UNAVAILABLE_ERRORS:
             table[exc_type] = _unavailable(module.translate_error)
@@ -119,6 +122,11 @@ def error_translations() -> Mapping[type[Exception], Translation]:
 
 def _unavailable(translate: Callable[[Exception], StoreUnreachableError]) -> Translation:
     return lambda error: StoreUnavailableError(translate(error).store)
+
+
+def _unreachable(error: Exception) -> AppError:
+    """An outage a store module found itself (replicas that did not confirm a revocation)."""
+    return StoreUnavailableError(cast(StoreUnreachableError, error).store)
 
 
 def _not_found(error: Exception) -> AppError:
