@@ -38,7 +38,8 @@ RedisClient = Redis
 
 
 class DeadlineConnection(Connection):
-    """Reads wait at most REDIS_TIMEOUT, and never past the request's store deadline.
+    """Reads wait at most REDIS_TIMEOUT, and never past the request's store deadline; a send
+    on a connection another task closed fails as a lost connection.
 
     The bound goes through `socket_timeout`, not read_response's `timeout` argument: redis-py
     answers None to an expired explicit timeout and keeps the connection, whose reply is then
@@ -54,6 +55,17 @@ class DeadlineConnection(Connection):
             return await super().read_response(*args, **kwargs)
         finally:
             self.socket_timeout = configured
+
+    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        """redis-py drops a connection's writer when another task disconnects it in the middle
+        of a send (a cluster failover), and the send then fails with an AttributeError: it is a
+        lost connection, so it is raised as one (503, and the cluster client's retry)."""
+        try:
+            await super().send_packed_command(command, check_health)
+        except AttributeError as error:
+            if self._writer is not None:
+                raise
+            raise RedisConnectionError("connection closed while sending") from error
 
 
 def create_client(settings: Settings) -> Redis:
